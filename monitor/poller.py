@@ -1,0 +1,126 @@
+"""A poll round: claim due feeds from the store in small batches and run the pipeline on them.
+
+Claims are leases in the database, so several processes sharing one PostgreSQL
+database split the feeds between them, and a crashed worker's feeds return to
+the pool when its lease expires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from typing import Protocol
+
+from classifiers.base import Classifier
+from monitor.clock import Clock
+from monitor.models import FeedSpec
+from monitor.pipeline import Fetcher, PipelineStore, PollOutcome, poll_feeds
+
+log = logging.getLogger(__name__)
+
+CLAIM_BATCH = 20  # small batches keep the work balanced between workers
+
+
+class FeedSource(Protocol):
+    def current(self) -> list[FeedSpec]: ...
+
+
+class PollerStore(PipelineStore, Protocol):
+    def sync_feeds(self, specs: Sequence[FeedSpec], now: object) -> None: ...
+
+    def claim_due_feeds(
+        self,
+        worker: str,
+        now: object,
+        lease: timedelta,
+        *,
+        limit: int = 100,
+    ) -> list[str]: ...
+
+    def release(self, url: str, worker: str) -> None: ...
+
+    def mark_all_due(self, now: object) -> None: ...
+
+
+def worker_name() -> str:
+    """A name for this process in lease columns: host and pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Poller:
+    """Runs poll rounds for one process; `stop()` lets the current batch finish."""
+
+    def __init__(
+        self,
+        *,
+        feeds: FeedSource,
+        store: PollerStore,
+        fetcher: Fetcher,
+        clock: Clock,
+        lease: timedelta,
+        classifier: Classifier | None = None,
+        run_cpu: Callable[..., Awaitable[object]] | None = None,
+        worker: str | None = None,
+        on_outcomes: Callable[[list[PollOutcome]], None] | None = None,
+    ) -> None:
+        self._feeds = feeds
+        self._store = store
+        self._fetcher = fetcher
+        self._clock = clock
+        self._lease = lease
+        self._classifier = classifier
+        self._run_cpu = run_cpu
+        self._on_outcomes = on_outcomes
+        self.worker = worker or worker_name()
+        self._stopping = False
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def stop(self) -> None:
+        """Claim nothing more; the batch in flight completes."""
+        self._stopping = True
+
+    async def wait_idle(self) -> None:
+        await self._idle.wait()
+
+    async def poll_round(self, *, include_not_due: bool = False) -> list[PollOutcome]:
+        """Poll every due feed (or every enabled feed) once; returns what each poll did."""
+        if self._stopping:
+            return []
+        self._idle.clear()
+        try:
+            return await self._round(include_not_due)
+        finally:
+            self._idle.set()
+
+    async def _round(self, include_not_due: bool) -> list[PollOutcome]:
+        specs = {s.url: s for s in self._feeds.current()}
+        self._store.sync_feeds(list(specs.values()), self._clock.now())
+        if include_not_due:
+            self._store.mark_all_due(self._clock.now())
+        outcomes: list[PollOutcome] = []
+        done: set[str] = set()
+        while not self._stopping:
+            claimed = self._store.claim_due_feeds(
+                self.worker, self._clock.now(), self._lease,
+                limit=CLAIM_BATCH,
+            )  # fmt: skip
+            batch = [specs[u] for u in claimed if u in specs and u not in done]
+            for url in claimed:
+                if url not in specs or url in done:
+                    self._store.release(url, self.worker)
+            if not batch:
+                break
+            done.update(s.url for s in batch)
+            results = await poll_feeds(
+                batch, fetcher=self._fetcher, store=self._store, clock=self._clock,
+                classifier=self._classifier, run_cpu=self._run_cpu,
+            )  # fmt: skip
+            outcomes.extend(results)
+            if self._on_outcomes is not None:
+                self._on_outcomes(results)
+        return outcomes

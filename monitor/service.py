@@ -1,0 +1,121 @@
+"""Assembles the running service from Settings: store, fetcher, classifier, poller, scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+
+from classifiers.base import Classifier
+from monitor.clock import Clock, SystemClock
+from monitor.feeds_file import FeedsFile
+from monitor.fetch import Fetcher, FetchLimits
+from monitor.pipeline import PollOutcome
+from monitor.poller import Poller
+from monitor.scheduler import build_scheduler
+from monitor.settings import PollSettings, Settings
+from monitor.store import Store
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_GRACE = timedelta(seconds=30)  # in-flight polls get this long to finish
+CPU_WORKERS = 2  # feed parsing runs beside the event loop, one process per core
+
+
+def fetch_limits(poll: PollSettings) -> FetchLimits:
+    return FetchLimits(
+        max_connections=poll.concurrency,
+        max_per_host=poll.per_host,
+        max_bytes=poll.max_bytes,
+        total_timeout_s=poll.timeout_s,
+    )
+
+
+@dataclass
+class Components:
+    store: Store
+    fetcher: Fetcher
+    poller: Poller
+    feeds: FeedsFile
+
+
+@contextlib.asynccontextmanager
+async def open_components(
+    settings: Settings,
+    *,
+    classifier: Classifier | None,
+    clock: Clock | None = None,
+    on_outcomes: Callable[[list[PollOutcome]], None] | None = None,
+) -> AsyncIterator[Components]:
+    """Open everything a poll needs and close it again, whatever happens in between."""
+    clock = clock or SystemClock()
+    feeds = FeedsFile(settings.feeds_path)
+    feeds.current()  # a broken file at start is an error, not a silent empty list
+    store = Store.open(settings.database_url)
+    pool = ProcessPoolExecutor(max_workers=CPU_WORKERS)
+    loop = asyncio.get_running_loop()
+
+    def run_cpu(fn: Callable[..., object], *args: object, **kwargs: object) -> Awaitable[object]:
+        return loop.run_in_executor(pool, functools.partial(fn, *args, **kwargs))
+
+    try:
+        async with Fetcher(
+            user_agent=settings.poll.user_agent, limits=fetch_limits(settings.poll)
+        ) as fetcher:
+            poller = Poller(
+                feeds=feeds, store=store, fetcher=fetcher, clock=clock,
+                lease=settings.poll.lease, classifier=classifier, run_cpu=run_cpu,
+                on_outcomes=on_outcomes,
+            )  # fmt: skip
+            yield Components(store, fetcher, poller, feeds)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        store.close()
+
+
+async def run_service(
+    settings: Settings,
+    *,
+    classifier: Classifier | None,
+    stop: asyncio.Event | None = None,
+    on_outcomes: Callable[[list[PollOutcome]], None] | None = None,
+) -> None:
+    """Poll due feeds until SIGINT/SIGTERM (or `stop`), then finish in-flight work and exit."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    async with open_components(settings, classifier=classifier, on_outcomes=on_outcomes) as parts:
+        scheduler = build_scheduler(poll=parts.poller.poll_round, tick=settings.poll.tick)
+        scheduler.start()
+        log.info("monitor running: %d feeds from %s", len(parts.feeds.current()), settings.feeds_path)
+        try:
+            await stop.wait()
+        finally:
+            log.info("stopping: finishing polls in flight")
+            parts.poller.stop()
+            scheduler.shutdown(wait=False)
+            try:
+                await asyncio.wait_for(parts.poller.wait_idle(), SHUTDOWN_GRACE.total_seconds())
+            except TimeoutError:
+                log.warning("polls still running after %s; their leases expire", SHUTDOWN_GRACE)
+    log.info("monitor stopped")
+
+
+async def poll_once(
+    settings: Settings,
+    *,
+    classifier: Classifier | None,
+    include_not_due: bool,
+    on_outcomes: Callable[[list[PollOutcome]], None] | None = None,
+) -> list[PollOutcome]:
+    """One round over due (or all) feeds, then exit."""
+    async with open_components(settings, classifier=classifier, on_outcomes=on_outcomes) as parts:
+        return await parts.poller.poll_round(include_not_due=include_not_due)
