@@ -1,0 +1,73 @@
+"""Labelled items (JSON lines) for training the label heads and for evaluation.
+
+One object per line: id, language, title, text, relevant, cooperation, topics, countries.
+`classifiers/data/train.jsonl` fits the heads; `classifiers/data/dev.jsonl` is held out
+and only ever used by `monitor eval`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from classifiers.errors import DataError
+
+DATA_DIR = Path(__file__).parent / "data"
+TRAIN_FILE = DATA_DIR / "train.jsonl"
+DEV_FILE = DATA_DIR / "dev.jsonl"
+
+
+@dataclass(frozen=True)
+class GoldItem:
+    id: str
+    language: str
+    title: str
+    text: str
+    relevant: bool
+    cooperation: bool
+    topics: tuple[str, ...]
+    countries: tuple[str, ...]
+
+
+def parse_gold(lines: Iterable[str], *, source: str) -> list[GoldItem]:
+    """Parse labelled JSON lines; every bad line is reported (file:line: reason) at once."""
+    items: list[GoldItem] = []
+    problems: list[str] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            items.append(_gold_item(json.loads(line)))
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            problems.append(f"{source}:{number}: {exc}")
+    if problems:
+        raise DataError("invalid labelled data:\n" + "\n".join(problems))
+    return items
+
+
+def load_gold(path: Path) -> list[GoldItem]:
+    try:
+        with path.open(encoding="utf-8") as lines:
+            return parse_gold(lines, source=str(path))
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read: {exc}") from exc
+
+
+def _gold_item(value: object) -> GoldItem:
+    if not isinstance(value, dict):
+        raise TypeError("expected a JSON object")
+    for key in ("relevant", "cooperation"):
+        if not isinstance(value[key], bool):
+            raise ValueError(f"key {key!r} must be true or false")
+    return GoldItem(
+        id=str(value["id"]),
+        language=str(value["language"]),
+        title=str(value.get("title") or ""),
+        text=str(value.get("text") or ""),
+        relevant=value["relevant"],
+        cooperation=value["cooperation"],
+        topics=tuple(str(t) for t in value.get("topics", [])),
+        countries=tuple(str(c).upper() for c in value.get("countries", [])),
+    )

@@ -1,0 +1,89 @@
+"""`monitor feeds check`: fetch and parse every feed now and say how each one is doing."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from monitor.errors import FeedFetchError, FeedParseError
+from monitor.fetch import Fetcher
+from monitor.models import FeedSpec
+from monitor.parse import parse_feed
+from monitor.service import fetch_limits
+from monitor.settings import PollSettings
+
+CHECK_RETRIES = 0  # an operator wants the answer now, not after backoff
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    feed: FeedSpec
+    status: int | None = None
+    entries: int | None = None
+    encoding: str | None = None
+    latency_s: float | None = None
+    error: str | None = None
+    problem: str | None = None
+
+
+async def check_feeds(
+    specs: Sequence[FeedSpec], poll: PollSettings, *, progress_console: Console | None = None
+) -> list[CheckResult]:
+    """Fetch all feeds concurrently (within the poller's limits), with a progress bar."""
+    limits = fetch_limits(poll)
+    limits = type(limits)(**{**limits.__dict__, "retries": CHECK_RETRIES})
+    async with Fetcher(user_agent=poll.user_agent, limits=limits) as fetcher:
+        with Progress(console=progress_console, transient=True,
+                      disable=progress_console is None) as progress:  # fmt: skip
+            task = progress.add_task("checking feeds", total=len(specs))
+
+            async def one(spec: FeedSpec) -> CheckResult:
+                try:
+                    return await check_feed(spec, fetcher)
+                finally:
+                    progress.advance(task)
+
+            return list(await asyncio.gather(*(one(s) for s in specs)))
+
+
+async def check_feed(spec: FeedSpec, fetcher: Fetcher) -> CheckResult:
+    started = time.monotonic()
+    try:
+        result = await fetcher.fetch(spec.url)
+    except FeedFetchError as exc:
+        return CheckResult(spec, status=exc.status, error=str(exc),
+                           latency_s=time.monotonic() - started)  # fmt: skip
+    latency = time.monotonic() - started
+    try:
+        parsed = parse_feed(result.content, result.headers, feed_url=spec.url,
+                            language_hint=spec.language, now=datetime.now(UTC))  # fmt: skip
+    except FeedParseError as exc:
+        return CheckResult(spec, status=result.status, latency_s=latency, error=str(exc))
+    return CheckResult(
+        spec, status=result.status, entries=len(parsed.items), encoding=parsed.encoding,
+        latency_s=latency, problem=parsed.problem,
+    )  # fmt: skip
+
+
+def check_table(results: Sequence[CheckResult]) -> Table:
+    table = Table(title="feeds check")
+    for column in ("feed", "status", "entries", "encoding", "latency", "last error"):
+        table.add_column(column, overflow="fold")
+    for r in sorted(results, key=lambda r: (r.error is None, r.feed.name)):
+        verdict = "[green]ok[/]" if r.error is None else "[red]error[/]"
+        table.add_row(
+            r.feed.name, f"{verdict} {r.status or ''}".strip(), _opt(r.entries), r.encoding or "-",
+            f"{r.latency_s:.2f}s" if r.latency_s is not None else "-", r.error or r.problem or "",
+        )  # fmt: skip
+    return table
+
+
+def _opt(value: int | None) -> str:
+    return "-" if value is None else str(value)

@@ -1,0 +1,20 @@
+"""Rich tables shared by the commands that show poll results."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from monitor.pipeline import PollOutcome
+
+
+def outcome_table(outcomes: list[PollOutcome]) -> Table:
+    table = Table(title="poll round")
+    for column in ("feed", "status", "entries", "new", "dups", "encoding", "seconds", "error"):
+        table.add_column(column)
+    for o in sorted(outcomes, key=lambda o: o.feed.name):
+        dups = len(o.new_items) - len(o.originals)
+        table.add_row(
+            o.feed.name, str(o.status or "-"), str(o.entries), str(len(o.originals)), str(dups),
+            o.encoding or "-", f"{o.elapsed_s:.2f}", o.error or o.problem or "",
+        )  # fmt: skip
+    return table

@@ -1,0 +1,341 @@
+"""Identity keys of items: canonical URL, content hash and MinHash near-duplicate keys.
+
+Pure and deterministic: every hash comes from hashlib and the MinHash
+permutations from a fixed seed, so keys stored by one process match those
+computed by the next.
+
+Near-duplicates are found with MinHash over character shingles of the
+normalised text (NFKC, case-folded, punctuation and spaces removed): 3-grams
+when CJK or Hangul dominates, 5-grams otherwise (Latin, Vietnamese, Thai).
+Shingling characters rather than words works the same for scripts written
+without spaces. The 64-value signature is cut into 16 LSH bands of 4 rows; two
+items sharing any band key are candidates, confirmed by `is_near_duplicate`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import random
+import re
+import unicodedata
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
+
+import numpy as np
+
+NUM_PERMUTATIONS = 64
+BANDS = 16
+ROWS_PER_BAND = NUM_PERMUTATIONS // BANDS
+MINHASH_SEED = 20240501
+MAX_SHINGLED_CHARS = 20_000
+"""Only the first this many normalised characters are shingled (bounded cost)."""
+
+NEAR_DUPLICATE_THRESHOLD = 0.5
+"""Estimated Jaccard similarity from which two items are the same story.
+
+Chosen from the tests in tests/test_dedup.py: re-posted wire copy with an edited
+headline, an agency credit or an added sentence scores 0.6-0.95; different
+stories on the same topic (two WHO statements on dengue) score below 0.2.
+0.5 is also the midpoint of the 16x4 band S-curve (a pair at 0.5 shares a band
+with probability 0.64, at 0.7 with 0.99).
+"""
+
+_MERSENNE_31 = (1 << 31) - 1
+_rng = random.Random(MINHASH_SEED)
+_PERM_A = np.array([_rng.randrange(1, _MERSENNE_31) for _ in range(NUM_PERMUTATIONS)], np.int64)
+_PERM_B = np.array([_rng.randrange(0, _MERSENNE_31) for _ in range(NUM_PERMUTATIONS)], np.int64)
+del _rng
+
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "gclsrc",
+        "dclid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "mc_cid",
+        "mc_eid",
+        "igshid",
+        "ref",
+        "ref_src",
+        "ref_url",
+        "cmpid",
+        "ocid",
+        "_ga",
+        "_gl",
+        "mkt_tok",
+        "spm",
+        "rss",
+        "feed",
+        "from_rss",
+    }
+)
+"""Query parameters dropped by `canonical_url` (compared case-insensitively)."""
+TRACKING_PREFIXES = ("utm_", "hsa_", "pk_", "mtm_")
+
+_REDIRECTORS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("www.google.com", "/url"): ("url", "q"),
+    ("google.com", "/url"): ("url", "q"),
+    ("news.google.com", "/news/url"): ("url",),
+    ("www.bing.com", "/news/apiclick.aspx"): ("url",),
+    ("bing.com", "/news/apiclick.aspx"): ("url",),
+    ("l.facebook.com", "/l.php"): ("u",),
+    ("lm.facebook.com", "/l.php"): ("u",),
+}
+"""(host, path) of redirectors whose target sits in plain sight in a query parameter."""
+
+_GOOGLE_NEWS_ARTICLE_RE = re.compile(r"^/(?:__i/)?(?:rss/)?(?:rd/)?articles/([A-Za-z0-9_-]+)$")
+_PERCENT_RE = re.compile(r"%[0-9a-fA-F]{2}")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_DENSE_SCRIPT_RE = re.compile(
+    "[\u1100-\u11ff\u3040-\u30ff\u3100-\u312f\u3130-\u318f\u3400-\u4dbf"
+    "\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f]"
+)
+
+
+@dataclass(frozen=True)
+class DedupKeys:
+    """The keys an item is stored under to find its duplicates.
+
+    Attributes:
+        content_hash: `content_hash` of the item (exact re-posts).
+        signature: MinHash signature, NUM_PERMUTATIONS values (empty for empty text).
+        bands: LSH band keys like "b03:9f2c51d0a4b8e7f1", one per band, for an
+            indexed lookup of candidates (empty for empty text).
+    """
+
+    content_hash: str
+    signature: tuple[int, ...]
+    bands: tuple[str, ...]
+
+
+def canonical_url(url: str) -> str:
+    """The canonical form of a URL, to recognise the same article behind different links.
+
+    Lower-cases scheme and host, drops default ports, the fragment and tracking
+    parameters, sorts the remaining query parameters, percent-encodes non-ASCII
+    path characters and keeps the path's case. Links through Google News,
+    Google, Bing News or Facebook redirectors are unwrapped when the target can
+    be read without a network request.
+
+    Args:
+        url: An absolute URL (anything else is returned stripped).
+
+    Returns:
+        The canonical URL, or "" for an empty input.
+    """
+    return _canonical(url.strip(), depth=0)
+
+
+def _canonical(url: str, *, depth: int) -> str:
+    if not url:
+        return ""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return url
+    host = parts.hostname.rstrip(".")
+    if depth < 3:
+        target = _redirect_target(host, parts.path, parts.query)
+        if target:
+            return _canonical(target, depth=depth + 1)
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError:
+        pass
+    netloc = host
+    if parts.username is not None:
+        userinfo = parts.username + (f":{parts.password}" if parts.password is not None else "")
+        netloc = f"{userinfo}@{host}"
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        netloc = f"{netloc}:{port}"
+    path = _normalise_escapes(quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~"))
+    query = "&".join(sorted(_kept_query_pairs(parts.query)))
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def _kept_query_pairs(query: str) -> list[str]:
+    kept = []
+    for pair in query.split("&"):
+        if not pair:
+            continue
+        name = pair.split("=", 1)[0].lower()
+        if name in TRACKING_PARAMS or name.startswith(TRACKING_PREFIXES):
+            continue
+        kept.append(_normalise_escapes(quote(pair, safe="=%:@!$'()*+,;/?-._~")))
+    return kept
+
+
+def _normalise_escapes(value: str) -> str:
+    return _PERCENT_RE.sub(lambda m: m.group(0).upper(), value)
+
+
+def _redirect_target(host: str, path: str, query: str) -> str | None:
+    names = _REDIRECTORS.get((host, path))
+    if names:
+        params = dict(parse_qsl(query))
+        for name in names:
+            target = params.get(name, "")
+            if target.startswith(("http://", "https://")):
+                return target
+        return None
+    if host == "news.google.com":
+        match = _GOOGLE_NEWS_ARTICLE_RE.match(path)
+        if match:
+            return _decode_google_news_id(match.group(1))
+    return None
+
+
+def _decode_google_news_id(article_id: str) -> str | None:
+    """The URL inside an old-style Google News article id (base64 protobuf), or None."""
+    try:
+        data = base64.urlsafe_b64decode(article_id + "=" * (-len(article_id) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    position = 0
+    while position < len(data):
+        key, position = _read_varint(data, position)
+        wire_type = key & 7
+        if wire_type == 0:
+            _, position = _read_varint(data, position)
+        elif wire_type == 2:
+            length, position = _read_varint(data, position)
+            value = data[position : position + length]
+            position += length
+            if value.startswith((b"http://", b"https://")):
+                try:
+                    text = value.decode("ascii")
+                except UnicodeDecodeError:
+                    return None
+                return text if text.isprintable() else None
+        else:
+            return None
+    return None
+
+
+def _read_varint(data: bytes, position: int) -> tuple[int, int]:
+    result = 0
+    shift = 0
+    while position < len(data) and shift < 64:
+        byte = data[position]
+        position += 1
+        result |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return result, position
+        shift += 7
+    return result, len(data) + 1
+
+
+def normalise_text(value: str) -> str:
+    """NFKC, case-folded, with punctuation, symbols, separators and controls removed.
+
+    Letters, digits and combining marks (Thai vowels and tone marks) are kept.
+
+    Args:
+        value: Any text.
+
+    Returns:
+        The compact normalised text.
+    """
+    folded = unicodedata.normalize("NFKC", value).casefold()
+    return "".join(ch for ch in folded if unicodedata.category(ch)[0] in "LMN")
+
+
+def content_hash(title: str, text: str) -> str:
+    """Hex SHA-256 of the normalised title and text: identical re-posts share it.
+
+    Args:
+        title: The item's title.
+        text: The item's plain text.
+
+    Returns:
+        64 hex digits.
+    """
+    basis = normalise_text(title) + "\n" + normalise_text(text)
+    return hashlib.sha256(basis.encode("utf-8")).hexdigest()
+
+
+def _shingles(compact: str) -> set[str]:
+    dense = len(_DENSE_SCRIPT_RE.findall(compact))
+    size = 3 if dense * 2 >= len(compact) else 5
+    if len(compact) <= size:
+        return {compact} if compact else set()
+    return {compact[i : i + size] for i in range(len(compact) - size + 1)}
+
+
+def dedup_keys(title: str, text: str) -> DedupKeys:
+    """Content hash, MinHash signature and LSH band keys of an item.
+
+    Args:
+        title: The item's title.
+        text: The item's plain text.
+
+    Returns:
+        The keys; signature and bands are empty when there is no text at all.
+    """
+    compact = (normalise_text(title) + normalise_text(text))[:MAX_SHINGLED_CHARS]
+    shingles = _shingles(compact)
+    if not shingles:
+        return DedupKeys(content_hash(title, text), (), ())
+    hashes = np.fromiter(
+        (
+            int.from_bytes(hashlib.blake2b(s.encode("utf-8"), digest_size=4).digest(), "big")
+            for s in shingles
+        ),
+        dtype=np.int64,
+        count=len(shingles),
+    )
+    hashes %= _MERSENNE_31
+    permuted = (hashes[:, None] * _PERM_A[None, :] + _PERM_B[None, :]) % _MERSENNE_31
+    signature = tuple(int(v) for v in permuted.min(axis=0))
+    bands = tuple(_band_key(i, signature) for i in range(BANDS))
+    return DedupKeys(content_hash(title, text), signature, bands)
+
+
+def _band_key(band: int, signature: tuple[int, ...]) -> str:
+    rows = signature[band * ROWS_PER_BAND : (band + 1) * ROWS_PER_BAND]
+    digest = hashlib.blake2b(
+        b"".join(v.to_bytes(4, "big") for v in rows), digest_size=8
+    ).hexdigest()
+    return f"b{band:02d}:{digest}"
+
+
+def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
+    """Estimated Jaccard similarity of two MinHash signatures.
+
+    Args:
+        a: A signature from `dedup_keys`.
+        b: Another one.
+
+    Returns:
+        The share of equal positions, 0.0 when either is empty or lengths differ.
+    """
+    if not a or len(a) != len(b):
+        return 0.0
+    return sum(x == y for x, y in zip(a, b, strict=True)) / len(a)
+
+
+def is_near_duplicate(a: DedupKeys, b: DedupKeys) -> bool:
+    """Whether two items are the same story (same content, or similar enough).
+
+    Args:
+        a: Keys of one item.
+        b: Keys of the other.
+
+    Returns:
+        True for equal content hashes or a similarity at or above
+        NEAR_DUPLICATE_THRESHOLD.
+    """
+    if a.content_hash == b.content_hash:
+        return True
+    return similarity(a.signature, b.signature) >= NEAR_DUPLICATE_THRESHOLD

@@ -1,0 +1,663 @@
+"""Feed bytes -> normalised items: charset decoding, feedparser, JSON Feed; no I/O.
+
+The body is decoded here, not by feedparser: the declared charsets (HTTP
+header, XML declaration) are mapped to the supersets browsers use (GB2312 ->
+GB18030, Big5 -> Big5-HKSCS, Shift_JIS -> CP932, EUC-KR -> CP949, TIS-620 ->
+CP874), a declaration that does not decode the body is passed over, and
+charset_normalizer guesses when nothing declared fits. feedparser then gets
+clean UTF-8, so its own encoding fallbacks (which produce mojibake for legacy
+Asian charsets) never run.
+"""
+
+from __future__ import annotations
+
+import calendar
+import codecs
+import hashlib
+import html
+import io
+import json
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urljoin
+from xml.sax import SAXParseException
+
+import charset_normalizer
+import feedparser
+
+from monitor.dedup import canonical_url
+from monitor.errors import FeedParseError
+from monitor.models import Item
+
+FUTURE_TOLERANCE = timedelta(days=1)
+"""Dates further than this in the future are treated as absent."""
+
+CHARSET_SUPERSETS: dict[str, tuple[str, ...]] = {
+    "gb2312": ("gb18030",),
+    "gbk": ("gb18030",),
+    "gb18030": ("gb18030",),
+    "big5": ("big5hkscs", "cp950"),
+    "big5hkscs": ("big5hkscs", "cp950"),
+    "cp950": ("cp950", "big5hkscs"),
+    "shift_jis": ("cp932", "shift_jis_2004"),
+    "cp932": ("cp932", "shift_jis_2004"),
+    "shift_jis_2004": ("shift_jis_2004", "cp932"),
+    "euc_jp": ("euc_jp", "euc_jis_2004", "cp932"),
+    "euc_kr": ("cp949",),
+    "cp949": ("cp949",),
+    "tis_620": ("cp874", "tis_620"),
+    "iso8859_11": ("cp874", "tis_620"),
+    "cp874": ("cp874", "tis_620"),
+    "latin_1": ("cp1252", "latin_1"),
+    "ascii": ("cp1252", "latin_1"),
+    "cp1252": ("cp1252", "latin_1"),
+    "iso8859_9": ("cp1254", "iso8859_9"),
+}
+"""Python codec name of a declared charset -> codecs to try, superset first (WHATWG-like)."""
+
+_EXTRA_LABELS: dict[str, str] = {
+    "x-gbk": "gbk",
+    "x-euc-cn": "gb2312",
+    "euc-cn": "gb2312",
+    "x-big5": "big5",
+    "x-sjis": "shift_jis",
+    "windows-31j": "cp932",
+    "x-euc-kr": "euc_kr",
+    "ks_c_5601-1987": "euc_kr",
+    "iso-8859-11": "iso8859_11",
+    "windows-874": "cp874",
+    "x-windows-874": "cp874",
+    "tis620": "tis_620",
+}
+
+_SINGLE_BYTE_LATIN = frozenset({"cp1252", "latin_1", "cp1254", "iso8859_9", "iso8859_15"})
+
+_XML_DECL_RE = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+_XML_DECL_ENCODING_RE = re.compile(r"""^(\s*<\?xml[^>]*?encoding\s*=\s*["'])([A-Za-z0-9._:-]+)""")
+_META_CHARSET_RE = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE
+)
+_CHARSET_PARAM_RE = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9._:-]+)""", re.IGNORECASE)
+
+_DOCTYPE_ENTITY_RE = re.compile(rb"<!ENTITY", re.IGNORECASE)
+_SAFE_ENTITY_RE = re.compile(rb"""<!ENTITY\s+[\w.-]+\s+["']&#x?[0-9A-Fa-f]+;["']\s*>""", re.IGNORECASE)
+_HTML_START_RE = re.compile(
+    rb"^(?:\s|<\?xml[^>]*>|<!--.*?-->)*<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])",
+    re.IGNORECASE | re.DOTALL,
+)
+
+_LANGUAGE_ALIASES: dict[str, str] = {
+    "eng": "en",
+    "kor": "ko",
+    "zho": "zh",
+    "chi": "zh",
+    "jpn": "ja",
+    "ind": "id",
+    "vie": "vi",
+    "tha": "th",
+    "msa": "ms",
+    "may": "ms",
+    "fil": "tl",
+    "tgl": "tl",
+    "in": "id",  # the withdrawn ISO 639 code for Indonesian, still in old feeds
+}
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """The usable content of one feed body.
+
+    Attributes:
+        title: The feed's own title, plain text ("" when absent).
+        items: The entries, normalised, in feed order.
+        encoding: The Python codec the body was decoded with (e.g. "cp949"
+            for a feed declared EUC-KR), or None when undetermined.
+        problem: A recoverable issue worth showing in the feed's status
+            (malformed XML, a wrong charset declaration, skipped entries), or None.
+    """
+
+    title: str
+    items: tuple[Item, ...]
+    encoding: str | None
+    problem: str | None
+
+
+@dataclass(frozen=True)
+class DecodedText:
+    """A body decoded to text.
+
+    Attributes:
+        text: The decoded text.
+        encoding: Python codec name used, or None when bytes were replaced blindly.
+        problem: Why the declared charset was not used, or None.
+    """
+
+    text: str
+    encoding: str | None
+    problem: str | None
+
+
+def parse_feed(
+    content: bytes,
+    headers: Mapping[str, str],
+    *,
+    feed_url: str,
+    language_hint: str | None,
+    now: datetime,
+) -> ParsedFeed:
+    """Parse a fetched RSS/Atom/RDF/JSON Feed body into items.
+
+    Args:
+        content: The response body.
+        headers: The response headers (any case); Content-Type's charset is honoured.
+        feed_url: The feed's URL, used to resolve relative links.
+        language_hint: The operator's language hint for the feed, if any; wins
+            over the feed's own declaration.
+        now: The current time (UTC-aware), to reject dates in the far future.
+
+    Returns:
+        The feed title, its items and any recoverable problem.
+
+    Raises:
+        FeedParseError: The body is empty, an HTML page, declares XML entities,
+            or is not a feed at all.
+    """
+    if not content.strip():
+        raise FeedParseError("empty body")
+    lower_headers = {k.lower(): v for k, v in headers.items()}
+    if _looks_like_json(content):
+        return _parse_json_feed(
+            content, lower_headers, feed_url=feed_url, language_hint=language_hint, now=now
+        )
+    head = content[:4096]
+    if _HTML_START_RE.match(_strip_bom(head)):
+        raise FeedParseError("looks like an HTML page, not a feed")
+    _refuse_entity_declarations(content)
+    decoded = decode_bytes(content, lower_headers, markup="xml")
+    return _parse_xml_feed(
+        decoded, lower_headers, feed_url=feed_url, language_hint=language_hint, now=now
+    )
+
+
+# --- decoding -------------------------------------------------------------
+
+
+def decode_bytes(content: bytes, headers: Mapping[str, str], *, markup: str) -> DecodedText:
+    """Decode a document, honouring BOM, HTTP charset and in-document declaration.
+
+    Declared charsets are mapped to their common supersets; a declaration that
+    does not decode the body (or decodes a CJK/Thai body as Latin-1 mojibake)
+    is passed over for the next one, then for charset_normalizer's guess.
+
+    Args:
+        content: The raw bytes.
+        headers: Response headers with lower-case names.
+        markup: "xml" (read the XML declaration), "html" (read <meta charset>)
+            or "json" (UTF-8 unless declared otherwise).
+
+    Returns:
+        The text, the codec used and the reason a declaration was overridden.
+    """
+    for bom, codec in (
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if content.startswith(bom):
+            return DecodedText(content.decode(codec, errors="replace"), codec, None)
+
+    header_label = _charset_from_content_type(headers.get("content-type", ""))
+    doc_label = _declared_charset(content[:4096], markup)
+    declared = [
+        (where, label)
+        for where, label in (("HTTP header", header_label), ("document", doc_label))
+        if label
+    ]
+
+    if content.isascii():
+        return DecodedText(content.decode("ascii"), "utf-8", None)
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        problem = _override_note(declared, "utf-8")
+        return DecodedText(text, "utf-8", problem)
+
+    first: tuple[str, str] | None = None
+    for _where, label in declared:
+        for codec in _codecs_for(label):
+            try:
+                text = content.decode(codec)
+            except UnicodeDecodeError:
+                continue
+            if codec in _SINGLE_BYTE_LATIN and _looks_like_mojibake(text):
+                first = first or (text, codec)
+                continue
+            return DecodedText(text, codec, _override_note(declared, codec))
+
+    guess = charset_normalizer.from_bytes(content).best()
+    if guess is not None:
+        codec = _codecs_for(guess.encoding)[0] if _codecs_for(guess.encoding) else guess.encoding
+        text = content.decode(codec, errors="replace")
+        if not (codec in _SINGLE_BYTE_LATIN and _looks_like_mojibake(text) and first):
+            return DecodedText(text, codec, _override_note(declared, codec))
+    if first is not None:
+        return DecodedText(first[0], first[1], None)
+    codec = _codecs_for(declared[0][1])[0] if declared and _codecs_for(declared[0][1]) else "utf-8"
+    return DecodedText(
+        content.decode(codec, errors="replace"),
+        None,
+        f"could not decode the body as {codec}; undecodable bytes replaced",
+    )
+
+
+def _strip_bom(data: bytes) -> bytes:
+    return data[3:] if data.startswith(codecs.BOM_UTF8) else data
+
+
+def _charset_from_content_type(value: str) -> str | None:
+    match = _CHARSET_PARAM_RE.search(value)
+    return match.group(1) if match else None
+
+
+def _declared_charset(head: bytes, markup: str) -> str | None:
+    if markup == "xml":
+        match = _XML_DECL_RE.match(head)
+    elif markup == "html":
+        match = _META_CHARSET_RE.search(head)
+    else:
+        match = None
+    return match.group(1).decode("ascii") if match else None
+
+
+def _codecs_for(label: str) -> tuple[str, ...]:
+    """Python codecs to try for a declared charset label, superset first; () if unknown."""
+    label = label.strip().lower()
+    label = _EXTRA_LABELS.get(label, label)
+    try:
+        name = codecs.lookup(label).name
+    except LookupError:
+        return ()
+    name = name.replace("-", "_")
+    name = {"iso8859_1": "latin_1", "us_ascii": "ascii", "euc_kr": "euc_kr"}.get(name, name)
+    return CHARSET_SUPERSETS.get(name, (codecs.lookup(name).name,))
+
+
+def _override_note(declared: list[tuple[str, str]], used: str) -> str | None:
+    """Describe a declaration that was not followed, or None when all agree."""
+    used_name = codecs.lookup(used).name
+    for where, label in declared:
+        family = {codecs.lookup(c).name for c in _codecs_for(label)}
+        if used_name not in family:
+            return f"charset {label!r} declared in the {where} does not match the body; decoded as {used}"
+    return None
+
+
+def _looks_like_mojibake(text: str) -> bool:
+    """True when Latin-1-range characters come in runs, as a CJK/Thai body decoded as Latin-1 does."""
+    non_ascii = 0
+    in_runs = 0
+    previous_high = False
+    for char in text:
+        high = "\x80" <= char <= "\xff" or char in _CP1252_EXTRAS
+        if high:
+            non_ascii += 1
+            if previous_high:
+                in_runs += 2
+        previous_high = high
+    return non_ascii >= 4 and in_runs >= non_ascii * 0.6
+
+
+_CP1252_EXTRAS = frozenset(bytes(range(0x80, 0xA0)).decode("cp1252", errors="ignore"))
+
+
+# --- XML feeds ------------------------------------------------------------
+
+
+def _refuse_entity_declarations(content: bytes) -> None:
+    """Refuse documents declaring XML entities other than single character references.
+
+    feedparser re-inserts literal-text entities and its loose parser expands
+    them without limit, so a small body can blow up to gigabytes.
+    """
+    head_end = content.find(b"]>")
+    head = content[: head_end + 2] if head_end >= 0 else content[:65536]
+    if b"<!DOCTYPE" not in head.upper() and b"<!doctype" not in head:
+        return
+    declarations = len(_DOCTYPE_ENTITY_RE.findall(head))
+    if declarations and declarations != len(_SAFE_ENTITY_RE.findall(head)):
+        raise FeedParseError("feed declares XML entities; refused")
+
+
+def _parse_xml_feed(
+    decoded: DecodedText,
+    headers: Mapping[str, str],
+    *,
+    feed_url: str,
+    language_hint: str | None,
+    now: datetime,
+) -> ParsedFeed:
+    text = _XML_DECL_ENCODING_RE.sub(r"\g<1>utf-8", decoded.text, count=1)
+    fp_headers = {"content-type": "application/xml; charset=utf-8"}
+    if feed_url:
+        fp_headers["content-location"] = feed_url
+    if "content-language" in headers:
+        fp_headers["content-language"] = headers["content-language"]
+    try:
+        # A stream, never bytes or str: feedparser opens those as URLs or file paths.
+        result = feedparser.parse(
+            io.BytesIO(text.encode("utf-8")),
+            response_headers=fp_headers,
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except Exception as exc:  # feedparser's loose parser can fail in odd ways
+        raise FeedParseError(f"feedparser failed: {exc}") from exc
+
+    problems: list[str] = []
+    if decoded.problem:
+        problems.append(decoded.problem)
+    bozo = bool(result.get("bozo"))
+    if bozo:
+        problems.append(_describe_bozo(result.get("bozo_exception")))
+    entries: list[Any] = list(result.get("entries", []))
+    version = str(result.get("version") or "")
+    if not entries and (bozo or not version):
+        reason = "; ".join(problems) if problems else "no RSS, Atom or RDF root element"
+        raise FeedParseError(f"not a usable feed: {reason}")
+
+    feed: Mapping[str, Any] = result.get("feed", {})
+    feed_language = _normalise_language(language_hint) or _normalise_language(
+        _str(feed.get("language")) or headers.get("content-language")
+    )
+    items: list[Item] = []
+    skipped = 0
+    for entry in entries:
+        item = _item_from_entry(
+            entry,
+            feed_url=feed_url,
+            language=feed_language,
+            hint_given=language_hint is not None,
+            now=now,
+        )
+        if item is None:
+            skipped += 1
+        else:
+            items.append(item)
+    if skipped:
+        problems.append(f"skipped {skipped} entr{'y' if skipped == 1 else 'ies'} without title or text")
+    return ParsedFeed(
+        title=_detail_text(feed.get("title_detail"), _str(feed.get("title"))),
+        items=tuple(items),
+        encoding=decoded.encoding,
+        problem="; ".join(problems) or None,
+    )
+
+
+def _describe_bozo(exc: object) -> str:
+    if isinstance(exc, SAXParseException):
+        return f"{exc.getMessage()} at line {exc.getLineNumber()}"
+    if exc is None:
+        return "malformed feed"
+    return str(exc) or type(exc).__name__
+
+
+def _item_from_entry(
+    entry: Mapping[str, Any],
+    *,
+    feed_url: str,
+    language: str | None,
+    hint_given: bool,
+    now: datetime,
+) -> Item | None:
+    title = _detail_text(entry.get("title_detail"), _str(entry.get("title")))
+    summary = _detail_text(entry.get("summary_detail"), _str(entry.get("summary")))
+    content_text = ""
+    contents = entry.get("content") or []
+    if contents:
+        first = contents[0]
+        content_text = _detail_text(first, _str(first.get("value")))
+    text = content_text if len(content_text) > len(summary) else summary
+    if not title and not text:
+        return None
+    link = _str(entry.get("link"))
+    url = canonical_url(urljoin(feed_url, link)) if link else ""
+    published_at = _struct_to_datetime(entry.get("published_parsed"), now) or _struct_to_datetime(
+        entry.get("updated_parsed"), now
+    )
+    raw_date = _str(entry.get("published")) or _str(entry.get("updated"))
+    guid = _str(entry.get("id")).strip() or url or _fallback_guid(title, raw_date, text)
+    entry_language = None
+    if not hint_given:
+        detail = entry.get("title_detail") or entry.get("summary_detail") or {}
+        entry_language = _normalise_language(_str(detail.get("language")))
+    return Item(
+        feed_url=feed_url,
+        guid=guid,
+        url=url,
+        title=title,
+        text=text,
+        published_at=published_at,
+        language_hint=entry_language or language,
+    )
+
+
+def _struct_to_datetime(value: object, now: datetime) -> datetime | None:
+    if not isinstance(value, time.struct_time):
+        return None
+    try:
+        moment = datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+    return _reject_future(moment, now)
+
+
+def _reject_future(moment: datetime, now: datetime) -> datetime | None:
+    return None if moment > now + FUTURE_TOLERANCE else moment
+
+
+def _fallback_guid(title: str, raw_date: str, text: str) -> str:
+    basis = f"{title}\x1f{raw_date}" if raw_date else f"{title}\x1f{text}"
+    return "urn:sha256:" + hashlib.sha256(basis.encode("utf-8")).hexdigest()
+
+
+def _str(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _detail_text(detail: object, fallback: str) -> str:
+    """Plain text of a feedparser text construct (HTML stripped when it is HTML)."""
+    value = fallback
+    kind = "text/html"
+    if isinstance(detail, Mapping):
+        value = _str(detail.get("value")) or fallback
+        kind = _str(detail.get("type")) or kind
+    if "html" in kind:
+        return html_to_text(value)
+    return collapse_whitespace(html.unescape(value))
+
+
+# --- JSON Feed ------------------------------------------------------------
+
+
+def _looks_like_json(content: bytes) -> bool:
+    return _strip_bom(content).lstrip()[:1] == b"{"
+
+
+def _parse_json_feed(
+    content: bytes,
+    headers: Mapping[str, str],
+    *,
+    feed_url: str,
+    language_hint: str | None,
+    now: datetime,
+) -> ParsedFeed:
+    decoded = decode_bytes(content, headers, markup="json")
+    try:
+        document = json.loads(decoded.text)
+    except json.JSONDecodeError as exc:
+        raise FeedParseError(f"not a valid JSON Feed: {exc}") from exc
+    if not isinstance(document, dict) or not isinstance(document.get("items"), list):
+        raise FeedParseError("not a valid JSON Feed: no 'items' list")
+    feed_language = _normalise_language(language_hint) or _normalise_language(
+        _str(document.get("language")) or headers.get("content-language")
+    )
+    items: list[Item] = []
+    skipped = 0
+    for raw in document["items"]:
+        item = (
+            _item_from_json(
+                raw,
+                feed_url=feed_url,
+                language=feed_language,
+                hint_given=language_hint is not None,
+                now=now,
+            )
+            if isinstance(raw, dict)
+            else None
+        )
+        if item is None:
+            skipped += 1
+        else:
+            items.append(item)
+    problems = [p for p in (decoded.problem,) if p]
+    if skipped:
+        problems.append(f"skipped {skipped} entr{'y' if skipped == 1 else 'ies'} without title or text")
+    return ParsedFeed(
+        title=collapse_whitespace(_str(document.get("title"))),
+        items=tuple(items),
+        encoding=decoded.encoding,
+        problem="; ".join(problems) or None,
+    )
+
+
+def _item_from_json(
+    raw: Mapping[str, Any],
+    *,
+    feed_url: str,
+    language: str | None,
+    hint_given: bool,
+    now: datetime,
+) -> Item | None:
+    title = collapse_whitespace(_str(raw.get("title")))
+    summary = collapse_whitespace(_str(raw.get("summary")))
+    body = html_to_text(_str(raw.get("content_html"))) or collapse_whitespace(
+        _str(raw.get("content_text"))
+    )
+    text = body if len(body) > len(summary) else summary
+    if not title and not text:
+        return None
+    link = _str(raw.get("url")) or _str(raw.get("external_url"))
+    url = canonical_url(urljoin(feed_url, link)) if link else ""
+    raw_date = _str(raw.get("date_published")) or _str(raw.get("date_modified"))
+    published_at = _parse_rfc3339(raw_date, now)
+    raw_id = raw.get("id")
+    guid = str(raw_id).strip() if isinstance(raw_id, str | int) else ""
+    guid = guid or url or _fallback_guid(title, raw_date, text)
+    item_language = None if hint_given else _normalise_language(_str(raw.get("language")))
+    return Item(
+        feed_url=feed_url,
+        guid=guid,
+        url=url,
+        title=title,
+        text=text,
+        published_at=published_at,
+        language_hint=item_language or language,
+    )
+
+
+def _parse_rfc3339(value: str, now: datetime) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return _reject_future(moment.astimezone(UTC), now)
+
+
+# --- text helpers ---------------------------------------------------------
+
+
+def _normalise_language(value: str | None) -> str | None:
+    """ISO 639-1 code of a language tag ("ko-KR" -> "ko", "zh_cn" -> "zh"), or None."""
+    if not value:
+        return None
+    primary = re.split(r"[-_\s]", value.strip().lower(), maxsplit=1)[0]
+    primary = _LANGUAGE_ALIASES.get(primary, primary)
+    if len(primary) == 2 and primary.isascii() and primary.isalpha():
+        return primary
+    return None
+
+
+_BLOCK_TAGS = frozenset(
+    "address article aside blockquote br dd details div dl dt figcaption figure footer form "
+    "h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table tbody td tfoot th "
+    "thead tr ul".split()
+)
+_SKIPPED_TAGS = frozenset("script style noscript template iframe object svg head".split())
+
+
+class _TextCollector(HTMLParser):
+    """Collects the text of an HTML fragment, dropping scripts and styles."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip_depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIPPED_TAGS:
+            self._skip_depth += 1
+        elif tag in _BLOCK_TAGS or tag == "img":
+            self.parts.append(" ")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BLOCK_TAGS or tag == "img":
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIPPED_TAGS:
+            self._skip_depth = max(0, self._skip_depth - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip_depth:
+            self.parts.append(data)
+
+
+def html_to_text(fragment: str) -> str:
+    """Plain text of an HTML fragment: tags removed, entities decoded, whitespace collapsed.
+
+    Args:
+        fragment: HTML (or plain text, which passes through with entities decoded).
+
+    Returns:
+        The text on one line.
+    """
+    if "<" not in fragment and "&" not in fragment:
+        return collapse_whitespace(fragment)
+    collector = _TextCollector()
+    collector.feed(fragment)
+    collector.close()
+    return collapse_whitespace("".join(collector.parts))
+
+
+def collapse_whitespace(value: str) -> str:
+    """Collapse runs of whitespace (including NBSP) to one space, drop control characters."""
+    return " ".join(_CONTROL_RE.sub("", value).split())
+
+
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+
