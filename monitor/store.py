@@ -24,7 +24,8 @@ API::
     record_success(url, *, now, status, etag, last_modified, entries, encoding,
                    problem, next_due_at)        errors reset; lease released
     record_failure(url, *, now, error, status, next_due_at)   errors + 1; lease released
-    feed_health(now) -> [FeedHealth]            state + name, enabled, removed_at, counts
+    feed_health(now=None) -> [FeedHealth]       FeedState fields + name, enabled,
+                                                removed_at, item counts, lease_owner
 
     # items and deduplication
     find_item_by_key(feed_url, guid, url, content_hash) -> original id | None
@@ -69,7 +70,7 @@ import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -265,20 +266,16 @@ class StoredItem:
         )
 
 
-@dataclass(frozen=True)
-class FeedHealth:
-    """A feed's state and activity, for `monitor stats` and the bot's /stats."""
+@dataclass(frozen=True, kw_only=True)
+class FeedHealth(FeedState):
+    """A feed's state (every `FeedState` field) and activity, for `monitor stats` and /stats."""
 
-    state: FeedState
     name: str
     enabled: bool
     removed_at: datetime | None  # set when the feed left feeds.toml
     items_total: int
     items_last_24h: int
-
-    @property
-    def url(self) -> str:
-        return self.state.url
+    lease_owner: str | None = None  # the worker polling it right now, if any
 
 
 class Store:
@@ -496,9 +493,13 @@ class Store:
                 )
             )
 
-    def feed_health(self, now: datetime) -> list[FeedHealth]:
-        """Every feed ever listed (removed ones last) with its item counts."""
-        day_ago = now - timedelta(days=1)
+    def feed_health(self, now: datetime | None = None) -> list[FeedHealth]:
+        """Every feed ever listed (removed ones last) with its item counts.
+
+        ``items_last_24h`` counts items first seen in the day before `now`
+        (default: the current time).
+        """
+        day_ago = (now or datetime.now(UTC)) - timedelta(days=1)
         counts = (
             select(
                 ITEMS.c.feed_url,
@@ -517,12 +518,13 @@ class Store:
             rows = conn.execute(stmt).mappings().all()
         return [
             FeedHealth(
-                state=_feed_state(row),
+                **_feed_state_fields(row),
                 name=row["name"],
                 enabled=bool(row["enabled"]),
                 removed_at=row["removed_at"],
                 items_total=row["total"] or 0,
                 items_last_24h=row["recent"] or 0,
+                lease_owner=row["lease_owner"],
             )
             for row in rows
         ]
@@ -850,20 +852,12 @@ def _active() -> ColumnElement[bool]:
     return and_(FEEDS.c.enabled.is_(True), FEEDS.c.removed_at.is_(None))
 
 
+def _feed_state_fields(row: RowMapping) -> dict[str, Any]:
+    return {f.name: row[f.name] for f in fields(FeedState)}
+
+
 def _feed_state(row: RowMapping) -> FeedState:
-    return FeedState(
-        url=row["url"],
-        etag=row["etag"],
-        last_modified=row["last_modified"],
-        last_attempt_at=row["last_attempt_at"],
-        last_success_at=row["last_success_at"],
-        consecutive_errors=row["consecutive_errors"],
-        last_error=row["last_error"],
-        next_due_at=row["next_due_at"],
-        last_status=row["last_status"],
-        last_entries=row["last_entries"],
-        last_encoding=row["last_encoding"],
-    )
+    return FeedState(**_feed_state_fields(row))
 
 
 def _stored_item(row: RowMapping) -> StoredItem:
