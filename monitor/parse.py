@@ -85,7 +85,9 @@ _META_CHARSET_RE = re.compile(
 _CHARSET_PARAM_RE = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9._:-]+)""", re.IGNORECASE)
 
 _DOCTYPE_ENTITY_RE = re.compile(rb"<!ENTITY", re.IGNORECASE)
-_SAFE_ENTITY_RE = re.compile(rb"""<!ENTITY\s+[\w.-]+\s+["']&#x?[0-9A-Fa-f]+;["']\s*>""", re.IGNORECASE)
+_SAFE_ENTITY_RE = re.compile(
+    rb"""<!ENTITY\s+[\w.-]+\s+["']&#x?[0-9A-Fa-f]+;["']\s*>""", re.IGNORECASE
+)
 _HTML_START_RE = re.compile(
     rb"^(?:\s|<\?xml[^>]*>|<!--.*?-->)*<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])",
     re.IGNORECASE | re.DOTALL,
@@ -297,12 +299,15 @@ def _override_note(declared: list[tuple[str, str]], used: str) -> str | None:
     for where, label in declared:
         family = {codecs.lookup(c).name for c in _codecs_for(label)}
         if used_name not in family:
-            return f"charset {label!r} declared in the {where} does not match the body; decoded as {used}"
+            return (
+                f"charset {label!r} declared in the {where} does not match the body;"
+                f" decoded as {used}"
+            )
     return None
 
 
 def _looks_like_mojibake(text: str) -> bool:
-    """True when Latin-1-range characters come in runs, as a CJK/Thai body decoded as Latin-1 does."""
+    """True when Latin-1-range characters come in runs, as CJK or Thai read as Latin-1 do."""
     non_ascii = 0
     in_runs = 0
     previous_high = False
@@ -393,7 +398,9 @@ def _parse_xml_feed(
         else:
             items.append(item)
     if skipped:
-        problems.append(f"skipped {skipped} entr{'y' if skipped == 1 else 'ies'} without title or text")
+        problems.append(
+            f"skipped {skipped} entr{'y' if skipped == 1 else 'ies'} without title or text"
+        )
     return ParsedFeed(
         title=_detail_text(feed.get("title_detail"), _str(feed.get("title"))),
         items=tuple(items),
@@ -530,7 +537,9 @@ def _parse_json_feed(
             items.append(item)
     problems = [p for p in (decoded.problem,) if p]
     if skipped:
-        problems.append(f"skipped {skipped} entr{'y' if skipped == 1 else 'ies'} without title or text")
+        problems.append(
+            f"skipped {skipped} entr{'y' if skipped == 1 else 'ies'} without title or text"
+        )
     return ParsedFeed(
         title=collapse_whitespace(_str(document.get("title"))),
         items=tuple(items),
@@ -660,4 +669,3 @@ def collapse_whitespace(value: str) -> str:
 
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
-
