@@ -327,7 +327,8 @@ class _Checker:
             where = f"topic #{index + 1}"
         for key in entry:
             if key not in TOPIC_KEYS:
-                self.problem(line_of(key), f"{where}: unknown key {key!r} ({_expected(TOPIC_KEYS)})")
+                reason = f"{where}: unknown key {key!r} ({_expected(TOPIC_KEYS)})"
+                self.problem(line_of(key), reason)
         if slug is None:
             self.problem(header, f"{where}: missing 'slug'")
         elif not isinstance(slug, str) or not SLUG_RE.match(slug):
@@ -379,9 +380,7 @@ class _Checker:
             return None
         return value.strip()
 
-    def _description(
-        self, table: Mapping[str, object], where: str, line_of: _LineOf
-    ) -> str | None:
+    def _description(self, table: Mapping[str, object], where: str, line_of: _LineOf) -> str | None:
         value = table.get("description")
         if value is None:
             self.problem(line_of(), f"{where}: missing 'description' (one paragraph in English)")
