@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from rich.console import Console
@@ -37,8 +37,7 @@ async def check_feeds(
     specs: Sequence[FeedSpec], poll: PollSettings, *, progress_console: Console | None = None
 ) -> list[CheckResult]:
     """Fetch all feeds concurrently (within the poller's limits), with a progress bar."""
-    limits = fetch_limits(poll)
-    limits = type(limits)(**{**limits.__dict__, "retries": CHECK_RETRIES})
+    limits = replace(fetch_limits(poll), retries=CHECK_RETRIES)
     async with Fetcher(user_agent=poll.user_agent, limits=limits) as fetcher:
         with Progress(console=progress_console, transient=True,
                       disable=progress_console is None) as progress:  # fmt: skip

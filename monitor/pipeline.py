@@ -172,9 +172,9 @@ async def poll_feed(
     if spec.fulltext and originals:
         originals = await _add_fulltext(originals, fetcher, store)
     if classifier is not None and originals:
-        labelled = await _classify(originals, classifier, store, clock, run_cpu)
-        by_id = {n.id: n for n in labelled}
-        new_items = [by_id.get(n.id, n) for n in new_items]
+        originals = await _classify(originals, classifier, store, clock)
+    updated = {n.id: n for n in originals}
+    new_items = [updated.get(n.id, n) for n in new_items]
 
     store.record_success(
         spec.url, now=clock.now(), status=result.status, etag=result.etag,
@@ -292,11 +292,7 @@ async def _add_fulltext(
 
 
 async def _classify(
-    originals: list[NewItem],
-    classifier: Classifier,
-    store: PipelineStore,
-    clock: Clock,
-    run_cpu: Callable[..., Awaitable[object]] | None,
+    originals: list[NewItem], classifier: Classifier, store: PipelineStore, clock: Clock
 ) -> list[NewItem]:
     """Label new originals, reusing labels stored for the same text and model."""
     model_id = classifier.model_id

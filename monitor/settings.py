@@ -77,8 +77,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ConfigError: naming the variable or key and the reason.
     """
     env = os.environ if environ is None else environ
-    config_path = Path(env.get("MONITOR_CONFIG", DEFAULT_CONFIG))
-    file_values = _read_config_file(config_path, explicit="MONITOR_CONFIG" in env)
+    explicit = env.get("MONITOR_CONFIG", "") != ""
+    config_path = Path(env["MONITOR_CONFIG"] if explicit else DEFAULT_CONFIG)
+    file_values = _read_config_file(config_path, explicit=explicit)
 
     def pick(key: str) -> Any:
         env_name = f"MONITOR_{key.upper()}"

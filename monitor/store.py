@@ -108,7 +108,7 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection, Dialect, Engine, RowMapping, make_url
 from sqlalchemy.engine.url import URL
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -552,7 +552,10 @@ class Store:
     def near_duplicate_candidates(
         self, bands: Sequence[str], limit: int = 50
     ) -> list[tuple[int, tuple[int, ...]]]:
-        """Items sharing at least one LSH band, most shared bands first: (id, signature)."""
+        """Original items sharing at least one LSH band, most shared first: (id, signature).
+
+        Duplicates are left out: a copy of a copy links to the first item, not the copy.
+        """
         wanted = list(dict.fromkeys(bands))
         if not wanted or limit < 1:
             return []
@@ -560,13 +563,13 @@ class Store:
         stmt = (
             select(ITEMS.c.id, ITEMS.c.signature, shared)
             .join(ITEM_BANDS, ITEM_BANDS.c.item_id == ITEMS.c.id)
-            .where(ITEM_BANDS.c.band.in_(wanted))
+            .where(ITEM_BANDS.c.band.in_(wanted), ITEMS.c.duplicate_of.is_(None))
             .group_by(ITEMS.c.id, ITEMS.c.signature)
             .order_by(shared.desc(), ITEMS.c.id)
             .limit(limit)
         )
         with self._begin("finding near-duplicates") as conn:
-            rows = conn.execute(stmt).tuples().all()
+            rows = conn.execute(stmt).all()
         return [(int(item_id), _decode_signature(sig)) for item_id, sig, _ in rows]
 
     def add_item(
@@ -657,7 +660,7 @@ class Store:
         if originals_only:
             stmt = stmt.where(ITEMS.c.duplicate_of.is_(None))
         with self._begin("counting items") as conn:
-            counts = {_as_date(d): int(n) for d, n in conn.execute(stmt).tuples()}
+            counts = {_as_date(d): int(n) for d, n in conn.execute(stmt)}
         dates = [first + timedelta(days=i) for i in range(days)]
         return [(d, counts.get(d, 0)) for d in dates]
 
@@ -834,13 +837,11 @@ def _mask(url: str) -> str:
 
 
 def _reason(exc: BaseException) -> str:
-    """The useful first line of a library error (the DBAPI's message when there is one)."""
-    inner = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
-    if isinstance(exc, SQLAlchemyError) and not isinstance(exc, DBAPIError):
-        cause = getattr(exc, "orig", None)
-        inner = cause if isinstance(cause, BaseException) else exc
-    message = str(inner).strip().splitlines()
-    return message[0] if message else type(inner).__name__
+    """The useful first line of a library error (the DBAPI's own message when there is one)."""
+    orig = getattr(exc, "orig", None)
+    inner = orig if isinstance(orig, BaseException) else exc
+    lines = str(inner).strip().splitlines()
+    return lines[0] if lines else type(inner).__name__
 
 
 def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
