@@ -378,3 +378,40 @@ def test_empty_and_tiny_texts() -> None:
 def test_similarity_of_mismatched_signatures_is_zero() -> None:
     assert similarity((1, 2, 3), (1, 2)) == 0.0
     assert similarity((1, 2, 3, 4), (1, 2, 0, 0)) == 0.5
+
+
+def test_demo_feeds_carry_one_near_duplicate_and_one_repost() -> None:
+    from datetime import UTC, datetime
+
+    from monitor.parse import parse_feed
+
+    demo = ROOT / "monitor" / "demo_feeds"
+    items = []
+    for name in ("mohw-ko.xml", "yna-health-ko.xml", "asia-health-news.xml"):
+        parsed = parse_feed(
+            (demo / name).read_bytes(),
+            {},
+            feed_url=f"http://127.0.0.1/{name}",
+            language_hint=None,
+            now=datetime(2025, 6, 1, tzinfo=UTC),
+        )
+        items.extend(parsed.items)
+    keys = [dedup_keys(i.title, i.text) for i in items]
+    pairs = [
+        (items[a].url, items[b].url, keys[a].content_hash == keys[b].content_hash)
+        for a in range(len(items))
+        for b in range(a + 1, len(items))
+        if is_near_duplicate(keys[a], keys[b])
+    ]
+    assert pairs == [
+        (
+            "http://demo.invalid/mohw/press/view?seq=1042",
+            "http://demo.invalid/yna/view/AKR20250527051200017",
+            False,
+        ),
+        (
+            "http://demo.invalid/ahn/2025/05/23/korea-asean-digital-health",
+            "http://demo.invalid/ahn/2025/05/24/korea-asean-digital-health-2",
+            True,
+        ),
+    ]

@@ -425,3 +425,38 @@ def test_guid_falls_back_to_canonical_link_then_hash() -> None:
 )
 def test_html_to_text(fragment: str, text: str) -> None:
     assert html_to_text(fragment) == text
+
+
+# --- bundled demo feeds ---------------------------------------------------------
+
+DEMO = Path(__file__).parent.parent / "monitor" / "demo_feeds"
+
+
+def test_demo_feeds_parse_cleanly() -> None:
+    import mimetypes
+    import tomllib
+
+    feeds = tomllib.loads((DEMO / "feeds.toml").read_text(encoding="utf-8"))["feed"]
+    assert len(feeds) >= 8
+    items: list[Item] = []
+    encodings = set()
+    for feed in feeds:
+        path = DEMO / feed["url"].lstrip("/")
+        content_type = mimetypes.guess_type(path.name)[0] or "application/xml"
+        parsed = parse_feed(
+            path.read_bytes(),
+            {"Content-Type": content_type},
+            feed_url="http://127.0.0.1:8000" + feed["url"],
+            language_hint=feed["language"],
+            now=NOW,
+        )
+        assert parsed.problem is None, path.name
+        assert parsed.items, path.name
+        assert all(i.title and i.text and i.published_at and i.url for i in parsed.items)
+        assert all("\ufffd" not in i.title + i.text for i in parsed.items)
+        encodings.add(parsed.encoding)
+        items.extend(parsed.items)
+    assert len(items) >= 48
+    assert len({i.language_hint for i in items}) >= 6
+    assert {"cp949", "gb18030", "big5hkscs", "cp932", "cp874"} <= encodings
+    assert len({i.guid for i in items}) == len(items)
