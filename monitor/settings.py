@@ -29,6 +29,7 @@ DEFAULT_USER_AGENT = (
 )
 SMTP_TLS_MODES = ("none", "starttls", "tls")
 SECRET_KEYS = ("telegram_token", "smtp_password")
+MIN_POLL_DURATION = timedelta(seconds=1)  # [poll] tick/lease/timeout; feeds' own minimum is 1m
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     database_url = pick("database_url") or f"sqlite:///{data_dir / 'monitor.db'}"
     smtp_tls = str(pick("smtp_tls") or "starttls").lower()
     if smtp_tls not in SMTP_TLS_MODES:
-        raise ConfigError(f"MONITOR_SMTP_TLS: {smtp_tls!r} is not one of {', '.join(SMTP_TLS_MODES)}")
+        raise ConfigError(
+            f"MONITOR_SMTP_TLS: {smtp_tls!r} is not one of {', '.join(SMTP_TLS_MODES)}"
+        )
     timezone = str(pick("timezone") or DEFAULT_TIMEZONE)
     try:
         ZoneInfo(timezone)
@@ -204,7 +207,7 @@ def _poll_settings(table: object, path: Path) -> PollSettings:
         if value is None:
             return default
         try:
-            return parse_interval(str(value))
+            return parse_interval(str(value), minimum=MIN_POLL_DURATION)
         except ConfigError as exc:
             raise ConfigError(f"{path}: [poll] {key}: {exc}") from exc
 
