@@ -154,16 +154,20 @@ _INTERVAL_RE = re.compile(
 _UNIT_SECONDS = (86400, 3600, 60, 1)
 
 
-def parse_interval(text: str) -> timedelta:
+def parse_interval(
+    text: str, *, minimum: timedelta = MIN_INTERVAL, maximum: timedelta = MAX_INTERVAL
+) -> timedelta:
     """Parse a polling interval such as "90s", "15m", "2h", "1d" or "1h30m".
 
     Units are d, h, m and s, largest first, each at most once.
 
     Args:
         text: the duration as written in feeds.toml.
+        minimum: the shortest duration accepted (a feed's interval: 1 minute).
+        maximum: the longest duration accepted.
 
     Returns:
-        The duration, at least `MIN_INTERVAL` and at most `MAX_INTERVAL`.
+        The duration, between `minimum` and `maximum`.
 
     Raises:
         ConfigError: the text is not such a duration, or is out of range; the
@@ -176,10 +180,10 @@ def parse_interval(text: str) -> timedelta:
         hint = " (add a unit: s, m, h or d)" if stripped.isdigit() else ""
         raise ConfigError(f'{shown} is not a duration like "15m"{hint}')
     seconds = sum(int(n) * unit for n, unit in zip(match.groups(), _UNIT_SECONDS, strict=True) if n)
-    if seconds < MIN_INTERVAL.total_seconds():
-        raise ConfigError(f"{shown} is shorter than the minimum of {format_interval(MIN_INTERVAL)}")
-    if seconds > MAX_INTERVAL.total_seconds():
-        raise ConfigError(f"{shown} is longer than the maximum of {format_interval(MAX_INTERVAL)}")
+    if seconds < minimum.total_seconds():
+        raise ConfigError(f"{shown} is shorter than the minimum of {format_interval(minimum)}")
+    if seconds > maximum.total_seconds():
+        raise ConfigError(f"{shown} is longer than the maximum of {format_interval(maximum)}")
     return timedelta(seconds=seconds)
 
 
@@ -1064,25 +1068,29 @@ def _require_tables(path: Path, layout: _Layout, feeds: Sequence[FeedSpec]) -> N
 def _feed_span(layout: _Layout, index: int) -> tuple[int, int]:
     """The 0-based line range [start, end) of the index-th [[feed]] table with its own comments.
 
-    Comment lines directly above the header (no blank line between) belong to
-    the table; so do comment lines directly below its last key. Blank lines
-    and comments set apart by a blank line belong to no table and stay.
+    A comment block directly above the header belongs to the table when a blank
+    line (or the start of the file) sets it apart from what comes before; a
+    comment block directly below the table's last key belongs to it when a
+    blank line (or the end of the file) follows. A block touching two tables
+    belongs to neither and stays, as do blank lines and set-apart comments.
     """
     kinds = layout.kinds
     header = layout.feed_headers[index]
     start = header
     while start > 0 and kinds[start - 1].kind == "comment":
         start -= 1
+    if start > 0 and kinds[start - 1].kind != "blank":
+        start = header
     following = layout.next_header(header)
-    leading_next = following
-    while leading_next > header + 1 and kinds[leading_next - 1].kind == "comment":
-        leading_next -= 1
     end = header + 1
-    for i in range(header + 1, leading_next):
+    for i in range(header + 1, following):
         if kinds[i].kind in ("key", "more"):
             end = i + 1
-    while end < leading_next and kinds[end].kind == "comment":
-        end += 1
+    after = end
+    while after < following and kinds[after].kind == "comment":
+        after += 1
+    if after == len(kinds) or kinds[after].kind == "blank":
+        end = after
     return start, end
 
 
