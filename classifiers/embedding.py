@@ -198,6 +198,8 @@ def _rows(
         known |= {TOPIC + s: int(s in item.topics) for s in slugs}
         yield document_text(item.title, item.text), known, item.id
     for topic in taxonomy.topics:
+        description = {TOPIC + s: int(s == topic.slug) for s in slugs} | {RELEVANT: 1}
+        yield topic.description, description, f"topics.toml:{topic.slug}:description"
         for examples in topic.examples.values():
             for example in examples:
                 known = {TOPIC + s: int(s == topic.slug) for s in slugs} | {RELEVANT: 1}

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from classifiers.errors import DataError
+from classifiers.errors import ClassifierDataError, Problem
 
 DATA_DIR = Path(__file__).parent / "data"
 TRAIN_FILE = DATA_DIR / "train.jsonl"
@@ -34,16 +34,16 @@ class GoldItem:
 def parse_gold(lines: Iterable[str], *, source: str) -> list[GoldItem]:
     """Parse labelled JSON lines; every bad line is reported (file:line: reason) at once."""
     items: list[GoldItem] = []
-    problems: list[str] = []
+    problems: list[Problem] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             items.append(_gold_item(json.loads(line)))
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            problems.append(f"{source}:{number}: {exc}")
+            problems.append(Problem(source, number, str(exc)))
     if problems:
-        raise DataError("invalid labelled data:\n" + "\n".join(problems))
+        raise ClassifierDataError(problems)
     return items
 
 
@@ -52,7 +52,7 @@ def load_gold(path: Path) -> list[GoldItem]:
         with path.open(encoding="utf-8") as lines:
             return parse_gold(lines, source=str(path))
     except OSError as exc:
-        raise DataError(f"{path}: cannot be read: {exc}") from exc
+        raise ClassifierDataError([Problem(str(path), None, f"cannot be read: {exc}")]) from exc
 
 
 def _gold_item(value: object) -> GoldItem:
