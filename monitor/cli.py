@@ -12,6 +12,7 @@ from typing import IO, Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from classifiers.base import Classifier, Document, Labels
@@ -36,6 +37,7 @@ def _setup_logging(verbose: bool) -> None:
     # httpx logs full request lines, and Telegram URLs contain the bot token
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # plugin and migration chatter
 
 
 class MonitorGroup(click.Group):
@@ -45,7 +47,8 @@ class MonitorGroup(click.Group):
         try:
             return super().invoke(ctx)
         except MonitorError as exc:
-            err.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+            # escaped: messages quote "[poll]" and "[[feed]]"; soft_wrap: one line, however long
+            err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
             sys.exit(2)
 
 
@@ -122,9 +125,9 @@ def _print_new_items(outcomes: list[PollOutcome]) -> None:
                 continue
             kind = "cooperation" if labels.cooperation else "health"
             out.print(
-                f"[bold green]● {kind}[/] [{labels.language}] {new.item.title}\n"
-                f"  {outcome.feed.name} · topics: {', '.join(labels.topics) or '-'} · "
-                f"countries: {', '.join(labels.countries) or '-'}\n  {new.item.url}",
+                f"[bold green]● {kind}[/] \\[{labels.language}] {escape(new.item.title)}\n"
+                f"  {escape(outcome.feed.name)} · topics: {', '.join(labels.topics) or '-'} · "
+                f"countries: {', '.join(labels.countries) or '-'}\n  {escape(new.item.url)}",
                 highlight=False,
             )
 
@@ -161,7 +164,7 @@ def read_documents(lines: IO[str], name: str) -> tuple[list[Document], int]:
             docs.append(document_from_json(line))
         except ValueError as exc:
             skipped += 1
-            err.print(f"{name}:{number}: {exc}", highlight=False, markup=False)
+            err.print(f"{name}:{number}: {exc}", highlight=False, markup=False, soft_wrap=True)
     return docs, skipped
 
 
@@ -304,7 +307,7 @@ def feeds_add(
         enabled=not disabled, fulltext=fulltext,
     )  # fmt: skip
     add_feed(settings.feeds_path, spec)
-    out.print(f"added {spec.name} ({url}) to {settings.feeds_path}", highlight=False)
+    out.print(f"added {spec.name} ({url}) to {settings.feeds_path}", highlight=False, markup=False)
 
 
 @feeds.command(name="remove")
@@ -316,7 +319,7 @@ def feeds_remove(ctx: click.Context, key: str) -> None:
 
     settings = settings_of(ctx.find_root())
     remove_feed(settings.feeds_path, key)
-    out.print(f"removed {key} from {settings.feeds_path}", highlight=False)
+    out.print(f"removed {key} from {settings.feeds_path}", highlight=False, markup=False)
 
 
 @feeds.command(name="enable")
@@ -327,7 +330,7 @@ def feeds_enable(ctx: click.Context, key: str) -> None:
     from monitor.feeds_file import set_enabled
 
     set_enabled(settings_of(ctx.find_root()).feeds_path, key, True)
-    out.print(f"enabled {key}", highlight=False)
+    out.print(f"enabled {key}", highlight=False, markup=False)
 
 
 @feeds.command(name="disable")
@@ -338,7 +341,7 @@ def feeds_disable(ctx: click.Context, key: str) -> None:
     from monitor.feeds_file import set_enabled
 
     set_enabled(settings_of(ctx.find_root()).feeds_path, key, False)
-    out.print(f"disabled {key}", highlight=False)
+    out.print(f"disabled {key}", highlight=False, markup=False)
 
 
 # --- operations ----------------------------------------------------------------------------------
