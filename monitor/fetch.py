@@ -57,6 +57,8 @@ ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, "
     "application/xml;q=0.9, */*;q=0.8"
 )
+# Error bodies up to this size are read (and dropped) to keep the connection alive.
+DRAIN_MAX_BYTES = 64 * 1024
 # Statuses whose Retry-After header we honour (RFC 9110 §10.2.3).
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 
@@ -308,9 +310,8 @@ class Fetcher:
             final_url = str(response.url)
             status = response.status_code
             if status != 304 and not 200 <= status < 300:
+                await _drain(response)
                 raise self._status_error(response, url)
-            chunks: list[bytes] = []
-            size = 0
             if status != 304:  # a 304 has no body, whatever its Content-Length says
                 declared = _content_length(response)
                 if declared is not None and declared > max_bytes:
@@ -319,15 +320,19 @@ class Fetcher:
                         f"exceeds the limit of {max_bytes} bytes (max_bytes)",
                         status=status,
                     )
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise FeedFetchError(
-                            f"body of {final_url} too large: more than the limit of "
-                            f"{max_bytes} bytes (max_bytes); stopped reading",
-                            status=status,
-                        )
-                    chunks.append(chunk)
+            chunks: list[bytes] = []
+            size = 0
+            # Read to the end even on a 304 (empty): an unfinished response
+            # closes the connection instead of returning it to the pool.
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise FeedFetchError(
+                        f"body of {final_url} too large: more than the limit of "
+                        f"{max_bytes} bytes (max_bytes); stopped reading",
+                        status=status,
+                    )
+                chunks.append(chunk)
             response_headers = {name.lower(): value for name, value in response.headers.items()}
         return FetchResult(
             url=final_url,
@@ -388,6 +393,17 @@ def _content_length(response: httpx.Response) -> int | None:
     if value is None or not value.strip().isdigit():
         return None
     return int(value)
+
+
+async def _drain(response: httpx.Response) -> None:
+    """Read a small error body so the connection can be reused; leave a large one."""
+    declared = _content_length(response)
+    if declared is None or declared > DRAIN_MAX_BYTES:
+        return
+    try:
+        await response.aread()
+    except httpx.HTTPError:
+        pass  # the status is what the caller reports; the connection is dropped
 
 
 def _parse_retry_after(value: str | None, clock: Clock) -> float | None:

@@ -14,7 +14,10 @@ version of a feed between two polls). Unknown paths answer 404.
 
 Bookkeeping per path is thread-safe: `hits`, `requests` (method and
 lower-cased headers of each request), `bytes_sent` (body bytes written) and
-`max_in_flight` (the most requests served at the same time).
+`max_in_flight` (the most requests served at the same time); `connections`
+counts accepted TCP connections, and `wait_idle` blocks until no request is
+being served, so counters read after it are final. `closed_port_url` gives a
+URL where connections are refused.
 """
 
 from __future__ import annotations
@@ -173,6 +176,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     timeout = IDLE_CONNECTION_TIMEOUT_S
     server: _Server
 
+    def setup(self) -> None:
+        super().setup()
+        self.server.owner._count_connection()
+
     def do_GET(self) -> None:
         self._serve("GET")
 
@@ -264,6 +271,7 @@ class FeedServer:
         self._in_flight: defaultdict[str, int] = defaultdict(int)
         self._max_in_flight: defaultdict[str, int] = defaultdict(int)
         self._total_in_flight = 0
+        self._connections = 0
         self._max_total_in_flight = 0
         self._stopping = threading.Event()
         self._server = _Server((host, 0), _Handler)
@@ -405,6 +413,11 @@ class FeedServer:
         with self._lock:
             return self._max_total_in_flight if path is None else self._max_in_flight[path]
 
+    def connections(self) -> int:
+        """TCP connections accepted so far (keep-alive reuse keeps this low)."""
+        with self._lock:
+            return self._connections
+
     def wait_idle(self, timeout_s: float = 10.0) -> bool:
         """Block until no request is being served (so counters are final); False on timeout."""
         with self._idle:
@@ -440,6 +453,10 @@ class FeedServer:
             self._in_flight[key] -= 1
             self._total_in_flight -= 1
             self._idle.notify_all()
+
+    def _count_connection(self) -> None:
+        with self._lock:
+            self._connections += 1
 
     def _count_sent(self, key: str, n: int) -> None:
         with self._lock:

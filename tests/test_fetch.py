@@ -144,6 +144,21 @@ async def test_304_without_validators_keeps_ours(
     assert (result.etag, result.last_modified) == (ETAG, LAST_MODIFIED)
 
 
+async def test_connection_is_reused_after_304_and_error_statuses(
+    feed_server: FeedServer, sleep: SleepRecorder
+) -> None:
+    url = feed_server.add("/feed.xml", RSS, etag=ETAG)
+    missing = feed_server.add("/gone.xml", b"not here", status=404)
+    async with make_fetcher(sleep) as fetcher:
+        await fetcher.fetch(url)
+        for _ in range(3):
+            assert (await fetcher.fetch(url, etag=ETAG)).status == 304
+            with pytest.raises(FeedFetchError):
+                await fetcher.fetch(missing)
+
+    assert feed_server.connections() == 1  # keep-alive: one connection for all 7 requests
+
+
 async def test_gzip_body_is_decoded(feed_server: FeedServer, sleep: SleepRecorder) -> None:
     url = feed_server.add("/feed.xml", RSS * 50, gzip_body=True)
     async with make_fetcher(sleep) as fetcher:
