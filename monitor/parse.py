@@ -46,8 +46,9 @@ CHARSET_SUPERSETS: dict[str, tuple[str, ...]] = {
     "cp950": ("cp950", "big5hkscs"),
     "shift_jis": ("cp932", "shift_jis_2004"),
     "cp932": ("cp932", "shift_jis_2004"),
-    "shift_jis_2004": ("shift_jis_2004", "cp932"),
-    "euc_jp": ("euc_jp", "euc_jis_2004", "cp932"),
+    "shift_jis_2004": ("cp932", "shift_jis_2004"),
+    "shift_jisx0213": ("cp932", "shift_jis_2004"),
+    "euc_jp": ("euc_jp", "euc_jis_2004"),
     "euc_kr": ("cp949",),
     "cp949": ("cp949",),
     "tis_620": ("cp874", "tis_620"),
@@ -85,6 +86,7 @@ _META_CHARSET_RE = re.compile(
 _CHARSET_PARAM_RE = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9._:-]+)""", re.IGNORECASE)
 
 _DOCTYPE_ENTITY_RE = re.compile(rb"<!ENTITY", re.IGNORECASE)
+_FIRST_ELEMENT_RE = re.compile(rb"<\w")
 _SAFE_ENTITY_RE = re.compile(
     rb"""<!ENTITY\s+[\w.-]+\s+["']&#x?[0-9A-Fa-f]+;["']\s*>""", re.IGNORECASE
 )
@@ -179,7 +181,6 @@ def parse_feed(
     head = content[:4096]
     if _HTML_START_RE.match(_strip_bom(head)):
         raise FeedParseError("looks like an HTML page, not a feed")
-    _refuse_entity_declarations(content)
     decoded = decode_bytes(content, lower_headers, markup="xml")
     return _parse_xml_feed(
         decoded, lower_headers, feed_url=feed_url, language_hint=language_hint, now=now
@@ -245,10 +246,12 @@ def decode_bytes(content: bytes, headers: Mapping[str, str], *, markup: str) -> 
                 continue
             return DecodedText(text, codec, _override_note(declared, codec))
 
+    nearly = _nearly_decodable(content, declared)
+    if nearly is not None:
+        return nearly
     guess = charset_normalizer.from_bytes(content).best()
     if guess is not None:
-        codec = _codecs_for(guess.encoding)[0] if _codecs_for(guess.encoding) else guess.encoding
-        text = content.decode(codec, errors="replace")
+        text, codec = _decode_guess(content, guess.encoding)
         if not (codec in _SINGLE_BYTE_LATIN and _looks_like_mojibake(text) and first):
             return DecodedText(text, codec, _override_note(declared, codec))
     if first is not None:
@@ -259,6 +262,48 @@ def decode_bytes(content: bytes, headers: Mapping[str, str], *, markup: str) -> 
         None,
         f"could not decode the body as {codec}; undecodable bytes replaced",
     )
+
+
+MAX_REPLACED_SHARE = 0.01
+"""A multi-byte decoding needing at most this share of replacements is taken as right."""
+
+
+def _nearly_decodable(content: bytes, declared: list[tuple[str, str]]) -> DecodedText | None:
+    """UTF-8 or a declared multi-byte charset that fits all but a few stray bytes.
+
+    A feed in UTF-8 with one broken byte is still UTF-8: decoding it whole as
+    something else would garble every line.
+    """
+    candidates = ["utf-8"] + [
+        codec
+        for _where, label in declared
+        for codec in _codecs_for(label)[:1]
+        if codec not in _SINGLE_BYTE_LATIN and codec != "utf-8"
+    ]
+    non_ascii = len(content) - len(content.translate(None, _ASCII_BYTES))
+    best: tuple[int, str, str] | None = None
+    for codec in candidates:
+        text = content.decode(codec, errors="replace")
+        replaced = text.count("\ufffd")
+        if best is None or replaced < best[0]:
+            best = (replaced, text, codec)
+    if best is None or best[0] > non_ascii * MAX_REPLACED_SHARE:
+        return None
+    replaced, text, codec = best
+    return DecodedText(text, codec, f"{replaced} byte sequence(s) invalid in {codec} replaced")
+
+
+_ASCII_BYTES = bytes(range(128))
+
+
+def _decode_guess(content: bytes, encoding: str) -> tuple[str, str]:
+    """Decode with a detected encoding's superset if it fits, else the detected one."""
+    for codec in _codecs_for(encoding):
+        try:
+            return content.decode(codec), codec
+        except UnicodeDecodeError:
+            continue
+    return content.decode(encoding, errors="replace"), encoding
 
 
 def _strip_bom(data: bytes) -> bytes:
@@ -330,15 +375,15 @@ _CP1252_EXTRAS = frozenset(bytes(range(0x80, 0xA0)).decode("cp1252", errors="ign
 def _refuse_entity_declarations(content: bytes) -> None:
     """Refuse documents declaring XML entities other than single character references.
 
-    feedparser re-inserts literal-text entities and its loose parser expands
-    them without limit, so a small body can blow up to gigabytes.
+    feedparser re-inserts the literal-text entities of the prolog (everything
+    before the first element) and its loose parser expands them without
+    limit: a 160 KB body can grow to gigabytes. The prolog is cut where
+    feedparser cuts it.
     """
-    head_end = content.find(b"]>")
-    head = content[: head_end + 2] if head_end >= 0 else content[:65536]
-    if b"<!DOCTYPE" not in head.upper() and b"<!doctype" not in head:
-        return
-    declarations = len(_DOCTYPE_ENTITY_RE.findall(head))
-    if declarations and declarations != len(_SAFE_ENTITY_RE.findall(head)):
+    first_element = _FIRST_ELEMENT_RE.search(content)
+    prolog = content[: first_element.start()] if first_element else content
+    declarations = len(_DOCTYPE_ENTITY_RE.findall(prolog))
+    if declarations and declarations != len(_SAFE_ENTITY_RE.findall(prolog)):
         raise FeedParseError("feed declares XML entities; refused")
 
 
@@ -351,15 +396,17 @@ def _parse_xml_feed(
     now: datetime,
 ) -> ParsedFeed:
     text = _XML_DECL_ENCODING_RE.sub(r"\g<1>utf-8", decoded.text, count=1)
+    # No content-location: feedparser would urljoin every element against it;
+    # entry links are resolved against feed_url below, once each.
     fp_headers = {"content-type": "application/xml; charset=utf-8"}
-    if feed_url:
-        fp_headers["content-location"] = feed_url
     if "content-language" in headers:
         fp_headers["content-language"] = headers["content-language"]
+    data = text.encode("utf-8")
+    _refuse_entity_declarations(data)
     try:
         # A stream, never bytes or str: feedparser opens those as URLs or file paths.
         result = feedparser.parse(
-            io.BytesIO(text.encode("utf-8")),
+            io.BytesIO(data),
             response_headers=fp_headers,
             sanitize_html=False,
             resolve_relative_uris=False,

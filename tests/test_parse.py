@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -173,6 +174,33 @@ def test_euc_kr_with_wrong_or_missing_declarations(decl: str, content_type: str 
     assert parsed.encoding in ("cp949", "euc_kr")
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "kdca_rss_euckr.xml",
+        "nhc_rss_gb2312.xml",
+        "cdc_tw_big5.xml",
+        "mhlw_rss_sjis.xml",
+        "moph_rss_tis620.xml",
+    ],
+)
+@pytest.mark.parametrize(
+    "content_type", [None, "text/xml; charset=iso-8859-1", "text/xml; charset=utf-8"]
+)
+def test_legacy_feed_without_any_declaration_is_detected(
+    name: str, content_type: str | None
+) -> None:
+    body = re.sub(rb' encoding="[^"]+"', b"", (DATA / name).read_bytes(), count=1)
+    assert b"encoding" not in body
+    headers = {"Content-Type": content_type} if content_type else {}
+    parsed = parse_feed(
+        body, headers, feed_url=FEED_URL.format(name=name), language_hint=None, now=NOW
+    )
+    expected = json.loads((DATA / (Path(name).stem + ".expected.json")).read_text("utf-8"))
+    assert [_item_to_json(item) for item in parsed.items] == expected
+    assert parsed.encoding == CASES[name].encoding
+
+
 def test_utf8_body_declared_as_latin1_is_read_as_utf8() -> None:
     body = KOREAN_RSS.format(decl=' encoding="iso-8859-1"').encode("utf-8")
     parsed = parse_feed(body, {}, feed_url="http://ko.example/rss", language_hint=None, now=NOW)
@@ -219,6 +247,16 @@ def test_legacy_encodings_are_decoded(label: str, codec: str, text: str) -> None
     )
     assert parsed.items[0].title == text
     assert parsed.problem is None
+
+
+@pytest.mark.parametrize(("codec", "label"), [("utf-8", "utf-8"), ("euc-kr", "euc-kr")])
+def test_a_stray_byte_does_not_garble_the_whole_feed(codec: str, label: str) -> None:
+    body = KOREAN_RSS.format(decl=f' encoding="{label}"').encode(codec)
+    body = body.replace("체결했다고".encode(codec), b"\xff" + "체결했다고".encode(codec))
+    parsed = parse_feed(body, {}, feed_url="", language_hint=None, now=NOW)
+    assert parsed.items[0].title == KOREAN_TITLE
+    assert "\ufffd체결했다고" in parsed.items[0].text
+    assert parsed.problem is not None and "replaced" in parsed.problem
 
 
 def test_http_charset_wins_when_it_decodes() -> None:
@@ -322,7 +360,15 @@ def _quadratic_blowup() -> bytes:
     ).encode()
 
 
-@pytest.mark.parametrize("body", [_billion_laughs(), _quadratic_blowup()])
+@pytest.mark.parametrize(
+    "body",
+    [
+        _billion_laughs(),
+        _quadratic_blowup(),
+        _quadratic_blowup().decode().replace("1.0", '1.0" encoding="utf-16').encode("utf-16"),
+    ],
+    ids=["billion-laughs", "quadratic-blowup", "utf-16-quadratic-blowup"],
+)
 def test_xml_bombs_are_refused_quickly(body: bytes) -> None:
     started = time.perf_counter()
     with pytest.raises(FeedParseError, match="feed declares XML entities; refused"):
