@@ -215,6 +215,9 @@ def decode_bytes(content: bytes, headers: Mapping[str, str], *, markup: str) -> 
     ):
         if content.startswith(bom):
             return DecodedText(content.decode(codec, errors="replace"), codec, None)
+    for start, codec in ((b"<\x00?\x00", "utf-16-le"), (b"\x00<\x00?", "utf-16-be")):
+        if content.startswith(start):  # UTF-16 without a BOM (XML 1.0, appendix F)
+            return DecodedText(content.decode(codec, errors="replace"), codec, None)
 
     header_label = _charset_from_content_type(headers.get("content-type", ""))
     doc_label = _declared_charset(content[:4096], markup)

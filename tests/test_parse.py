@@ -277,6 +277,10 @@ def test_utf8_bom_and_utf16() -> None:
         b"\xef\xbb\xbf" + doc.encode(), {}, feed_url="", language_hint=None, now=NOW
     )
     assert parsed.items[0].title == KOREAN_TITLE
+    doc = KOREAN_RSS.format(decl=' encoding="utf-16"')
+    for codec in ("utf-16-le", "utf-16-be"):
+        parsed = parse_feed(doc.encode(codec), {}, feed_url="", language_hint=None, now=NOW)
+        assert parsed.items[0].title == KOREAN_TITLE
 
 
 def test_decode_bytes_reads_html_meta_charset() -> None:
