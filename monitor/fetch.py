@@ -268,6 +268,13 @@ class Fetcher:
                 etag=result.etag or etag,
                 last_modified=result.last_modified or last_modified,
             )
+        logger.debug(
+            "GET %s -> %d, %d bytes in %.3fs",
+            result.url,
+            result.status,
+            len(result.content),
+            result.elapsed_s,
+        )
         return result
 
     async def _attempt(self, url: str, origin: str, headers: dict[str, str]) -> FetchResult:
