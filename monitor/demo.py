@@ -67,7 +67,7 @@ def run_demo(
             settings, feeds_path=feeds_path, data_dir=data_dir,
             database_url=f"sqlite:///{data_dir / 'demo.db'}",
         )  # fmt: skip
-        console.print(f"Serving {len(list(DEMO_DIR.glob('*.*'))) - 2} sample feeds at {base_url}")
+        console.print(f"Serving the sample feeds of {DEMO_DIR} at {base_url}")
         first = asyncio.run(poll_once(demo_settings, classifier=classifier, include_not_due=True))
         console.print(outcome_table(first))
         console.print(items_table(first))
