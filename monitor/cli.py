@@ -86,9 +86,11 @@ def build_classifier(settings: Settings) -> Classifier:
 @click.pass_context
 def run(ctx: click.Context) -> None:
     """Run the service until SIGINT/SIGTERM: poll due feeds on schedule, classify, store."""
+    from monitor.feeds_file import load_feeds
     from monitor.service import run_service
 
     settings = settings_of(ctx)
+    load_feeds(settings.feeds_path)  # a broken feeds.toml fails at once, not after the model loads
     classifier = build_classifier(settings)
     asyncio.run(run_service(settings, classifier=classifier, on_outcomes=_print_new_items))
 
@@ -100,11 +102,13 @@ def run(ctx: click.Context) -> None:
 @click.pass_context
 def poll(ctx: click.Context, once: bool, all_feeds: bool, no_classify: bool) -> None:
     """Poll due (or all) feeds once, store new items, and exit."""
+    from monitor.feeds_file import load_feeds
     from monitor.service import poll_once
 
     if not once:
         raise click.UsageError("use `monitor poll --once` for one round, `monitor run` to keep polling")
     settings = settings_of(ctx)
+    load_feeds(settings.feeds_path)  # a broken feeds.toml fails at once, not after the model loads
     classifier = None if no_classify else build_classifier(settings)
     outcomes = asyncio.run(
         poll_once(settings, classifier=classifier, include_not_due=all_feeds,
