@@ -89,13 +89,32 @@ async def run_service(
     """Poll due feeds until SIGINT/SIGTERM (or `stop`), then finish in-flight work and exit."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
+    handled: list[signal.Signals] = []
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+            handled.append(sig)
+    try:
+        await _serve(settings, classifier=classifier, stop=stop, on_outcomes=on_outcomes)
+    finally:  # the loop may outlive the service (tests, embedding): give the signals back
+        for sig in handled:
+            loop.remove_signal_handler(sig)
+    log.info("monitor stopped")
+
+
+async def _serve(
+    settings: Settings,
+    *,
+    classifier: Classifier | None,
+    stop: asyncio.Event,
+    on_outcomes: Callable[[list[PollOutcome]], None] | None,
+) -> None:
     async with open_components(settings, classifier=classifier, on_outcomes=on_outcomes) as parts:
         scheduler = build_scheduler(poll=parts.poller.poll_round, tick=settings.poll.tick)
         scheduler.start()
-        log.info("monitor running: %d feeds from %s", len(parts.feeds.current()), settings.feeds_path)
+        log.info(
+            "monitor running: %d feeds from %s", len(parts.feeds.current()), settings.feeds_path
+        )
         try:
             await stop.wait()
         finally:
@@ -106,7 +125,6 @@ async def run_service(
                 await asyncio.wait_for(parts.poller.wait_idle(), SHUTDOWN_GRACE.total_seconds())
             except TimeoutError:
                 log.warning("polls still running after %s; their leases expire", SHUTDOWN_GRACE)
-    log.info("monitor stopped")
 
 
 async def poll_once(
