@@ -68,11 +68,13 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from time import monotonic, sleep
 from types import TracebackType
 from typing import Any, Final
 
@@ -354,7 +356,7 @@ class Store:
                 "next_due_at": now,
                 "consecutive_errors": 0,
             }
-            for s in specs
+            for s in sorted(specs, key=lambda s: s.url)  # one lock order for every writer
         }
         with self._begin("syncing feeds", write=True) as conn:
             if rows:
@@ -809,7 +811,7 @@ def _sqlite_engine(sa_url: URL, display_url: str, busy_timeout_s: float) -> Engi
             cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
             cursor.execute("PRAGMA foreign_keys = ON")
             if not in_memory:
-                cursor.execute("PRAGMA journal_mode = WAL")
+                _enable_wal(cursor, busy_timeout_s)
                 cursor.execute("PRAGMA synchronous = NORMAL")  # durable enough in WAL mode
         finally:
             cursor.close()
@@ -820,6 +822,27 @@ def _sqlite_engine(sa_url: URL, display_url: str, busy_timeout_s: float) -> Engi
         conn.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
 
     return engine
+
+
+def _enable_wal(cursor: Any, timeout_s: float) -> None:
+    """Switch the file to WAL mode (persistent; a no-op once done).
+
+    Two processes creating the database at once can make the switch fail with
+    "database is locked" without SQLite's busy handler waiting, so it is retried
+    here for up to the busy timeout.
+    """
+    deadline = monotonic() + timeout_s
+    delay = 0.001
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or monotonic() >= deadline:
+                raise
+        sleep(delay)
+        delay = min(delay * 2, 0.05)
 
 
 def _postgresql_engine(sa_url: URL) -> Engine:
