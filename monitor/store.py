@@ -29,7 +29,7 @@ API::
 
     # items and deduplication
     find_item_by_key(feed_url, guid, url, content_hash) -> original id | None
-    near_duplicate_candidates(bands, limit=50) -> [(item id, signature)]
+    near_duplicate_candidates(bands, limit=50) -> [(original id, signature)]
     add_item(item, *, first_seen_at, content_hash, signature, bands, duplicate_of) -> id | None
     set_fulltext(item_id, text)
     item(item_id) -> StoredItem | None

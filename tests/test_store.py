@@ -342,7 +342,8 @@ def test_near_duplicate_candidates(store: Store) -> None:
     a = add(store, item("a"), bands=("0:aa", "1:bb", "2:cc"), signature=big)
     b = add(store, item("b"), bands=("0:aa", "1:xx", "2:yy"), signature=(4, 5, 6))
     add(store, item("c"), bands=("0:zz",), signature=(7, 8, 9))
-    found = store.near_duplicate_candidates(["0:aa", "1:bb", "3:none"])
+    add(store, item("d"), bands=("0:aa", "1:bb", "2:cc"), signature=big, duplicate_of=a)
+    found = store.near_duplicate_candidates(["0:aa", "1:bb", "3:none"])  # originals only
     assert found == [(a, big), (b, (4, 5, 6))]  # most shared bands first
     assert store.near_duplicate_candidates(["0:aa"], limit=1) == [(a, big)]
     assert store.near_duplicate_candidates([]) == []
