@@ -120,11 +120,13 @@ async def _serve(
         finally:
             log.info("stopping: finishing polls in flight")
             parts.poller.stop()
-            scheduler.shutdown(wait=False)
+            scheduler.pause()  # no more ticks, and no "skipped" warnings while we wait
             try:
                 await asyncio.wait_for(parts.poller.wait_idle(), SHUTDOWN_GRACE.total_seconds())
             except TimeoutError:
                 log.warning("polls still running after %s; their leases expire", SHUTDOWN_GRACE)
+            # only now: APScheduler's asyncio executor cancels the jobs still running
+            scheduler.shutdown(wait=False)
 
 
 async def poll_once(
