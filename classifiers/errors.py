@@ -4,8 +4,11 @@
     └── ClassifierDataError   a data file of the classifiers is invalid
         ├── TaxonomyError     topics.toml: syntax, unknown keys, bad slugs, ...
         └── GazetteerError    gazetteer.csv: bad columns, codes, names
+    RuntimeError
+    └── BackendError          a model backend cannot be loaded or run
 
-Each carries every problem found (`problems`), so an operator fixes a file in one pass.
+A data error carries every problem found (`problems`), so an operator fixes a file in
+one pass.
 The service wraps them in its own `ConfigError`/`ClassifierError` at the boundary.
 """
 
@@ -49,3 +52,7 @@ class TaxonomyError(ClassifierDataError):
 
 class GazetteerError(ClassifierDataError):
     """gazetteer.csv is invalid (bad header, country code or name)."""
+
+
+class BackendError(RuntimeError):
+    """A model backend cannot be loaded or run (missing extra, unknown model, bad files)."""
