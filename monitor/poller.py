@@ -12,7 +12,7 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from classifiers.base import Classifier
@@ -30,12 +30,12 @@ class FeedSource(Protocol):
 
 
 class PollerStore(PipelineStore, Protocol):
-    def sync_feeds(self, specs: Sequence[FeedSpec], now: object) -> None: ...
+    def sync_feeds(self, specs: Sequence[FeedSpec], now: datetime) -> None: ...
 
     def claim_due_feeds(
         self,
         worker: str,
-        now: object,
+        now: datetime,
         lease: timedelta,
         *,
         limit: int = 100,
@@ -43,7 +43,7 @@ class PollerStore(PipelineStore, Protocol):
 
     def release(self, url: str, worker: str) -> None: ...
 
-    def mark_all_due(self, now: object) -> None: ...
+    def mark_all_due(self, now: datetime) -> None: ...
 
 
 def worker_name() -> str:
