@@ -11,9 +11,10 @@ the fitted heads are cached under the data directory, keyed by what they were fi
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
-import re
+import tempfile
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -31,20 +32,13 @@ from classifiers.taxonomy import Taxonomy, load_taxonomy
 
 log = logging.getLogger(__name__)
 
-HEADS_VERSION = "1"  # bump when the features or the fitting change
+HEADS_VERSION = "2"  # bump when the features or the fitting change
 MAX_CHARS = 1000  # title + lead: the rest of a long article adds little and costs a lot
+MAX_TOPICS = 3  # a story is rarely about more; extra labels are mostly noise
+BUNDLED_DIR = Path(__file__).parent / "model"  # heads fitted on the shipped data
 RELEVANT = "relevant"
 COOPERATION = "cooperation"
 TOPIC = "topic:"
-
-# International organisations whose presence marks a cross-border story, in the target scripts.
-ORGANISATIONS = re.compile(
-    r"\b(?:WHO|WPRO|SEARO|ASEAN|UNICEF|UNFPA|UNAIDS|UNDP|Gavi|GAVI|CEPI|World Bank|ADB|JICA|"
-    r"KOICA|USAID|Global Fund|APEC|G20|G7|RCEP|EU|OECD|Red Cross)\b"
-    r"|세계보건기구|아세안|유니세프|세계은행|국제협력단|世卫组织|世界卫生组织|世界衛生組織|世衛|东盟|東盟|東協|"
-    r"世界保健機関|東南アジア諸国連合|国際協力機構|ユニセフ|世界銀行|Tổ chức Y tế Thế giới|"
-    r"องค์การอนามัยโลก|อาเซียน|Bank Dunia|Ngân hàng Thế giới|Organisasi Kesehatan Dunia"
-)
 
 
 class E5Encoder:
@@ -77,15 +71,6 @@ def document_text(title: str, text: str) -> str:
     return joined[:MAX_CHARS]
 
 
-def structure_features(title: str, text: str) -> NDArray[np.float32]:
-    """Signals the embedding blurs: how many countries are named, and an international body."""
-    sample = f"{title}\n{text[:MAX_CHARS]}"
-    n = len(find_countries(sample))
-    return np.array(
-        [n == 0, n == 1, n == 2, n >= 3, bool(ORGANISATIONS.search(sample))], dtype=np.float32
-    )
-
-
 class EmbeddingClassifier:
     """Labels documents with an Encoder and heads fitted on labelled data."""
 
@@ -102,9 +87,9 @@ class EmbeddingClassifier:
         self._taxonomy = taxonomy or load_taxonomy()
         self._training = list(load_gold(TRAIN_FILE) if training is None else training)
         self._summariser = summariser or ExtractiveSummariser(embed=self._embed_sentences)
-        digest = _digest(encoder.model_id, self._taxonomy, self._training)
-        self._model_id = f"{encoder.model_id}+heads-{digest}"
-        self._heads = self._load_or_fit(cache_dir, digest)
+        self.digest = _digest(encoder.model_id, self._taxonomy, self._training)
+        self._model_id = f"{encoder.model_id}+heads-{self.digest}"
+        self.heads = self._load_or_fit(cache_dir, self.digest)
 
     @property
     def model_id(self) -> str:
@@ -114,29 +99,32 @@ class EmbeddingClassifier:
     def taxonomy(self) -> Taxonomy:
         return self._taxonomy
 
+    @property
+    def training(self) -> list[GoldItem]:
+        return self._training
+
     def classify(self, docs: Sequence[Document]) -> list[Labels]:
         if not docs:
             return []
         x = self._encoder.encode([document_text(d.title, d.text) for d in docs])
-        xc = np.hstack([x, np.vstack([structure_features(d.title, d.text) for d in docs])])
-        p_relevant = self._heads[RELEVANT].probability(x)
-        p_coop = self._heads[COOPERATION].probability(xc)
+        p_relevant = self.heads[RELEVANT].probability(x)
+        p_coop = self.heads[COOPERATION].probability(x)
         topic_p = {
-            slug: self._heads[TOPIC + slug].probability(x)
+            slug: self.heads[TOPIC + slug].probability(x)
             for slug in self._taxonomy.slugs
-            if TOPIC + slug in self._heads
+            if TOPIC + slug in self.heads
         }
         results = []
         for i, doc in enumerate(docs):
             language = detect_language(doc.title, doc.text, doc.language_hint)
-            relevant = bool(p_relevant[i] >= self._heads[RELEVANT].threshold)
+            relevant = bool(p_relevant[i] >= self.heads[RELEVANT].threshold)
             scores = {slug: float(p[i]) for slug, p in topic_p.items()}
             topics = self._topics(scores) if relevant else ()
             results.append(
                 Labels(
                     language=language,
                     relevant=relevant,
-                    cooperation=relevant and bool(p_coop[i] >= self._heads[COOPERATION].threshold),
+                    cooperation=relevant and bool(p_coop[i] >= self.heads[COOPERATION].threshold),
                     topics=topics,
                     countries=find_countries(f"{doc.title}\n{doc.text}"),
                     summary=self._summariser.summarise(doc.title, doc.text, language),
@@ -148,27 +136,34 @@ class EmbeddingClassifier:
         return results
 
     def _topics(self, scores: dict[str, float]) -> tuple[str, ...]:
-        chosen = [s for s, p in scores.items() if p >= self._heads[TOPIC + s].threshold]
-        return tuple(sorted(chosen, key=lambda s: -scores[s]))
+        """Topics over their thresholds, best first, at most MAX_TOPICS; a relevant item gets
+        at least its best topic (relative to threshold), since every health story has one."""
+        if not scores:
+            return ()
+        margin = {s: p / self.heads[TOPIC + s].threshold for s, p in scores.items()}
+        chosen = sorted((s for s in scores if margin[s] >= 1.0), key=lambda s: -margin[s])
+        return tuple(chosen[:MAX_TOPICS]) or (max(margin, key=margin.__getitem__),)
 
     def _embed_sentences(self, sentences: list[str]) -> NDArray[np.float32]:
         return self._encoder.encode(sentences)
 
     def _load_or_fit(self, cache_dir: Path | None, digest: str) -> dict[str, Head]:
-        path = cache_dir / f"heads-{digest}.npz" if cache_dir else None
-        if path is not None and path.exists():
-            return load_heads(path.read_bytes())
-        log.info("fitting label heads on %d labelled items (once per data/taxonomy change)",
-                 len(self._training))  # fmt: skip
+        """Heads fitted on exactly this data: from the cache, the package, or fitted now."""
+        name = f"heads-{digest}.npz"
+        for folder in (cache_dir, BUNDLED_DIR):
+            if folder is not None and (folder / name).exists():
+                return load_heads((folder / name).read_bytes())
+        log.info(
+            "fitting label heads on %d labelled items and topics.toml "
+            "(once per change of the data or the taxonomy)",
+            len(self._training),
+        )
         heads = fit_heads(self._training_set(cache_dir))
         missing = {RELEVANT, COOPERATION} - set(heads)
         if missing:
             raise ValueError(f"labelled data has no positive or no negative rows for {missing}")
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(save_heads(heads))
-            tmp.replace(path)
+        if cache_dir is not None:
+            _write_atomically(cache_dir / name, save_heads(heads))
         return heads
 
     def _training_set(
@@ -178,13 +173,11 @@ class EmbeddingClassifier:
         rows = list(_rows(self._training, self._taxonomy))
         texts = [text for text, _, _ in rows]
         x = _cached_encode(self._encoder, texts, cache_dir)
-        # relevance and topics see only the embedding; cooperation also the structure
-        xc = np.hstack([x, np.vstack([structure_features(t, "") for t in texts])])
         training = {}
         for head in [RELEVANT, COOPERATION] + [TOPIC + s for s in self._taxonomy.slugs]:
             index = [i for i, (_, known, _) in enumerate(rows) if head in known]
             y = np.array([rows[i][1][head] for i in index], np.int8)
-            training[head] = ((xc if head == COOPERATION else x)[index], y)
+            training[head] = (x[index], y)
         return training
 
 
@@ -218,27 +211,72 @@ def _rows(
             yield negative, known, f"topics.toml:{head}:negative"
 
 
-def _cached_encode(encoder: Encoder, texts: list[str], cache_dir: Path | None) -> NDArray[np.float32]:
-    """Encode training texts, reusing vectors cached for this encoder."""
-    keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
-    cache: dict[str, NDArray[np.float32]] = {}
-    path = None
-    if cache_dir is not None:
-        name = hashlib.sha1(encoder.model_id.encode()).hexdigest()[:12]
-        path = cache_dir / f"vectors-{name}.npz"
-        if path.exists():
-            with np.load(path, allow_pickle=False) as stored:
-                cache = dict(zip(stored["keys"].tolist(), stored["vectors"], strict=True))
-    todo = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in cache}.items())
+def _cached_encode(
+    encoder: Encoder, texts: list[str], cache_dir: Path | None
+) -> NDArray[np.float32]:
+    """Encode training texts, reusing vectors stored for this encoder (package, then cache)."""
+    keys = [_text_key(t) for t in texts]
+    name = _vectors_name(encoder)
+    known: dict[str, NDArray[np.float32]] = {}
+    for folder in (BUNDLED_DIR, cache_dir):
+        if folder is not None and (folder / name).exists():
+            known |= _read_vectors(folder / name)
+    todo = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in known}.items())
     if todo:
         vectors = encoder.encode([t for _, t in todo])
-        cache.update(zip([k for k, _ in todo], vectors, strict=True))
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            np.savez(path.with_suffix(".tmp.npz"), keys=np.array(list(cache)),
-                     vectors=np.vstack(list(cache.values())))  # fmt: skip
-            path.with_suffix(".tmp.npz").replace(path)
-    return np.vstack([cache[k] for k in keys]).astype(np.float32)
+        fresh = dict(zip([k for k, _ in todo], vectors, strict=True))
+        known |= fresh
+        if cache_dir is not None:
+            mine = cache_dir / name
+            _write_vectors(mine, (_read_vectors(mine) if mine.exists() else {}) | fresh)
+    return np.vstack([known[k] for k in keys]).astype(np.float32)
+
+
+def _text_key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def _vectors_name(encoder: Encoder) -> str:
+    return f"vectors-{hashlib.sha1(encoder.model_id.encode()).hexdigest()[:12]}.npz"
+
+
+def _read_vectors(path: Path) -> dict[str, NDArray[np.float32]]:
+    with np.load(path, allow_pickle=False) as stored:
+        return dict(zip(stored["keys"].tolist(), stored["vectors"], strict=True))
+
+
+def _write_vectors(path: Path, vectors: dict[str, NDArray[np.float32]]) -> None:
+    buffer = io.BytesIO()
+    np.savez(buffer, keys=np.array(list(vectors)), vectors=np.vstack(list(vectors.values())))
+    _write_atomically(path, buffer.getvalue())
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def bundle(encoder: Encoder | None = None) -> Path:
+    """Fit the default heads and store them, with the training vectors, inside the package.
+
+    Run after editing the labelled data or topics.toml (`python -m classifiers.embedding`),
+    so a fresh install starts without fitting; a test checks the bundle is current.
+    """
+    encoder = encoder or E5Encoder()
+    with tempfile.TemporaryDirectory() as scratch:
+        classifier = EmbeddingClassifier(encoder, cache_dir=Path(scratch))
+        texts = [text for text, _, _ in _rows(classifier.training, classifier.taxonomy)]
+        vectors = _cached_encode(encoder, texts, Path(scratch))
+    for stale in BUNDLED_DIR.glob("*.npz"):
+        stale.unlink()
+    _write_vectors(
+        BUNDLED_DIR / _vectors_name(encoder), dict(zip(map(_text_key, texts), vectors, strict=True))
+    )
+    heads_path = BUNDLED_DIR / f"heads-{classifier.digest}.npz"
+    _write_atomically(heads_path, save_heads(classifier.heads))
+    return heads_path
 
 
 def _digest(model_id: str, taxonomy: Taxonomy, training: Sequence[GoldItem]) -> str:
@@ -248,3 +286,7 @@ def _digest(model_id: str, taxonomy: Taxonomy, training: Sequence[GoldItem]) -> 
         h.update(json.dumps([text, sorted(known.items()), origin], ensure_ascii=False).encode())
     return h.hexdigest()[:12]
 
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO)
+    print(f"bundled {bundle()}")

@@ -51,7 +51,7 @@ class Report:
     errors: list[tuple[GoldItem, Labels]] = field(default_factory=list)
 
     def languages(self) -> list[str]:
-        return sorted({lang for _, lang in self.counts} - {ALL}) + [ALL]
+        return [*sorted({lang for _, lang in self.counts} - {ALL}), ALL]
 
     def language_accuracy(self, language: str) -> float:
         hits, total = self.language_hits[language]

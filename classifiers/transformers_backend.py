@@ -50,8 +50,8 @@ def _import_transformers() -> tuple[Any, Any]:
             "the transformers backend needs the 'transformers' extra: "
             "pip install 'health-coop-monitor[transformers]' (with torch==2.13.0, CPU build)"
         ) from exc
-    transformers.utils.logging.disable_progress_bar()
-    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    transformers.utils.logging.set_verbosity_error()  # type: ignore[no-untyped-call]
     return torch, transformers
 
 
@@ -107,9 +107,12 @@ class TransformersEncoder:
             for start in range(0, len(texts), self._batch_size):
                 batch = [t or " " for t in texts[start : start + self._batch_size]]
                 encoded = self._tokenizer(
-                    batch, padding=True, truncation=True, max_length=self._max_tokens,
+                    batch,
+                    padding=True,
+                    truncation=True,
+                    max_length=self._max_tokens,
                     return_tensors="pt",
-                )  # fmt: skip
+                )
                 hidden = self._model(**encoded).last_hidden_state
                 mask = encoded["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
@@ -157,15 +160,19 @@ class ZeroShotClassifier:
         texts = [f"{d.title}\n{d.text}".strip() or " " for d in docs]
         with self._lock:
             raw = self._pipeline(
-                texts, candidate_labels=list(self._labels), hypothesis_template="{}",
-                multi_label=True, batch_size=self._batch_size,
-            )  # fmt: skip
+                texts,
+                candidate_labels=list(self._labels),
+                hypothesis_template="{}",
+                multi_label=True,
+                batch_size=self._batch_size,
+            )
         results = raw if isinstance(raw, list) else [raw]
         return [self._labels_of(doc, result) for doc, result in zip(docs, results, strict=True)]
 
     def _labels_of(self, doc: Document, result: dict[str, Any]) -> Labels:
         scores = {
-            self._labels[h]: float(s) for h, s in zip(result["labels"], result["scores"], strict=True)
+            self._labels[h]: float(s)
+            for h, s in zip(result["labels"], result["scores"], strict=True)
         }
         relevant = scores["relevant"] >= ZERO_SHOT_THRESHOLD
         topic_scores = {s: scores[s] for s in self._taxonomy.slugs}
@@ -175,8 +182,10 @@ class ZeroShotClassifier:
             relevant=relevant,
             cooperation=relevant and scores["cooperation"] >= ZERO_SHOT_THRESHOLD,
             topics=tuple(
-                sorted((s for s, p in topic_scores.items() if p >= ZERO_SHOT_THRESHOLD and relevant),
-                       key=lambda s: -topic_scores[s])  # fmt: skip
+                sorted(
+                    (s for s, p in topic_scores.items() if p >= ZERO_SHOT_THRESHOLD and relevant),
+                    key=lambda s: -topic_scores[s],
+                )
             ),
             countries=find_countries(f"{doc.title}\n{doc.text}"),
             summary=self._summariser.summarise(doc.title, doc.text, language),
@@ -213,7 +222,9 @@ class Seq2SeqSummariser:
         summary = " ".join(self._tokenizer.decode(output[0], skip_special_tokens=True).split())
         if not summary:
             return self._fallback.summarise(title, text, language)
-        return summary if len(summary) <= SUMMARY_MAX_CHARS else summary[: SUMMARY_MAX_CHARS - 1] + "…"
+        return (
+            summary if len(summary) <= SUMMARY_MAX_CHARS else summary[: SUMMARY_MAX_CHARS - 1] + "…"
+        )
 
 
 def load_transformers_classifier(

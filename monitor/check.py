@@ -39,8 +39,9 @@ async def check_feeds(
     """Fetch all feeds concurrently (within the poller's limits), with a progress bar."""
     limits = replace(fetch_limits(poll), retries=CHECK_RETRIES)
     async with Fetcher(user_agent=poll.user_agent, limits=limits) as fetcher:
-        with Progress(console=progress_console, transient=True,
-                      disable=progress_console is None) as progress:  # fmt: skip
+        with Progress(
+            console=progress_console, transient=True, disable=progress_console is None
+        ) as progress:
             task = progress.add_task("checking feeds", total=len(specs))
 
             async def one(spec: FeedSpec) -> CheckResult:
@@ -57,18 +58,28 @@ async def check_feed(spec: FeedSpec, fetcher: Fetcher) -> CheckResult:
     try:
         result = await fetcher.fetch(spec.url)
     except FeedFetchError as exc:
-        return CheckResult(spec, status=exc.status, error=str(exc),
-                           latency_s=time.monotonic() - started)  # fmt: skip
+        return CheckResult(
+            spec, status=exc.status, error=str(exc), latency_s=time.monotonic() - started
+        )
     latency = time.monotonic() - started
     try:
-        parsed = parse_feed(result.content, result.headers, feed_url=spec.url,
-                            language_hint=spec.language, now=datetime.now(UTC))  # fmt: skip
+        parsed = parse_feed(
+            result.content,
+            result.headers,
+            feed_url=spec.url,
+            language_hint=spec.language,
+            now=datetime.now(UTC),
+        )
     except FeedParseError as exc:
         return CheckResult(spec, status=result.status, latency_s=latency, error=str(exc))
     return CheckResult(
-        spec, status=result.status, entries=len(parsed.items), encoding=parsed.encoding,
-        latency_s=latency, problem=parsed.problem,
-    )  # fmt: skip
+        spec,
+        status=result.status,
+        entries=len(parsed.items),
+        encoding=parsed.encoding,
+        latency_s=latency,
+        problem=parsed.problem,
+    )
 
 
 def check_table(results: Sequence[CheckResult]) -> Table:
@@ -78,9 +89,13 @@ def check_table(results: Sequence[CheckResult]) -> Table:
     for r in sorted(results, key=lambda r: (r.error is None, r.feed.name)):
         verdict = "[green]ok[/]" if r.error is None else "[red]error[/]"
         table.add_row(
-            r.feed.name, f"{verdict} {r.status or ''}".strip(), _opt(r.entries), r.encoding or "-",
-            f"{r.latency_s:.2f}s" if r.latency_s is not None else "-", r.error or r.problem or "",
-        )  # fmt: skip
+            r.feed.name,
+            f"{verdict} {r.status or ''}".strip(),
+            _opt(r.entries),
+            r.encoding or "-",
+            f"{r.latency_s:.2f}s" if r.latency_s is not None else "-",
+            r.error or r.problem or "",
+        )
     return table
 
 

@@ -16,8 +16,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from classifiers.base import Classifier, Document, Labels
-from monitor.errors import MonitorError
 from monitor.cli_tables import outcome_table
+from monitor.errors import MonitorError
 from monitor.pipeline import PollOutcome
 from monitor.settings import Settings, load_settings
 
@@ -106,14 +106,17 @@ def poll(ctx: click.Context, once: bool, all_feeds: bool, no_classify: bool) -> 
     from monitor.service import poll_once
 
     if not once:
-        raise click.UsageError("use `monitor poll --once` for one round, `monitor run` to keep polling")
+        raise click.UsageError(
+            "use `monitor poll --once` for one round, `monitor run` to keep polling"
+        )
     settings = settings_of(ctx)
     load_feeds(settings.feeds_path)  # a broken feeds.toml fails at once, not after the model loads
     classifier = None if no_classify else build_classifier(settings)
     outcomes = asyncio.run(
-        poll_once(settings, classifier=classifier, include_not_due=all_feeds,
-                  on_outcomes=_print_new_items)
-    )  # fmt: skip
+        poll_once(
+            settings, classifier=classifier, include_not_due=all_feeds, on_outcomes=_print_new_items
+        )
+    )
     out.print(outcome_table(outcomes))
     failed = sum(1 for o in outcomes if o.error)
     new = sum(len(o.originals) for o in outcomes)
@@ -140,10 +143,20 @@ def _print_new_items(outcomes: list[PollOutcome]) -> None:
 
 
 @main.command()
-@click.option("--jsonl", "jsonl", type=click.File("r", encoding="utf-8"), required=True,
-              help="Input: JSON lines {id, title, text}; '-' for stdin.")  # fmt: skip
-@click.option("--out", "out_file", type=click.File("w", encoding="utf-8"), default="-",
-              help="Output JSON lines (default stdout).")  # fmt: skip
+@click.option(
+    "--jsonl",
+    "jsonl",
+    type=click.File("r", encoding="utf-8"),
+    required=True,
+    help="Input: JSON lines {id, title, text}; '-' for stdin.",
+)
+@click.option(
+    "--out",
+    "out_file",
+    type=click.File("w", encoding="utf-8"),
+    default="-",
+    help="Output JSON lines (default stdout).",
+)
 @click.pass_context
 def classify(ctx: click.Context, jsonl: IO[str], out_file: IO[str]) -> None:
     """Classify items offline: one JSON line out per valid line in, same order."""
@@ -222,8 +235,12 @@ def labels_json(doc_id: str, labels: Labels) -> dict[str, object]:
 
 
 @main.command(name="eval")
-@click.option("--gold", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              required=True, help="Labelled JSON lines (the format of classifiers/data/dev.jsonl).")  # fmt: skip
+@click.option(
+    "--gold",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="Labelled JSON lines (the format of classifiers/data/dev.jsonl).",
+)
 @click.pass_context
 def evaluate(ctx: click.Context, gold: Path) -> None:
     """Precision, recall and F1 per label and per language on a labelled file."""
@@ -256,9 +273,15 @@ def feeds_list(ctx: click.Context) -> None:
         table.add_column(column, overflow="fold")
     for s in specs:
         table.add_row(
-            s.name, s.language or "-", s.country or "-", _duration(s.interval.total_seconds()),
-            "yes" if s.enabled else "no", "yes" if s.fulltext else "", ", ".join(s.tags), s.url,
-        )  # fmt: skip
+            s.name,
+            s.language or "-",
+            s.country or "-",
+            _duration(s.interval.total_seconds()),
+            "yes" if s.enabled else "no",
+            "yes" if s.fulltext else "",
+            ", ".join(s.tags),
+            s.url,
+        )
     out.print(table)
 
 
@@ -294,9 +317,16 @@ def feeds_check(ctx: click.Context, include_disabled: bool) -> None:
 @click.option("--disabled", is_flag=True)
 @click.pass_context
 def feeds_add(
-    ctx: click.Context, url: str, name: str | None, language: str | None, country: str | None,
-    tags: tuple[str, ...], interval: str | None, fulltext: bool, disabled: bool,
-) -> None:  # fmt: skip
+    ctx: click.Context,
+    url: str,
+    name: str | None,
+    language: str | None,
+    country: str | None,
+    tags: tuple[str, ...],
+    interval: str | None,
+    fulltext: bool,
+    disabled: bool,
+) -> None:
     """Add a feed to feeds.toml (comments and formatting are kept)."""
     from urllib.parse import urlsplit
 
@@ -305,11 +335,15 @@ def feeds_add(
 
     settings = settings_of(ctx.find_root())
     spec = FeedSpec(
-        url=url, name=name or urlsplit(url).hostname or url, language=language,
-        country=country.upper() if country else None, tags=tags,
+        url=url,
+        name=name or urlsplit(url).hostname or url,
+        language=language,
+        country=country.upper() if country else None,
+        tags=tags,
         interval=parse_interval(interval) if interval else DEFAULT_INTERVAL,
-        enabled=not disabled, fulltext=fulltext,
-    )  # fmt: skip
+        enabled=not disabled,
+        fulltext=fulltext,
+    )
     add_feed(settings.feeds_path, spec)
     out.print(f"added {spec.name} ({url}) to {settings.feeds_path}", highlight=False, markup=False)
 
@@ -367,15 +401,32 @@ def stats(ctx: click.Context, days: int) -> None:
     finally:
         store.close()
     table = Table(title="feed health")
-    for column in ("feed", "enabled", "last success", "errors", "status", "entries", "items",
-                   "24h", "next due", "last error"):  # fmt: skip
+    for column in (
+        "feed",
+        "enabled",
+        "last success",
+        "errors",
+        "status",
+        "entries",
+        "items",
+        "24h",
+        "next due",
+        "last error",
+    ):
         table.add_column(column, overflow="fold")
     for h in health:
         table.add_row(
-            h.name, "yes" if h.enabled and h.removed_at is None else "no", _when(h.last_success_at),
-            str(h.consecutive_errors), str(h.last_status or "-"), str(h.last_entries or "-"),
-            str(h.items_total), str(h.items_last_24h), _when(h.next_due_at), h.last_error or "",
-        )  # fmt: skip
+            h.name,
+            "yes" if h.enabled and h.removed_at is None else "no",
+            _when(h.last_success_at),
+            str(h.consecutive_errors),
+            str(h.last_status or "-"),
+            str(h.last_entries or "-"),
+            str(h.items_total),
+            str(h.items_last_24h),
+            _when(h.next_due_at),
+            h.last_error or "",
+        )
     out.print(table)
     days_table = Table(title=f"items per day (last {days} days)")
     days_table.add_column("day")
@@ -392,8 +443,12 @@ def _when(value: object) -> str:
 
 
 @main.command()
-@click.option("--keep", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Keep the demo database in this folder instead of a temporary one.")  # fmt: skip
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Keep the demo database in this folder instead of a temporary one.",
+)
 @click.option("--no-classify", is_flag=True, help="Only collect; skip the classifiers.")
 @click.pass_context
 def demo(ctx: click.Context, keep: Path | None, no_classify: bool) -> None:
@@ -407,4 +462,3 @@ def demo(ctx: click.Context, keep: Path | None, no_classify: bool) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
-

@@ -14,7 +14,13 @@ def outcome_table(outcomes: list[PollOutcome]) -> Table:
     for o in sorted(outcomes, key=lambda o: o.feed.name):
         dups = len(o.new_items) - len(o.originals)
         table.add_row(
-            o.feed.name, str(o.status or "-"), str(o.entries), str(len(o.originals)), str(dups),
-            o.encoding or "-", f"{o.elapsed_s:.2f}", o.error or o.problem or "",
-        )  # fmt: skip
+            o.feed.name,
+            str(o.status or "-"),
+            str(o.entries),
+            str(len(o.originals)),
+            str(dups),
+            o.encoding or "-",
+            f"{o.elapsed_s:.2f}",
+            o.error or o.problem or "",
+        )
     return table

@@ -28,7 +28,7 @@ DEMO_DIR = Path(__file__).parent / "demo_feeds"
 class _QuietHandler(SimpleHTTPRequestHandler):
     """Serves the demo folder; answers If-Modified-Since with 304 like a real feed host."""
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -48,7 +48,7 @@ def serve_demo_feeds(directory: Path = DEMO_DIR) -> Iterator[str]:
 def demo_feeds_toml(base_url: str, directory: Path = DEMO_DIR) -> str:
     """The bundled feeds.toml with its relative URLs pointed at the local server."""
     document = tomlkit.parse((directory / "feeds.toml").read_text(encoding="utf-8"))
-    for feed in document["feed"]:  # type: ignore[union-attr]
+    for feed in document["feed"]:
         feed["url"] = base_url + "/" + str(feed["url"]).lstrip("/")
     return tomlkit.dumps(document)
 
@@ -56,17 +56,21 @@ def demo_feeds_toml(base_url: str, directory: Path = DEMO_DIR) -> str:
 def run_demo(
     settings: Settings, *, classifier: Classifier | None, console: Console, keep: Path | None
 ) -> list[PollOutcome]:
-    """Poll every demo feed twice (the second pass shows 304s and no repeats) and show the result."""
+    """Poll every demo feed twice (the second pass shows 304s, no repeats); show the result."""
     with contextlib.ExitStack() as stack:
         base_url = stack.enter_context(serve_demo_feeds())
-        data_dir = keep or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="monitor-demo-")))
+        data_dir = keep or Path(
+            stack.enter_context(tempfile.TemporaryDirectory(prefix="monitor-demo-"))
+        )
         data_dir.mkdir(parents=True, exist_ok=True)
         feeds_path = data_dir / "feeds.toml"
         feeds_path.write_text(demo_feeds_toml(base_url), encoding="utf-8")
         demo_settings = replace(
-            settings, feeds_path=feeds_path, data_dir=data_dir,
+            settings,
+            feeds_path=feeds_path,
+            data_dir=data_dir,
             database_url=f"sqlite:///{data_dir / 'demo.db'}",
-        )  # fmt: skip
+        )
         console.print(f"Serving the sample feeds of {DEMO_DIR} at {base_url}")
         first = asyncio.run(poll_once(demo_settings, classifier=classifier, include_not_due=True))
         console.print(outcome_table(first))
@@ -117,6 +121,11 @@ def alerts_table(outcomes: list[PollOutcome]) -> Table:
         for new in outcome.originals:
             labels = new.labels
             if labels and labels.relevant and labels.cooperation:
-                table.add_row(str(new.id), new.item.title, ", ".join(labels.topics),
-                              ", ".join(labels.countries), labels.summary)  # fmt: skip
+                table.add_row(
+                    str(new.id),
+                    new.item.title,
+                    ", ".join(labels.topics),
+                    ", ".join(labels.countries),
+                    labels.summary,
+                )
     return table

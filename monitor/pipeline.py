@@ -18,7 +18,7 @@ from typing import Protocol
 from classifiers.base import Classifier, Document, Labels
 from monitor.article import extract_article_text
 from monitor.clock import Clock
-from monitor.dedup import DedupKeys, dedup_keys, similarity, NEAR_DUPLICATE_THRESHOLD
+from monitor.dedup import NEAR_DUPLICATE_THRESHOLD, DedupKeys, dedup_keys, similarity
 from monitor.errors import FeedFetchError, FeedParseError
 from monitor.models import FeedSpec, FeedState, FetchResult, Item
 from monitor.parse import ParsedFeed, parse_feed
@@ -59,7 +59,9 @@ class PipelineStore(Protocol):
         self, url: str, *, now: datetime, error: str, status: int | None, next_due_at: datetime
     ) -> None: ...
 
-    def find_item_by_key(self, feed_url: str, guid: str, url: str, content_hash: str) -> int | None: ...
+    def find_item_by_key(
+        self, feed_url: str, guid: str, url: str, content_hash: str
+    ) -> int | None: ...
 
     def near_duplicate_candidates(
         self, bands: Sequence[str], limit: int = 50
@@ -80,7 +82,9 @@ class PipelineStore(Protocol):
 
     def cached_labels(self, content_hashes: Sequence[str], model_id: str) -> dict[str, Labels]: ...
 
-    def save_labels(self, content_hash: str, model_id: str, labels: Labels, now: datetime) -> None: ...
+    def save_labels(
+        self, content_hash: str, model_id: str, labels: Labels, now: datetime
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -147,19 +151,22 @@ async def poll_feed(
     started = clock.now()
     state = store.feed_state(spec.url) or FeedState(url=spec.url)
     try:
-        result = await fetcher.fetch(
-            spec.url, etag=state.etag, last_modified=state.last_modified
-        )
+        result = await fetcher.fetch(spec.url, etag=state.etag, last_modified=state.last_modified)
     except FeedFetchError as exc:
         return _failed(spec, store, clock, state, str(exc), exc.status, exc.retry_after_s)
 
     if result.not_modified:
         store.record_success(
-            spec.url, now=clock.now(), status=304, etag=result.etag or state.etag,
-            last_modified=result.last_modified or state.last_modified, entries=None,
-            encoding=state.last_encoding, problem=None,
+            spec.url,
+            now=clock.now(),
+            status=304,
+            etag=result.etag or state.etag,
+            last_modified=result.last_modified or state.last_modified,
+            entries=None,
+            encoding=state.last_encoding,
+            problem=None,
             next_due_at=next_poll_at(clock.now(), spec.interval, 0),
-        )  # fmt: skip
+        )
         return PollOutcome(spec, status=304, elapsed_s=_since(clock, started))
 
     try:
@@ -177,17 +184,27 @@ async def poll_feed(
     new_items = [updated.get(n.id, n) for n in new_items]
 
     store.record_success(
-        spec.url, now=clock.now(), status=result.status, etag=result.etag,
-        last_modified=result.last_modified, entries=len(parsed.items),
-        encoding=parsed.encoding, problem=parsed.problem,
+        spec.url,
+        now=clock.now(),
+        status=result.status,
+        etag=result.etag,
+        last_modified=result.last_modified,
+        entries=len(parsed.items),
+        encoding=parsed.encoding,
+        problem=parsed.problem,
         next_due_at=next_poll_at(clock.now(), spec.interval, 0),
-    )  # fmt: skip
+    )
     if parsed.problem:
         log.warning("%s: partial feed: %s", spec.url, parsed.problem)
     return PollOutcome(
-        spec, status=result.status, entries=len(parsed.items), new_items=tuple(new_items),
-        problem=parsed.problem, encoding=parsed.encoding, elapsed_s=_since(clock, started),
-    )  # fmt: skip
+        spec,
+        status=result.status,
+        entries=len(parsed.items),
+        new_items=tuple(new_items),
+        problem=parsed.problem,
+        encoding=parsed.encoding,
+        elapsed_s=_since(clock, started),
+    )
 
 
 async def poll_feeds(
@@ -203,10 +220,16 @@ async def poll_feeds(
     return list(
         await asyncio.gather(
             *(
-                poll_feed(s, fetcher=fetcher, store=store, clock=clock,
-                          classifier=classifier, run_cpu=run_cpu)
+                poll_feed(
+                    s,
+                    fetcher=fetcher,
+                    store=store,
+                    clock=clock,
+                    classifier=classifier,
+                    run_cpu=run_cpu,
+                )
                 for s in specs
-            )  # fmt: skip
+            )
         )
     )
 
@@ -224,9 +247,12 @@ def _failed(
     now = clock.now()
     log.warning("%s: %s (failure %d in a row)", spec.url, error, errors)
     store.record_failure(
-        spec.url, now=now, error=error, status=status,
+        spec.url,
+        now=now,
+        error=error,
+        status=status,
         next_due_at=next_poll_at(now, spec.interval, errors, retry_after_s),
-    )  # fmt: skip
+    )
     return PollOutcome(spec, status=status, error=error)
 
 
@@ -254,9 +280,13 @@ def _store_item(item: Item, store: PipelineStore, now: datetime) -> NewItem | No
     if duplicate_of is None:
         duplicate_of = _near_duplicate(keys, store)
     item_id = store.add_item(
-        item, first_seen_at=now, content_hash=keys.content_hash, signature=keys.signature,
-        bands=keys.bands, duplicate_of=duplicate_of,
-    )  # fmt: skip
+        item,
+        first_seen_at=now,
+        content_hash=keys.content_hash,
+        signature=keys.signature,
+        bands=keys.bands,
+        duplicate_of=duplicate_of,
+    )
     if item_id is None:  # this feed already gave us this entry
         return None
     return NewItem(item_id, item, keys.content_hash, duplicate_of)
@@ -300,14 +330,14 @@ async def _classify(
     todo = [n for n in originals if n.content_hash not in cached]
     for start in range(0, len(todo), CLASSIFY_BATCH):
         batch = todo[start : start + CLASSIFY_BATCH]
-        docs = [
-            Document(str(n.id), n.item.title, n.item.text, n.item.language_hint) for n in batch
-        ]
+        docs = [Document(str(n.id), n.item.title, n.item.text, n.item.language_hint) for n in batch]
         try:
             # a thread, not the loop: the model holds the CPU for a while
             labels = await asyncio.to_thread(classifier.classify, docs)
         except Exception:  # a model failure must not lose the stored items
-            log.exception("classifier %s failed on %d items; they stay unlabelled", model_id, len(docs))
+            log.exception(
+                "classifier %s failed on %d items; they stay unlabelled", model_id, len(docs)
+            )
             continue
         for new, label in zip(batch, labels, strict=True):
             store.save_labels(new.content_hash, model_id, label, clock.now())

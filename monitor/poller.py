@@ -106,9 +106,11 @@ class Poller:
         done: set[str] = set()
         while not self._stopping:
             claimed = self._store.claim_due_feeds(
-                self.worker, self._clock.now(), self._lease,
+                self.worker,
+                self._clock.now(),
+                self._lease,
                 limit=CLAIM_BATCH,
-            )  # fmt: skip
+            )
             batch = [specs[u] for u in claimed if u in specs and u not in done]
             for url in claimed:
                 if url not in specs or url in done:
@@ -117,9 +119,13 @@ class Poller:
                 break
             done.update(s.url for s in batch)
             results = await poll_feeds(
-                batch, fetcher=self._fetcher, store=self._store, clock=self._clock,
-                classifier=self._classifier, run_cpu=self._run_cpu,
-            )  # fmt: skip
+                batch,
+                fetcher=self._fetcher,
+                store=self._store,
+                clock=self._clock,
+                classifier=self._classifier,
+                run_cpu=self._run_cpu,
+            )
             outcomes.extend(results)
             if self._on_outcomes is not None:
                 self._on_outcomes(results)

@@ -69,10 +69,15 @@ async def open_components(
             user_agent=settings.poll.user_agent, limits=fetch_limits(settings.poll)
         ) as fetcher:
             poller = Poller(
-                feeds=feeds, store=store, fetcher=fetcher, clock=clock,
-                lease=settings.poll.lease, classifier=classifier, run_cpu=run_cpu,
+                feeds=feeds,
+                store=store,
+                fetcher=fetcher,
+                clock=clock,
+                lease=settings.poll.lease,
+                classifier=classifier,
+                run_cpu=run_cpu,
                 on_outcomes=on_outcomes,
-            )  # fmt: skip
+            )
             yield Components(store, fetcher, poller, feeds)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

@@ -138,10 +138,21 @@ def _read_config_file(path: Path, *, explicit: bool) -> dict[str, Any]:
                 f"(set MONITOR_{key.upper()})"
             )
     known = {
-        "feeds", "data_dir", "database_url", "telegram_api_url", "telegram_admins",
-        "smtp_host", "smtp_port", "smtp_user", "smtp_tls", "mail_from", "model",
-        "summary_model", "timezone", "poll",
-    }  # fmt: skip
+        "feeds",
+        "data_dir",
+        "database_url",
+        "telegram_api_url",
+        "telegram_admins",
+        "smtp_host",
+        "smtp_port",
+        "smtp_user",
+        "smtp_tls",
+        "mail_from",
+        "model",
+        "summary_model",
+        "timezone",
+        "poll",
+    }
     unknown = sorted(set(values) - known)
     if unknown:
         raise ConfigError(f"{path}: unknown key(s) {', '.join(unknown)}; known: {sorted(known)}")

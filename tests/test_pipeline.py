@@ -55,7 +55,9 @@ def spec(url: str, **kwargs: object) -> FeedSpec:
     return FeedSpec(url=url, name=url.rsplit("/", 1)[-1], **kwargs)  # type: ignore[arg-type]
 
 
-async def poll(feed: FeedSpec, store: Store, fetcher: Fetcher, clock: FakeClock, **kwargs: object) -> PollOutcome:
+async def poll(
+    feed: FeedSpec, store: Store, fetcher: Fetcher, clock: FakeClock, **kwargs: object
+) -> PollOutcome:
     """Poll as the poller does: the feed's row exists before it is polled."""
     store.sync_feeds([feed], clock.now())
     return await poll_feed(feed, fetcher=fetcher, store=store, clock=clock, **kwargs)  # type: ignore[arg-type]
@@ -91,7 +93,9 @@ async def test_changed_feed_yields_only_the_new_entry(
     url = feed_server.add("/b.xml", rss(COOP, DOMESTIC))
     clock = FakeClock()
     await poll(spec(url), store, fetcher, clock)
-    feed_server.add("/b.xml", rss(("n1", "Japan and Viet Nam open AMR lab", "A joint lab."), COOP, DOMESTIC))
+    feed_server.add(
+        "/b.xml", rss(("n1", "Japan and Viet Nam open AMR lab", "A joint lab."), COOP, DOMESTIC)
+    )
     clock.advance(timedelta(hours=1))
     outcome = await poll(spec(url), store, fetcher, clock)
     assert [n.item.guid.rsplit("/", 1)[-1] for n in outcome.new_items] == ["n1"]
@@ -102,7 +106,8 @@ async def test_reposts_and_wire_copies_are_linked_to_the_first_item(
 ) -> None:
     story = (
         "중국·일본·한국 보건장관 회의",
-        "중국, 일본, 한국 보건장관들이 23일 서울에서 만나 인공지능과 정신건강 협력 방안을 논의했다. "
+        "중국, 일본, 한국 보건장관들이 23일 서울에서 만나 "
+        "인공지능과 정신건강 협력 방안을 논의했다. "
         "세 나라는 고령화 대응과 감염병 정보 공유도 강화하기로 했다.",
     )
     url_a = feed_server.add("/agency.xml", rss(("x1", *story)))
@@ -115,7 +120,9 @@ async def test_reposts_and_wire_copies_are_linked_to_the_first_item(
     first = await poll(spec(url_a), store, fetcher, clock)
     original = first.new_items[0].id
     store.sync_feeds([spec(url_b), spec(url_c)], clock.now())
-    outcomes = await poll_feeds([spec(url_b), spec(url_c)], fetcher=fetcher, store=store, clock=clock)
+    outcomes = await poll_feeds(
+        [spec(url_b), spec(url_c)], fetcher=fetcher, store=store, clock=clock
+    )
     assert [n.duplicate_of for o in outcomes for n in o.new_items] == [original, original]
     assert all(o.originals == () for o in outcomes)
 
@@ -127,8 +134,9 @@ async def test_one_bad_feed_does_not_stop_the_others_and_nothing_is_lost(
     bad = {
         "missing": feed_server.url("/missing.xml"),
         "error": feed_server.add("/error.xml", b"oops", status=500),
-        "html": feed_server.add("/page.html", b"<html><body><p>Hello</p></body></html>",
-                                content_type="text/html"),  # fmt: skip
+        "html": feed_server.add(
+            "/page.html", b"<html><body><p>Hello</p></body></html>", content_type="text/html"
+        ),
         "empty": feed_server.add("/empty.xml", b""),
         "loop": feed_server.add_redirect("/loop1", "/loop2"),
         "huge": feed_server.add_huge("/huge.xml", 200 * 1024 * 1024),
@@ -138,8 +146,9 @@ async def test_one_bad_feed_does_not_stop_the_others_and_nothing_is_lost(
     await poll(spec(good), store, fetcher, clock)
     store.sync_feeds([spec(u) for u in [good, *bad.values()]], clock.now())
     feed_server.add("/good.xml", b"<rss><channel><item><title>broken")  # truncated later
-    outcomes = await poll_feeds([spec(u) for u in [good, *bad.values()]],
-                                fetcher=fetcher, store=store, clock=clock)  # fmt: skip
+    outcomes = await poll_feeds(
+        [spec(u) for u in [good, *bad.values()]], fetcher=fetcher, store=store, clock=clock
+    )
     by_url = {o.feed.url: o for o in outcomes}
     for name, url in bad.items():
         assert by_url[url].error, name
@@ -190,7 +199,8 @@ async def test_fulltext_feeds_fetch_the_article(
             "<html><head><title>MOU</title></head><body><nav>Home | World | Sport</nav><article>"
             "<h1>Korea and Indonesia sign MOU on AI teleconsultation</h1>"
             + "<p>The health ministers of Korea and Indonesia signed a memorandum in Jakarta on "
-            "Tuesday to pilot AI-assisted teleconsultation in 20 primary health centres.</p>" * 3
+            "Tuesday to pilot AI-assisted teleconsultation in 20 primary health centres.</p>"
+            * 3
             + "</article><footer>Copyright</footer></body></html>"
         ).encode(),
         content_type="text/html; charset=utf-8",

@@ -42,9 +42,7 @@ async def fetcher() -> AsyncIterator[Fetcher]:
 
 
 def serve_feeds(feed_server: FeedServer, count: int) -> list[FeedSpec]:
-    return [
-        FeedSpec(url=feed_server.add(f"/f{i}.xml", rss(i)), name=f"f{i}") for i in range(count)
-    ]
+    return [FeedSpec(url=feed_server.add(f"/f{i}.xml", rss(i)), name=f"f{i}") for i in range(count)]
 
 
 async def test_two_workers_on_postgresql_poll_each_feed_once(
@@ -55,8 +53,14 @@ async def test_two_workers_on_postgresql_poll_each_feed_once(
     stores = [Store.open(postgres_url), Store.open(postgres_url)]
     try:
         pollers = [
-            Poller(feeds=StaticFeeds(specs), store=s, fetcher=fetcher, clock=clock, lease=LEASE,
-                   worker=f"worker-{i}")  # fmt: skip
+            Poller(
+                feeds=StaticFeeds(specs),
+                store=s,
+                fetcher=fetcher,
+                clock=clock,
+                lease=LEASE,
+                worker=f"worker-{i}",
+            )
             for i, s in enumerate(stores)
         ]
         rounds = await asyncio.gather(*(p.poll_round() for p in pollers))
@@ -81,8 +85,14 @@ async def test_crashed_workers_feeds_are_taken_over_after_the_lease(
         store.sync_feeds(specs, clock.now())
         crashed = store.claim_due_feeds("crashed-worker", clock.now(), LEASE, limit=3)
         assert len(crashed) == 3
-        survivor = Poller(feeds=StaticFeeds(specs), store=store, fetcher=fetcher, clock=clock,
-                          lease=LEASE, worker="survivor")  # fmt: skip
+        survivor = Poller(
+            feeds=StaticFeeds(specs),
+            store=store,
+            fetcher=fetcher,
+            clock=clock,
+            lease=LEASE,
+            worker="survivor",
+        )
         first = await survivor.poll_round()
         assert sorted(o.feed.url for o in first) == sorted(set(s.url for s in specs) - set(crashed))
         clock.advance(LEASE + timedelta(seconds=1))
@@ -97,8 +107,9 @@ async def test_all_polls_every_feed_even_when_not_due(
     specs = serve_feeds(feed_server, 25)  # more than one claim batch
     clock = FakeClock()
     with Store.open(sqlite_url) as store:
-        poller = Poller(feeds=StaticFeeds(specs), store=store, fetcher=fetcher, clock=clock,
-                        lease=LEASE)  # fmt: skip
+        poller = Poller(
+            feeds=StaticFeeds(specs), store=store, fetcher=fetcher, clock=clock, lease=LEASE
+        )
         assert len(await poller.poll_round()) == 25
         assert await poller.poll_round() == []
         assert len(await poller.poll_round(include_not_due=True)) == 25
@@ -110,8 +121,9 @@ async def test_stopped_poller_claims_nothing(
 ) -> None:
     specs = serve_feeds(feed_server, 3)
     with Store.open(sqlite_url) as store:
-        poller = Poller(feeds=StaticFeeds(specs), store=store, fetcher=fetcher,
-                        clock=FakeClock(), lease=LEASE)  # fmt: skip
+        poller = Poller(
+            feeds=StaticFeeds(specs), store=store, fetcher=fetcher, clock=FakeClock(), lease=LEASE
+        )
         poller.stop()
         assert await poller.poll_round() == []
     assert feed_server.hits("/f0.xml") == 0

@@ -40,13 +40,15 @@ def _tokenizer(**special: str):  # type: ignore[no-untyped-def]
     tok.normalizer = normalizers.BertNormalizer(lowercase=True)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tok.train_from_iterator(CORPUS * 5, trainers.WordPieceTrainer(vocab_size=600,
-                                                                  special_tokens=specials))  # fmt: skip
+    tok.train_from_iterator(
+        CORPUS * 5, trainers.WordPieceTrainer(vocab_size=600, special_tokens=specials)
+    )
     cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
         special_tokens=[("[CLS]", cls), ("[SEP]", sep)],
-    )  # fmt: skip
+    )
     return PreTrainedTokenizerFast(
         tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", model_max_length=128, **special
     )
@@ -68,22 +70,40 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("tiny-models")
     paths = {name: root / name for name in ("encoder", "nli", "seq2seq")}
     bert = _tokenizer(cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]")
-    shape = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                 intermediate_size=64, max_position_embeddings=128, vocab_size=bert.vocab_size)  # fmt: skip
+    shape = dict(
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+        vocab_size=bert.vocab_size,
+    )
     BertModel(BertConfig(**shape)).save_pretrained(paths["encoder"])
     bert.save_pretrained(paths["encoder"])
-    nli = BertConfig(**shape, id2label={0: "entailment", 1: "neutral", 2: "contradiction"},
-                     label2id={"entailment": 0, "neutral": 1, "contradiction": 2})  # fmt: skip
+    nli = BertConfig(
+        **shape,
+        id2label={0: "entailment", 1: "neutral", 2: "contradiction"},
+        label2id={"entailment": 0, "neutral": 1, "contradiction": 2},
+    )
     BertForSequenceClassification(nli).save_pretrained(paths["nli"])
     bert.save_pretrained(paths["nli"])
     s2s = _tokenizer(bos_token="[CLS]", eos_token="[SEP]")
     bart = BartConfig(
-        vocab_size=s2s.vocab_size, d_model=32, encoder_layers=1, decoder_layers=1,
-        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=64,
-        decoder_ffn_dim=64, max_position_embeddings=128, pad_token_id=s2s.pad_token_id,
-        bos_token_id=s2s.bos_token_id, eos_token_id=s2s.eos_token_id,
-        decoder_start_token_id=s2s.eos_token_id, forced_eos_token_id=s2s.eos_token_id,
-    )  # fmt: skip
+        vocab_size=s2s.vocab_size,
+        d_model=32,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=64,
+        decoder_ffn_dim=64,
+        max_position_embeddings=128,
+        pad_token_id=s2s.pad_token_id,
+        bos_token_id=s2s.bos_token_id,
+        eos_token_id=s2s.eos_token_id,
+        decoder_start_token_id=s2s.eos_token_id,
+        forced_eos_token_id=s2s.eos_token_id,
+    )
     BartForConditionalGeneration(bart).save_pretrained(paths["seq2seq"])
     s2s.save_pretrained(paths["seq2seq"])
     return paths
@@ -103,8 +123,9 @@ def test_encoder_pools_batches_and_truncates(tiny_models: dict[str, Path]) -> No
 
 
 def test_encoder_model_gets_fitted_heads(tiny_models: dict[str, Path], tmp_path: Path) -> None:
-    classifier = load_classifier(model=str(tiny_models["encoder"]), summary_model=None,
-                                 cache_dir=tmp_path)  # fmt: skip
+    classifier = load_classifier(
+        model=str(tiny_models["encoder"]), summary_model=None, cache_dir=tmp_path
+    )
     labels = classifier.classify(DOCS)
     assert len(labels) == len(DOCS)
     assert type(classifier).__name__ == "EmbeddingClassifier"
@@ -139,8 +160,9 @@ def test_seq2seq_summaries(tiny_models: dict[str, Path]) -> None:
         summary = summariser.summarise(doc.title, doc.text, "en")
         assert summary and len(summary) <= 300
     assert summariser.summarise(DOCS[0].title, "보건 " * 100_000, "ko")
-    classifier = load_classifier(model=str(tiny_models["nli"]),
-                                 summary_model=str(tiny_models["seq2seq"]), cache_dir=None)  # fmt: skip
+    classifier = load_classifier(
+        model=str(tiny_models["nli"]), summary_model=str(tiny_models["seq2seq"]), cache_dir=None
+    )
     assert all(label.summary for label in classifier.classify(DOCS[:2]))
 
 

@@ -1,0 +1,48 @@
+"""Choose the heads' regularisation by 5-fold cross-validation on the TRAINING split only.
+
+Prints relevance, cooperation and pooled topic F1 per C (threshold 0.5). The held-out
+dev split is never read here. Usage: python bench/tune_heads.py
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+from classifiers.embedding import COOPERATION, RELEVANT, TOPIC, E5Encoder, _cached_encode, _rows
+from classifiers.gold import TRAIN_FILE, load_gold
+from classifiers.taxonomy import load_taxonomy
+
+tax = load_taxonomy()
+train = load_gold(TRAIN_FILE)
+rows = list(_rows(train, tax))
+X = _cached_encode(
+    E5Encoder(), [t for t, _, _ in rows], Path(tempfile.gettempdir()) / "monitor-tune"
+)
+for C in (1, 2, 4, 8, 16, 32, 64):
+    res = []
+    for name in [RELEVANT, COOPERATION] + [TOPIC + s for s in tax.slugs]:
+        idx = [i for i, (t, k, o) in enumerate(rows) if name in k]
+        y = np.array([rows[i][1][name] for i in idx])
+        p = cross_val_predict(
+            LogisticRegression(C=C, class_weight="balanced", max_iter=2000),
+            X[idx],
+            y,
+            cv=StratifiedKFold(5, shuffle=True, random_state=0),
+            method="predict_proba",
+        )[:, 1]
+        res.append((name, y, p))
+    rel = f1_score(res[0][1], res[0][2] >= 0.5)
+    coop = f1_score(res[1][1], res[1][2] >= 0.5)
+    tp = fp = fn = 0
+    for _, y, p in res[2:]:
+        pr = p >= 0.5
+        tp += np.sum(pr & (y == 1))
+        fp += np.sum(pr & (y == 0))
+        fn += np.sum(~pr & (y == 1))
+    print(C, f"rel {rel:.3f} coop {coop:.3f} topics {2 * tp / (2 * tp + fp + fn):.3f}")
