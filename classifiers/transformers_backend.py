@@ -73,6 +73,15 @@ def _model_id(kind: str, name_or_path: str, config: Any) -> str:
     return f"{kind}:{Path(name_or_path).name or name_or_path}-{digest}"
 
 
+def _token_limit(wanted: int, tokenizer: Any, config: Any) -> int:
+    """Longest input the model takes: ours, the tokenizer's and the position table's limits."""
+    limits = [wanted, int(min(tokenizer.model_max_length, 1 << 30))]
+    positions = getattr(config, "max_position_embeddings", None)
+    if isinstance(positions, int) and positions > 0:
+        limits.append(positions)
+    return min(limits)
+
+
 def is_nli_model(name_or_path: str) -> bool:
     """True when the model's classification labels include entailment."""
     _, transformers = _import_transformers()
@@ -91,7 +100,7 @@ class TransformersEncoder:
         self._torch = torch
         self._tokenizer = _load(transformers.AutoTokenizer, name_or_path, "tokenizer")
         self._model = _load(transformers.AutoModel, name_or_path, "model").eval()
-        self._max_tokens = max_tokens
+        self._max_tokens = _token_limit(max_tokens, self._tokenizer, self._model.config)
         self._batch_size = batch_size
         self._lock = threading.Lock()
         self._id = _model_id("transformers", name_or_path, self._model.config)
@@ -136,7 +145,7 @@ class ZeroShotClassifier:
         _, transformers = _import_transformers()
         tokenizer = _load(transformers.AutoTokenizer, name_or_path, "tokenizer")
         model = _load(transformers.AutoModelForSequenceClassification, name_or_path, "model")
-        tokenizer.model_max_length = min(tokenizer.model_max_length, MAX_TOKENS)
+        tokenizer.model_max_length = _token_limit(MAX_TOKENS, tokenizer, model.config)
         self._pipeline = transformers.pipeline(
             "zero-shot-classification", model=model, tokenizer=tokenizer, device=-1
         )
@@ -148,7 +157,8 @@ class ZeroShotClassifier:
         # hypothesis text -> what it decides
         self._labels = {RELEVANCE_HYPOTHESIS: "relevant", COOPERATION_HYPOTHESIS: "cooperation"}
         for topic in self._taxonomy.topics:
-            self._labels[TOPIC_HYPOTHESIS.format(topic.description.rstrip("."))] = topic.slug
+            # the name, not the description: a hypothesis must leave room for the text
+            self._labels[TOPIC_HYPOTHESIS.format(topic.name.lower())] = topic.slug
 
     @property
     def model_id(self) -> str:
@@ -205,7 +215,7 @@ class Seq2SeqSummariser:
         self._torch = torch
         self._tokenizer = _load(transformers.AutoTokenizer, name_or_path, "tokenizer")
         self._model = _load(transformers.AutoModelForSeq2SeqLM, name_or_path, "model").eval()
-        self._max_input = max_input_tokens
+        self._max_input = _token_limit(max_input_tokens, self._tokenizer, self._model.config)
         self._max_new = max_new_tokens
         self._fallback = ExtractiveSummariser()
         self._lock = threading.Lock()

@@ -50,7 +50,7 @@ def _tokenizer(**special: str):  # type: ignore[no-untyped-def]
         special_tokens=[("[CLS]", cls), ("[SEP]", sep)],
     )
     return PreTrainedTokenizerFast(
-        tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", model_max_length=128, **special
+        tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", model_max_length=512, **special
     )
 
 
