@@ -11,7 +11,9 @@ from datetime import UTC, datetime
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from rich.text import Text
 
+from monitor.cli_tables import add_plain_row
 from monitor.errors import FeedFetchError, FeedParseError
 from monitor.fetch import Fetcher
 from monitor.models import FeedSpec
@@ -87,10 +89,12 @@ def check_table(results: Sequence[CheckResult]) -> Table:
     for column in ("feed", "status", "entries", "encoding", "latency", "last error"):
         table.add_column(column, overflow="fold")
     for r in sorted(results, key=lambda r: (r.error is None, r.feed.name)):
-        verdict = "[green]ok[/]" if r.error is None else "[red]error[/]"
-        table.add_row(
+        verdict = Text("ok", style="green") if r.error is None else Text("error", style="red")
+        verdict.append(f" {r.status}" if r.status else "")
+        add_plain_row(
+            table,
             r.feed.name,
-            f"{verdict} {r.status or ''}".strip(),
+            verdict,
             _opt(r.entries),
             r.encoding or "-",
             f"{r.latency_s:.2f}s" if r.latency_s is not None else "-",

@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from classifiers.base import Classifier, Document, Labels
-from monitor.cli_tables import outcome_table
+from monitor.cli_tables import add_plain_row, outcome_table
 from monitor.errors import MonitorError
 from monitor.pipeline import PollOutcome
 from monitor.settings import Settings, load_settings
@@ -272,7 +272,8 @@ def feeds_list(ctx: click.Context) -> None:
     for column in ("name", "lang", "country", "interval", "enabled", "fulltext", "tags", "url"):
         table.add_column(column, overflow="fold")
     for s in specs:
-        table.add_row(
+        add_plain_row(
+            table,
             s.name,
             s.language or "-",
             s.country or "-",
@@ -415,7 +416,8 @@ def stats(ctx: click.Context, days: int) -> None:
     ):
         table.add_column(column, overflow="fold")
     for h in health:
-        table.add_row(
+        add_plain_row(
+            table,
             h.name,
             "yes" if h.enabled and h.removed_at is None else "no",
             _when(h.last_success_at),
@@ -432,7 +434,7 @@ def stats(ctx: click.Context, days: int) -> None:
     days_table.add_column("day")
     days_table.add_column("items", justify="right")
     for day, count in per_day:
-        days_table.add_row(day.isoformat(), str(count))
+        add_plain_row(days_table, day.isoformat(), str(count))
     out.print(days_table)
 
 

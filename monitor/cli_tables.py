@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from rich.table import Table
+from rich.text import Text
 
 from monitor.pipeline import PollOutcome
+
+
+def add_plain_row(table: Table, *cells: str | Text) -> None:
+    """Add a row whose strings are shown as they are: a title like "[update]" is no markup."""
+    table.add_row(*(Text(c) if isinstance(c, str) else c for c in cells))
 
 
 def outcome_table(outcomes: list[PollOutcome]) -> Table:
@@ -13,7 +19,8 @@ def outcome_table(outcomes: list[PollOutcome]) -> Table:
         table.add_column(column)
     for o in sorted(outcomes, key=lambda o: o.feed.name):
         dups = len(o.new_items) - len(o.originals)
-        table.add_row(
+        add_plain_row(
+            table,
             o.feed.name,
             str(o.status or "-"),
             str(o.entries),

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from classifiers.base import Classifier
-from monitor.cli_tables import outcome_table
+from monitor.cli_tables import add_plain_row, outcome_table
 from monitor.pipeline import PollOutcome
 from monitor.service import poll_once
 from monitor.settings import Settings
@@ -108,7 +108,7 @@ def items_table(outcomes: list[PollOutcome]) -> Table:
                     ", ".join(labels.countries),
                 ]
             lang = labels.language if labels else new.item.language_hint or "-"
-            table.add_row(str(new.id), outcome.feed.name, lang, new.item.title, *verdict)
+            add_plain_row(table, str(new.id), outcome.feed.name, lang, new.item.title, *verdict)
     return table
 
 
@@ -121,7 +121,8 @@ def alerts_table(outcomes: list[PollOutcome]) -> Table:
         for new in outcome.originals:
             labels = new.labels
             if labels and labels.relevant and labels.cooperation:
-                table.add_row(
+                add_plain_row(
+                    table,
                     str(new.id),
                     new.item.title,
                     ", ".join(labels.topics),
