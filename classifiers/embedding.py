@@ -71,6 +71,11 @@ def document_text(title: str, text: str) -> str:
     return joined[:MAX_CHARS]
 
 
+def has_words(doc: Document) -> bool:
+    """An item with no letters at all (empty, digits, junk) carries no news to label."""
+    return any(ch.isalpha() for ch in f"{doc.title} {doc.text[:MAX_CHARS]}")
+
+
 class EmbeddingClassifier:
     """Labels documents with an Encoder and heads fitted on labelled data."""
 
@@ -117,7 +122,7 @@ class EmbeddingClassifier:
         results = []
         for i, doc in enumerate(docs):
             language = detect_language(doc.title, doc.text, doc.language_hint)
-            relevant = bool(p_relevant[i] >= self.heads[RELEVANT].threshold)
+            relevant = has_words(doc) and bool(p_relevant[i] >= self.heads[RELEVANT].threshold)
             scores = {slug: float(p[i]) for slug, p in topic_p.items()}
             topics = self._topics(scores) if relevant else ()
             results.append(

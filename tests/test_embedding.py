@@ -1,0 +1,192 @@
+"""The embedded default backend end to end: the real model, the shipped heads, real text."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from classifiers.base import Document
+from classifiers.embedding import BUNDLED_DIR, E5Encoder, EmbeddingClassifier
+from classifiers.taxonomy import load_taxonomy, parse_taxonomy
+
+SEED_ITEMS = [
+    json.loads(line)
+    for line in (Path(__file__).parent / "data" / "seed_items.jsonl")
+    .read_text("utf-8")
+    .splitlines()
+]
+
+
+@pytest.fixture(scope="module")
+def encoder() -> E5Encoder:
+    return E5Encoder()
+
+
+@pytest.fixture(scope="module")
+def classifier(encoder: E5Encoder, tmp_path_factory: pytest.TempPathFactory) -> EmbeddingClassifier:
+    return EmbeddingClassifier(encoder, cache_dir=tmp_path_factory.mktemp("models"))
+
+
+def test_shipped_heads_match_the_shipped_data(classifier: EmbeddingClassifier) -> None:
+    """After editing train.jsonl or topics.toml, run `python -m classifiers.embedding`."""
+    assert (BUNDLED_DIR / f"heads-{classifier.digest}.npz").exists()
+
+
+@pytest.mark.parametrize("seed", SEED_ITEMS, ids=[s["id"] for s in SEED_ITEMS])
+def test_seed_cooperation_items_in_every_language(
+    classifier: EmbeddingClassifier, seed: dict[str, object]
+) -> None:
+    [labels] = classifier.classify(
+        [Document(str(seed["id"]), str(seed["title"]), str(seed["text"]))]
+    )
+    assert labels.language == seed["language"]
+    assert labels.relevant and labels.cooperation, labels
+    assert set(labels.topics) & set(seed["topics"]), labels.topics  # type: ignore[arg-type]
+    assert set(seed["countries"]) <= set(labels.countries), labels.countries  # type: ignore[arg-type]
+    assert 0 < len(labels.summary) <= 300
+
+
+HARD_NEGATIVES = [
+    (
+        "Korea, Indonesia sign trade pact on EV batteries and nickel",
+        "The two countries signed a "
+        "comprehensive economic partnership covering battery supply chains and nickel processing.",
+    ),
+    (
+        "한국·인도네시아, 방산 협력 강화…잠수함 공동개발 합의",
+        "양국 국방부는 잠수함 공동개발과 방산 기술 이전을 위한 협정을 체결했다.",
+    ),
+    (
+        "Bank Mandiri terapkan kecerdasan buatan untuk deteksi penipuan kartu kredit",
+        "Bank BUMN itu memakai model AI untuk memantau jutaan transaksi setiap hari.",
+    ),
+    (
+        "新型勒索病毒攻击多家企业服务器",
+        "网络安全公司提醒，这种计算机病毒通过钓鱼邮件传播，已造成多家企业数据被加密。",
+    ),
+    (
+        "Già hóa dân số gây áp lực lên quỹ hưu trí",
+        "Tỷ lệ người lao động đóng bảo hiểm xã hội trên "
+        "mỗi người hưởng lương hưu đang giảm nhanh, theo báo cáo của Bộ Tài chính.",
+    ),
+    (
+        "日中韓首脳、半導体サプライチェーンで協力確認",
+        "3カ国の首脳は経済安全保障と貿易の円滑化で一致した。",
+    ),
+]
+
+
+@pytest.mark.parametrize(("title", "text"), HARD_NEGATIVES)
+def test_hard_negatives_are_not_health_cooperation(
+    classifier: EmbeddingClassifier, title: str, text: str
+) -> None:
+    [labels] = classifier.classify([Document("n", title, text)])
+    assert not labels.cooperation
+    assert not labels.relevant
+    assert labels.topics == ()
+
+
+DOMESTIC = [
+    (
+        "보건복지부, 치매 국가책임제 강화…장기요양 서비스 확대",
+        "정부는 치매 환자 가족의 돌봄 부담을 줄이기 위해 "
+        "장기요양보험 재가 서비스를 확대한다고 밝혔다.",
+    ),
+    (
+        "BPJS Kesehatan perluas layanan cuci darah di puskesmas",
+        "Pasien gagal ginjal kini bisa menjalani hemodialisis lebih dekat dari rumah.",
+    ),
+    (
+        "厚労省、自殺対策の新大綱を決定 若者の相談窓口を拡充",
+        "政府は若年層の自殺者数の増加を受け、SNS相談の体制を強化する。",
+    ),
+]
+
+
+@pytest.mark.parametrize(("title", "text"), DOMESTIC)
+def test_domestic_health_news_is_relevant_but_not_cooperation(
+    classifier: EmbeddingClassifier, title: str, text: str
+) -> None:
+    [labels] = classifier.classify([Document("d", title, text)])
+    assert labels.relevant and not labels.cooperation
+    assert labels.topics
+
+
+def test_bad_input_never_breaks_a_batch(classifier: EmbeddingClassifier) -> None:
+    docs = [
+        Document("empty", "", ""),
+        Document("title-only", "WHO warns of dengue surge in Southeast Asia", ""),
+        Document("huge", "보건 협력", "한국과 베트남은 보건 협력을 강화한다. " * 40_000),  # ~1 MB
+        Document("junk", "\x00\x01\ufffd\x7f", bytes(range(256)).decode("latin-1") * 20),
+        Document(
+            "mixed", "Korea–Vietnam 보건 협력 MOU", "Hai nước ký kết hợp tác y tế về bệnh lao."
+        ),
+    ]
+    labels = {d.id: lab for d, lab in zip(docs, classifier.classify(docs), strict=True)}
+    assert not labels["empty"].relevant and labels["empty"].summary == ""
+    assert labels["title-only"].relevant and labels["title-only"].summary
+    assert labels["huge"].language == "ko" and 0 < len(labels["huge"].summary) <= 300
+    assert not labels["junk"].relevant
+    assert labels["mixed"].countries[:2] in (("KR", "VN"), ("VN", "KR"))
+    assert classifier.classify([]) == []
+
+
+def test_labels_are_deterministic(classifier: EmbeddingClassifier) -> None:
+    doc = Document("x", SEED_ITEMS[0]["title"], SEED_ITEMS[0]["text"])
+    assert classifier.classify([doc]) == classifier.classify([doc])
+
+
+def test_an_added_topic_works_without_code_changes(encoder: E5Encoder, tmp_path: Path) -> None:
+    """An operator adds [[topic]] oral_health to topics.toml: it gets a head of its own."""
+    source = (Path(load_taxonomy.__code__.co_filename).parent / "topics.toml").read_text("utf-8")
+    examples = {
+        "en": [
+            "Free dental check-ups for schoolchildren",
+            "Fluoride varnish programme cuts tooth decay",
+            "Dentists warn of gum disease among older adults",
+        ],
+        "ko": [
+            "어린이 불소 도포 사업 확대",
+            "노인 틀니 건강보험 적용 확대",
+            "치과 주치의 시범사업 시작",
+        ],
+        "zh": ["儿童口腔健康检查免费开展", "牙周病防治宣传周启动", "窝沟封闭项目覆盖全市小学"],
+        "ja": ["歯科検診の無料化を拡大", "虫歯予防のフッ化物洗口を推進", "高齢者の口腔ケアを強化"],
+        "id": [
+            "Pemeriksaan gigi gratis untuk anak sekolah",
+            "Kampanye sikat gigi dengan fluorida",
+            "Dokter gigi ingatkan bahaya penyakit gusi",
+        ],
+        "vi": [
+            "Khám răng miệng miễn phí cho học sinh",
+            "Chương trình trám bít hố rãnh răng",
+            "Bác sĩ cảnh báo bệnh nha chu ở người cao tuổi",
+        ],
+        "th": [
+            "ตรวจฟันฟรีให้นักเรียนประถม",
+            "รณรงค์แปรงฟันด้วยยาสีฟันผสมฟลูออไรด์",
+            "ทันตแพทย์เตือนโรคเหงือกในผู้สูงอายุ",
+        ],
+    }
+    table = "\n".join(
+        f"{lang} = {json.dumps(texts, ensure_ascii=False)}" for lang, texts in examples.items()
+    )
+    added = (
+        f'{source}\n\n[[topic]]\nslug = "oral_health"\nname = "Oral health"\n'
+        f'description = "Oral and dental health: tooth decay, gum disease, dental care."\n'
+        f"[topic.examples]\n{table}\n"
+    )
+    taxonomy = parse_taxonomy(added, "topics.toml")
+    classifier = EmbeddingClassifier(encoder, taxonomy=taxonomy, cache_dir=tmp_path)
+    [labels] = classifier.classify(
+        [
+            Document(
+                "o", "Ministry expands free dental sealants for children to prevent tooth decay", ""
+            )
+        ]
+    )
+    assert "oral_health" in labels.topic_scores
+    assert labels.topics[0] == "oral_health"
+    assert classifier.model_id != EmbeddingClassifier(encoder, cache_dir=tmp_path).model_id
