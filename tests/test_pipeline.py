@@ -127,10 +127,38 @@ async def test_reposts_and_wire_copies_are_linked_to_the_first_item(
     assert all(o.originals == () for o in outcomes)
 
 
-async def test_one_bad_feed_does_not_stop_the_others_and_nothing_is_lost(
-    feed_server: FeedServer, store: Store, fetcher: Fetcher
+BOMB = (
+    b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "' + b"x" * 1000 + b'">'
+    b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><rss version="2.0"><channel><title>t</title>'
+    + b"<item><title>&b;&b;&b;&b;&b;&b;&b;&b;</title></item>" * 200
+    + b"</channel></rss>"
+)
+
+
+async def test_a_round_of_hostile_feeds_keeps_the_good_ones_and_loses_nothing(
+    feed_server: FeedServer, store: Store
 ) -> None:
+    clock = FakeClock()
     good = feed_server.add("/good.xml", rss(COOP))
+    async with _fetcher_for_hostile() as fetcher:
+        await poll(spec(good), store, fetcher, clock)  # stored before the bad round
+    feed_server.add("/good.xml", rss(COOP, DOMESTIC))
+    truncated = rss(OTHER, DOMESTIC)[:-40]  # cut inside the closing tags
+    korean = rss(
+        ("k1", "보건복지부, 감염병 대응 강화", "질병관리청과 협력한다."), encoding="euc-kr"
+    )
+    partial = {
+        "truncated": feed_server.add("/truncated.xml", truncated),
+        "wrong charset header": feed_server.add(
+            "/euc-kr.xml", korean, content_type="application/rss+xml; charset=utf-8"
+        ),
+        "no links or dates": feed_server.add(
+            "/bare.xml",
+            b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+            b"<item><title>Clinic opens</title><description>No link, no date.</description>"
+            b"</item></channel></rss>",
+        ),
+    }
     bad = {
         "missing": feed_server.url("/missing.xml"),
         "error": feed_server.add("/error.xml", b"oops", status=500),
@@ -140,22 +168,31 @@ async def test_one_bad_feed_does_not_stop_the_others_and_nothing_is_lost(
         "empty": feed_server.add("/empty.xml", b""),
         "loop": feed_server.add_redirect("/loop1", "/loop2"),
         "huge": feed_server.add_huge("/huge.xml", 200 * 1024 * 1024),
+        "drip": feed_server.add_drip("/drip.xml", rss(COOP), interval_s=0.2),
+        "bomb": feed_server.add("/bomb.xml", BOMB),
     }
     feed_server.add_redirect("/loop2", "/loop1")
-    clock = FakeClock()
-    await poll(spec(good), store, fetcher, clock)
-    store.sync_feeds([spec(u) for u in [good, *bad.values()]], clock.now())
-    feed_server.add("/good.xml", b"<rss><channel><item><title>broken")  # truncated later
-    outcomes = await poll_feeds(
-        [spec(u) for u in [good, *bad.values()]], fetcher=fetcher, store=store, clock=clock
-    )
+    feeds = [spec(u) for u in [good, *partial.values(), *bad.values()]]
+    store.sync_feeds(feeds, clock.now())
+    async with _fetcher_for_hostile() as fetcher:
+        outcomes = await poll_feeds(feeds, fetcher=fetcher, store=store, clock=clock)
     by_url = {o.feed.url: o for o in outcomes}
     for name, url in bad.items():
         assert by_url[url].error, name
         state = store.feed_state(url)
         assert state is not None and state.consecutive_errors == 1 and state.last_error, name
-    assert by_url[good].error is None or "broken" not in str(by_url[good].error)
-    assert len(store.recent_items(10)) == 1  # the item stored before is still there
+    for name, url in partial.items():
+        assert by_url[url].error is None and by_url[url].new_items, name
+    assert by_url[partial["truncated"]].problem
+    titles = {n.item.title for o in outcomes for n in o.new_items}
+    assert "보건복지부, 감염병 대응 강화" in titles
+    assert [n.item.title for n in by_url[good].new_items] == [DOMESTIC[1]]
+    assert {i.title for i in store.recent_items(20)} >= {COOP[1], DOMESTIC[1], "Clinic opens"}
+
+
+def _fetcher_for_hostile() -> Fetcher:
+    limits = FetchLimits(retries=0, total_timeout_s=1.0, max_bytes=2_000_000)
+    return Fetcher(user_agent="monitor-tests", limits=limits, sleep=_no_sleep)
 
 
 async def test_failing_feed_backs_off_and_recovers(
