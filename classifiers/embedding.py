@@ -26,7 +26,7 @@ from classifiers.base import Document, Encoder, Labels, Summariser
 from classifiers.gazetteer import find_countries
 from classifiers.gold import TRAIN_FILE, GoldItem, load_gold
 from classifiers.heads import Head, fit_heads, load_heads, save_heads
-from classifiers.language import detect_language
+from classifiers.language import UNDETERMINED, detect_language
 from classifiers.summarise import ExtractiveSummariser
 from classifiers.taxonomy import Taxonomy, load_taxonomy
 
@@ -122,7 +122,9 @@ class EmbeddingClassifier:
         results = []
         for i, doc in enumerate(docs):
             language = detect_language(doc.title, doc.text, doc.language_hint)
-            relevant = has_words(doc) and bool(p_relevant[i] >= self.heads[RELEVANT].threshold)
+            # no language found means junk or no words: nothing to report, whatever the vector
+            readable = language != UNDETERMINED and has_words(doc)
+            relevant = readable and bool(p_relevant[i] >= self.heads[RELEVANT].threshold)
             scores = {slug: float(p[i]) for slug, p in topic_p.items()}
             topics = self._topics(scores) if relevant else ()
             results.append(
