@@ -7,21 +7,41 @@ gazetteer.csv has one alias per row, ``code,lang,name``:
   that looks like a country name but is not one (``Indian Ocean``, ``发展中国家``
   "developing countries", ``Japanese encephalitis``). A stop phrase is matched like any
   alias and then ignored, so the shorter name inside it is not found either.
-- ``lang`` is the ISO 639-1 code of the alias (``*`` when it is language-neutral); it
-  documents the row and is not used for matching.
+- ``lang`` is the ISO 639-1 code of the alias (``*`` when it is language-neutral). A
+  plain code only documents the row: the alias is matched in text of any language.
+  With ``!`` appended (``vi!``) the row is *local*: it is used only when the caller says
+  the text is in that language, because only there is the name unmistakable. In a
+  Vietnamese text ``Bộ Y tế`` (the Ministry of Health) is Viet Nam's, in a Korean one
+  ``정부`` (the government) is Korea's, in an Indonesian one ``Papua`` is the province.
+  A name may have one plain row and one local row per language, with different codes:
+  the local row wins in its language (``-,vi!,Lao``: in Vietnamese "lao" is
+  tuberculosis or labour, never Laos).
 - ``name`` is matched exactly, case-sensitively (``Chile`` is not ``chili``, ``ROK``
   must be upper case). Latin-script names of four letters or more also match in ALL
   CAPS, apostrophes match in both ``'`` and ``’`` forms, and names written in lower case
   (``nước Anh``) also match with a capital first letter.
 
+A local mention names the country of the text's own press, so it is dropped when the
+text says whose it is: when another country's name stands right before it in Chinese,
+Japanese and Korean (``몽골 정부``, ``新加坡衞生部``, ``中国の政府``), or right after it in
+the other languages (``Bộ Y tế Lào``, ``รัฐบาลจีน``, ``Presiden AS``), separated only by
+spaces or a genitive particle; and a later bare use of a name once tied to another
+country refers back to that country (``일본 정부는 … 정부는``) and is dropped too.
+
 Matching scans left to right and takes the longest alias at each position, so
 ``Papua New Guinea`` beats ``Guinea``, ``印度尼西亚`` beats ``印度`` and ``North Korea``
 beats ``Korea``. Names in spaced scripts (Latin, Vietnamese, Cyrillic, ...) must stand
 on word boundaries (``Oman`` is not in ``woman``, ``India`` not in ``Indiana``);
-Katakana names must not be glued to more Katakana (``タイ`` is not in ``タイプ``).
-Chinese, Japanese Han, Korean and Thai names have no boundaries to check and rely on
-longest-match and stop phrases. A combined form is dropped when a longer name starts
-inside it (``其中美国`` "among them, the US" is ``US``, not ``中美`` China-US).
+Katakana names must not be glued to more Katakana (``タイ`` is not in ``タイプ``); a
+Korean form with a hyphen or middle dot (``한-`` "Korea-", ``한·일``) must not be glued
+to more Hangul (``다양한·일반``); a Thai
+abbreviation of one or two letters (``อย.``, ``สธ.``) must not be glued to a Thai letter
+(``น้อย.``). Other Chinese, Japanese Han, Korean and Thai names have no boundaries to
+check and rely on longest-match, stop phrases and one more rule: a combined form, or a
+name of one or two characters in those scripts, is dropped when a longer-or-equal
+listed name (a country or a stop phrase) starts inside it and runs past its end
+(``其中美国`` "among them, the US" is ``US``, not ``中美`` China-US; ``一台中国产`` is
+``CN``, not ``台中`` Taichung).
 
 Text is compared in Unicode NFC; offsets returned refer to the text as given.
 """
@@ -34,7 +54,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -43,11 +63,21 @@ from classifiers.errors import GazetteerError, Problem
 BUNDLED_NAME = "gazetteer.csv"
 HEADER = ("code", "lang", "name")
 STOP = "-"
+LOCAL_MARK = "!"
 CODE_RE = re.compile(r"^[A-Z]{2}(\+[A-Z]{2})*$")
-LANG_RE = re.compile(r"^([a-z]{2,3}|\*)$")
+LANG_RE = re.compile(r"^([a-z]{2,3}!?|\*)$")
 UPPER_VARIANT_MIN = 4  # Latin names at least this long also match in ALL CAPS
+SHORT_UNSPACED = 2  # unspaced-script names this short yield to overlapping longer names
+THAI_ABBREVIATION_MAX = 2  # Thai abbreviations this short need a boundary before them
+# Languages whose possessor comes before the noun (일본 정부, 日本の政府, 美国的国务院);
+# in the others it follows (Bộ Y tế Lào, รัฐบาลจีน, Kementerian Kesehatan Jepang).
+HEAD_FINAL = frozenset({"ja", "ko", "zh"})
+# What may stand between a local name and the country that owns it.
+POSSESSOR_GAP_RE = re.compile(r"^\s*(?:の|的|之|의)?\s*$")
+LANGUAGE_ALIASES = {"fil": "tl", "in": "id"}  # tags callers may pass -> our lang codes
+CONNECTORS = "-‐–·・"  # in 한-, 한·일: Korean forms glued to no more Hangul
 
-_NONE, _WORD, _KATAKANA = 0, 1, 2
+_NONE, _WORD, _KATAKANA, _HANGUL, _THAI = 0, 1, 2, 3, 4
 
 
 @dataclass(frozen=True)
@@ -59,20 +89,45 @@ class Alias:
         codes: ISO 3166-1 alpha-2 codes; empty for a stop phrase.
         lang: ISO 639-1 code of the name, or ``*``.
         line: Line in the CSV file (0 for generated variants).
+        local: Used only in text of language `lang` (a ``lang!`` row).
     """
 
     name: str
     codes: tuple[str, ...]
     lang: str = "*"
     line: int = 0
+    local: bool = False
+
+
+@dataclass
+class _Entry:
+    """Everything listed under one spelling: its plain row and its local rows."""
+
+    name: str  # the listed name (for variants, the name they were made from)
+    left: int  # boundary rule at the first character
+    right: int  # boundary rule at the last character
+    short: bool  # an unspaced-script name of one or two characters
+    plain: tuple[str, ...] | None = None  # codes of the plain row, if there is one
+    local: dict[str, tuple[str, ...]] = field(default_factory=dict)  # lang -> codes
+
+    def resolve(self, language: str | None) -> tuple[tuple[str, ...], bool] | None:
+        """The codes this spelling stands for in `language`, and whether they are local."""
+        if language is not None:
+            codes = self.local.get(language)
+            if codes is not None:
+                return codes, True
+        if self.plain is not None:
+            return self.plain, False
+        return None
 
 
 @dataclass(frozen=True)
-class _Entry:
+class _Found:
     codes: tuple[str, ...]
-    left: int  # boundary rule at the first character
-    right: int  # boundary rule at the last character
-    compound: bool  # names several countries (e.g. 中日韩)
+    start: int
+    end: int
+    local: bool
+    name: str
 
 
 class _Node:
@@ -88,56 +143,80 @@ class Gazetteer:
 
     def __init__(self, aliases: Iterable[Alias]) -> None:
         self._root = _Node()
-        explicit: dict[str, tuple[str, ...]] = {}
-        variants: list[Alias] = []
+        explicit: set[tuple[str, str | None]] = set()
+        variants: list[_Variant] = []
         for alias in aliases:
-            explicit[alias.name] = alias.codes
-            self._insert(alias.name, alias.codes)
+            explicit.add((alias.name, _condition(alias)))
+            self._insert(alias, alias.name)
             variants.extend(_variants(alias))
+        made: dict[tuple[str, str | None], list[_Variant]] = {}
         for variant in variants:
-            if variant.name not in explicit:
-                explicit[variant.name] = variant.codes
-                self._insert(variant.name, variant.codes)
+            key = (variant.name, _condition(variant))
+            if key not in explicit:
+                made.setdefault(key, []).append(variant)
+        for key, alike in made.items():
+            if len({variant.codes for variant in alike}) == 1:  # else ambiguous: dropped
+                explicit.add(key)
+                self._insert(alike[0], alike[0].source)
         self.size = len(explicit)
         first_chars = "".join(sorted(self._root.children))
         self._starts = re.compile("[" + re.escape(first_chars) + "]") if first_chars else None
 
-    def _insert(self, name: str, codes: tuple[str, ...]) -> None:
+    def _insert(self, alias: Alias, source: str) -> None:
+        name = alias.name
         node = self._root
         for char in name:
             node = node.children.setdefault(char, _Node())
-        node.entry = _Entry(
-            codes=codes,
-            left=_boundary_kind(name[0]),
-            right=_boundary_kind(name[-1]),
-            compound=len(codes) > 1,
-        )
+        entry = node.entry
+        if entry is None:
+            entry = node.entry = _Entry(
+                name=source,
+                left=_left_kind(name),
+                right=_boundary_kind(name[-1]),
+                short=len(name) <= SHORT_UNSPACED and _is_unspaced(name[0]),
+            )
+        if alias.local:
+            entry.local.setdefault(alias.lang, alias.codes)
+        elif entry.plain is None:
+            entry.plain = alias.codes
 
-    def mentions(self, text: str) -> list[tuple[str, int, int]]:
+    def mentions(self, text: str, language: str | None = None) -> list[tuple[str, int, int]]:
         """Every country mention as ``(code, start, end)``, in text order.
 
         A combined form (``中日韩``) yields one tuple per country with the same span.
-        Offsets index into `text` as given.
+        Offsets index into `text` as given. `language` (ISO 639-1) switches on the
+        local rows of that language.
         """
         if not text:
             return []
+        language = _primary(language)
         if unicodedata.is_normalized("NFC", text):
-            return [(code, start, end) for codes, start, end in self._scan(text) for code in codes]
+            return [
+                (code, found.start, found.end)
+                for found in self._found(text, language)
+                for code in found.codes
+            ]
         normal, starts, ends = _nfc_with_offsets(text)
         return [
-            (code, starts[start], ends[end - 1])
-            for codes, start, end in self._scan(normal)
-            for code in codes
+            (code, starts[found.start], ends[found.end - 1])
+            for found in self._found(normal, language)
+            for code in found.codes
         ]
 
-    def countries(self, text: str) -> tuple[str, ...]:
+    def countries(self, text: str, language: str | None = None) -> tuple[str, ...]:
         """Country codes in order of first mention, each once."""
         seen: dict[str, None] = {}
-        for code, _, _ in self.mentions(text):
+        for code, _, _ in self.mentions(text, language):
             seen.setdefault(code, None)
         return tuple(seen)
 
-    def _scan(self, text: str) -> Iterator[tuple[tuple[str, ...], int, int]]:
+    def _found(self, text: str, language: str | None) -> list[_Found]:
+        found = list(self._scan(text, language))
+        if not any(item.local for item in found):
+            return found
+        return _drop_owned_local(text, found, language)
+
+    def _scan(self, text: str, language: str | None) -> Iterator[_Found]:
         if self._starts is None:
             return
         length = len(text)
@@ -147,18 +226,20 @@ class Gazetteer:
             if match is None:
                 return
             position = match.start()
-            chosen = self._longest(text, position)
+            chosen = self._longest(text, position, language)
             if chosen is None:
                 position += 1
                 continue
-            end, entry = chosen
-            if entry.codes:
-                yield entry.codes, position, end
+            end, entry, codes, local = chosen
+            if codes:
+                yield _Found(codes, position, end, local, entry.name)
             position = end
 
-    def _candidates(self, text: str, start: int) -> list[tuple[int, _Entry]]:
+    def _candidates(
+        self, text: str, start: int, language: str | None
+    ) -> list[tuple[int, _Entry, tuple[str, ...], bool]]:
         """Aliases starting at `start` whose boundaries hold, shortest first."""
-        found: list[tuple[int, _Entry]] = []
+        found: list[tuple[int, _Entry, tuple[str, ...], bool]] = []
         node = self._root.children.get(text[start])
         index = start
         length = len(text)
@@ -166,24 +247,45 @@ class Gazetteer:
             index += 1
             entry = node.entry
             if entry is not None and _boundaries_hold(text, start, index, entry):
-                found.append((index, entry))
+                resolved = entry.resolve(language)
+                if resolved is not None:
+                    found.append((index, entry, *resolved))
             if index >= length:
                 break
             node = node.children.get(text[index])
         return found
 
-    def _longest(self, text: str, start: int) -> tuple[int, _Entry] | None:
-        for end, entry in reversed(self._candidates(text, start)):
-            if entry.compound and self._overlapped(text, start, end):
+    def _longest(
+        self, text: str, start: int, language: str | None
+    ) -> tuple[int, _Entry, tuple[str, ...], bool] | None:
+        for end, entry, codes, local in reversed(self._candidates(text, start, language)):
+            if self._yields(text, start, end, entry, codes, language):
                 continue
-            return end, entry
+            return end, entry, codes, local
         return None
 
-    def _overlapped(self, text: str, start: int, end: int) -> bool:
-        """A plain country name starts inside text[start:end] and runs past its end."""
+    def _yields(
+        self,
+        text: str,
+        start: int,
+        end: int,
+        entry: _Entry,
+        codes: tuple[str, ...],
+        language: str | None,
+    ) -> bool:
+        """A combined form or short name that gives way to a name overlapping its end."""
+        if not codes or not (len(codes) > 1 or entry.short):
+            return False
         for inner in range(start + 1, end):
-            for inner_end, entry in self._candidates(text, inner):
-                if inner_end > end and entry.codes and not entry.compound:
+            for inner_end, inner_entry, inner_codes, local in self._candidates(
+                text, inner, language
+            ):
+                if (
+                    inner_end > end
+                    and len(inner_codes) <= 1
+                    and not (local and inner_codes)
+                    and not self._yields(text, inner, inner_end, inner_entry, inner_codes, language)
+                ):
                     return True
         return False
 
@@ -200,11 +302,11 @@ def parse_gazetteer(text: str, source: str) -> list[Alias]:
 
     Raises:
         GazetteerError: Every problem found (bad header, code, language or name, a name
-            listed with two different codes).
+            listed twice with different codes for the same language condition).
     """
     problems: list[Problem] = []
     aliases: list[Alias] = []
-    first_seen: dict[str, tuple[tuple[str, ...], int]] = {}
+    first_seen: dict[tuple[str, str | None], tuple[tuple[str, ...], int]] = {}
     rows = csv.reader(io.StringIO(text))
     header_done = False
     for row in rows:
@@ -227,26 +329,32 @@ def parse_gazetteer(text: str, source: str) -> list[Alias]:
             )
             continue
         if not LANG_RE.match(lang):
-            problems.append(Problem(source, line, f"bad lang {lang!r}: use ISO 639-1 or '*'"))
+            problems.append(
+                Problem(source, line, f"bad lang {lang!r}: use ISO 639-1, 'xx!' or '*'")
+            )
             continue
         if not name:
             problems.append(Problem(source, line, "empty name"))
             continue
+        local = lang.endswith(LOCAL_MARK)
+        lang = lang.removesuffix(LOCAL_MARK)
         codes = () if code == STOP else tuple(code.split("+"))
-        earlier = first_seen.get(name)
+        key = (name, lang if local else None)
+        earlier = first_seen.get(key)
         if earlier is not None:
             if earlier[0] != codes:
+                where = f" in {lang}{LOCAL_MARK} rows" if local else ""
                 problems.append(
                     Problem(
                         source,
                         line,
                         f"{name!r} is {code} here but {'+'.join(earlier[0]) or STOP} "
-                        f"at line {earlier[1]}",
+                        f"at line {earlier[1]}{where}",
                     )
                 )
             continue
-        first_seen[name] = (codes, line)
-        aliases.append(Alias(name=name, codes=codes, lang=lang, line=line))
+        first_seen[key] = (codes, line)
+        aliases.append(Alias(name=name, codes=codes, lang=lang, line=line, local=local))
     if not header_done and not problems:
         problems.append(Problem(source, None, "empty file: no header"))
     if problems:
@@ -290,32 +398,83 @@ def default_gazetteer() -> Gazetteer:
         return _default
 
 
-def find_countries(text: str) -> tuple[str, ...]:
+def find_countries(text: str, language: str | None = None) -> tuple[str, ...]:
     """Countries mentioned in `text`, as ISO 3166-1 alpha-2 codes.
 
     Args:
         text: Any text, in any of the monitor's languages.
+        language: ISO 639-1 code of the text (``vi``; a tag such as ``zh-TW`` is cut to
+            ``zh``), or None when unknown. A known language adds the names that are
+            unmistakable only in it: its ministries, government and provinces (``Bộ Y
+            tế`` in Vietnamese is Viet Nam's).
 
     Returns:
         Codes in order of first mention, each once; organisations (WHO, ASEAN) and
         regions name no country.
     """
-    return default_gazetteer().countries(text)
+    return default_gazetteer().countries(text, language)
 
 
-def country_mentions(text: str) -> list[tuple[str, int, int]]:
+def country_mentions(text: str, language: str | None = None) -> list[tuple[str, int, int]]:
     """Every country mention in `text` as ``(code, start, end)``, for explanations.
 
     Args:
         text: Any text.
+        language: ISO 639-1 code of the text, or None; as for `find_countries`.
 
     Returns:
         Mentions in text order; ``text[start:end]`` is the matched name.
     """
-    return default_gazetteer().mentions(text)
+    return default_gazetteer().mentions(text, language)
 
 
 # -- helpers ------------------------------------------------------------------------------
+
+
+def _primary(language: str | None) -> str | None:
+    """``zh-TW`` -> ``zh``, ``fil`` -> ``tl``; empty -> None."""
+    if not language:
+        return None
+    primary = language.replace("_", "-").split("-", 1)[0].strip().lower()
+    return LANGUAGE_ALIASES.get(primary, primary) or None
+
+
+def _condition(alias: Alias) -> str | None:
+    return alias.lang if alias.local else None
+
+
+def _drop_owned_local(text: str, found: list[_Found], language: str | None) -> list[_Found]:
+    """Drop local mentions that another country's name claims (see the module docstring)."""
+    before = language in HEAD_FINAL
+    claimed: set[str] = set()  # local names seen tied to another country
+    kept: list[_Found] = []
+    for index, item in enumerate(found):
+        if not item.local:
+            kept.append(item)
+            continue
+        owner = _owner(text, found, index, before)
+        if owner is not None and owner != item.codes:
+            claimed.add(item.name)
+            continue
+        if owner is None and item.name in claimed:
+            continue
+        kept.append(item)
+    return kept
+
+
+def _owner(text: str, found: list[_Found], index: int, before: bool) -> tuple[str, ...] | None:
+    """Codes of the country name right before (or after) found[index], if any."""
+    item = found[index]
+    if before:
+        if index > 0:
+            other = found[index - 1]
+            if POSSESSOR_GAP_RE.match(text[other.end : item.start]):
+                return other.codes
+    elif index + 1 < len(found):
+        other = found[index + 1]
+        if POSSESSOR_GAP_RE.match(text[item.end : other.start]):
+            return other.codes
+    return None
 
 
 def _is_unspaced(char: str) -> bool:
@@ -346,6 +505,15 @@ def _is_katakana(char: str) -> bool:
     return (0x30A1 <= point <= 0x30FA) or point == 0x30FC or (0xFF66 <= point <= 0xFF9F)
 
 
+def _is_hangul(char: str) -> bool:
+    return 0xAC00 <= ord(char) <= 0xD7A3
+
+
+def _is_thai_letter(char: str) -> bool:
+    """Thai consonants, vowels and tone marks (not digits or punctuation)."""
+    return 0x0E01 <= ord(char) <= 0x0E4E
+
+
 def _boundary_kind(char: str) -> int:
     if _is_katakana(char):
         return _KATAKANA
@@ -354,27 +522,48 @@ def _boundary_kind(char: str) -> int:
     return _NONE
 
 
+def _left_kind(name: str) -> int:
+    """Boundary rule before a name: by its first character, or a special form."""
+    if _is_hangul(name[0]) and any(char in CONNECTORS for char in name):
+        return _HANGUL  # 한-, 한·일: not after more Hangul (다양한·일반)
+    if (
+        _is_thai_letter(name[0])
+        and name.endswith(".")
+        and sum(_is_thai_letter(char) for char in name) <= THAI_ABBREVIATION_MAX
+    ):
+        return _THAI
+    return _boundary_kind(name[0])
+
+
+def _glued(kind: int, char: str) -> bool:
+    """`char` next to a name with boundary rule `kind` makes it part of a longer word."""
+    if kind == _WORD:
+        return _is_word_char(char)
+    if kind == _KATAKANA:
+        return _is_katakana(char)
+    if kind == _HANGUL:
+        return _is_hangul(char)
+    if kind == _THAI:
+        return _is_thai_letter(char)
+    return False
+
+
 def _boundaries_hold(text: str, start: int, end: int, entry: _Entry) -> bool:
-    if start > 0 and entry.left != _NONE:
-        before = text[start - 1]
-        if entry.left == _WORD and _is_word_char(before):
-            return False
-        if entry.left == _KATAKANA and _is_katakana(before):
-            return False
-    if end < len(text) and entry.right != _NONE:
-        after = text[end]
-        if entry.right == _WORD and _is_word_char(after):
-            return False
-        if entry.right == _KATAKANA and _is_katakana(after):
-            return False
-    return True
+    if start > 0 and entry.left != _NONE and _glued(entry.left, text[start - 1]):
+        return False
+    return not (end < len(text) and entry.right != _NONE and _glued(entry.right, text[end]))
 
 
 def _is_latin(name: str) -> bool:
     return all(ord(char) < 0x0250 or 0x1E00 <= ord(char) <= 0x1EFF for char in name)
 
 
-def _variants(alias: Alias) -> list[Alias]:
+@dataclass(frozen=True)
+class _Variant(Alias):
+    source: str = ""  # the listed name this spelling was made from
+
+
+def _variants(alias: Alias) -> list[_Variant]:
     """Spellings matched besides the listed one (ALL CAPS, curly apostrophe, capitalised)."""
     names = {alias.name}
     if "'" in alias.name:
@@ -388,7 +577,12 @@ def _variants(alias: Alias) -> list[Alias]:
     ):
         names |= {name.upper() for name in list(names)}
     names.discard(alias.name)
-    return [Alias(name=name, codes=alias.codes, lang=alias.lang) for name in sorted(names)]
+    return [
+        _Variant(
+            name=name, codes=alias.codes, lang=alias.lang, local=alias.local, source=alias.name
+        )
+        for name in sorted(names)
+    ]
 
 
 def _nfc_with_offsets(text: str) -> tuple[str, list[int], list[int]]:
