@@ -22,11 +22,13 @@ gazetteer.csv has one alias per row, ``code,lang,name``:
   (``nước Anh``) also match with a capital first letter.
 
 A local mention names the country of the text's own press, so it is dropped when the
-text says whose it is: when another country's name stands right before it in Chinese,
-Japanese and Korean (``몽골 정부``, ``新加坡衞生部``, ``中国の政府``), or right after it in
-the other languages (``Bộ Y tế Lào``, ``รัฐบาลจีน``, ``Presiden AS``), separated only by
-spaces or a genitive particle; and a later bare use of a name once tied to another
-country refers back to that country (``일본 정부는 … 정부는``) and is dropped too.
+text says whose it is: when another listed name (a country, or a stop phrase such as a
+region or organisation: ``ASEAN``, ``欧洲``) stands right before it in Chinese, Japanese
+and Korean (``몽골 정부``, ``新加坡衞生部``, ``中国の政府``, ``非洲疾控中心``), or right
+after it in the other languages (``Bộ Y tế Lào``, ``รัฐบาลจีน``, ``Presiden AS``,
+``Menteri Kesehatan ASEAN``), separated only by spaces or a genitive particle; and a
+later bare use of a name once tied to another owner refers back to it (``일본 정부는 …
+정부는``) and is dropped too.
 
 Matching scans left to right and takes the longest alias at each position, so
 ``Papua New Guinea`` beats ``Guinea``, ``印度尼西亚`` beats ``印度`` and ``North Korea``
@@ -73,7 +75,7 @@ THAI_ABBREVIATION_MAX = 2  # Thai abbreviations this short need a boundary befor
 # in the others it follows (Bộ Y tế Lào, รัฐบาลจีน, Kementerian Kesehatan Jepang).
 HEAD_FINAL = frozenset({"ja", "ko", "zh"})
 # What may stand between a local name and the country that owns it.
-POSSESSOR_GAP_RE = re.compile(r"^\s*(?:の|的|之|의)?\s*$")
+POSSESSOR_GAP_RE = re.compile(r"^\s*(?:の|的|之|의|ของ|của|ng)?\s*$")
 LANGUAGE_ALIASES = {"fil": "tl", "in": "id"}  # tags callers may pass -> our lang codes
 CONNECTORS = "-‐–·・"  # in 한-, 한·일: Korean forms glued to no more Hangul
 
@@ -166,7 +168,10 @@ class Gazetteer:
         name = alias.name
         node = self._root
         for char in name:
-            node = node.children.setdefault(char, _Node())
+            child = node.children.get(char)
+            if child is None:
+                child = node.children[char] = _Node()
+            node = child
         entry = node.entry
         if entry is None:
             entry = node.entry = _Entry(
@@ -231,8 +236,7 @@ class Gazetteer:
                 position += 1
                 continue
             end, entry, codes, local = chosen
-            if codes:
-                yield _Found(codes, position, end, local, entry.name)
+            yield _Found(codes, position, end, local, entry.name)  # stop phrases too
             position = end
 
     def _candidates(
@@ -449,7 +453,7 @@ def _drop_owned_local(text: str, found: list[_Found], language: str | None) -> l
     claimed: set[str] = set()  # local names seen tied to another country
     kept: list[_Found] = []
     for index, item in enumerate(found):
-        if not item.local:
+        if not item.local or not item.codes:
             kept.append(item)
             continue
         owner = _owner(text, found, index, before)

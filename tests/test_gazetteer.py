@@ -223,6 +223,13 @@ LOCAL_CASES: list[tuple[str, str | None, tuple[str, ...]]] = [
     ("Bộ trưởng Bộ Y tế tiếp Bộ trưởng Bộ Y tế Lào", "vi", ("VN", "LA")),
     ("Kementerian Kesehatan Jepang", "id", ("JP",)),
     ("Bộ Y tế Việt Nam", "vi", ("VN",)),
+    ("กระทรวงสาธารณสุขของลาว", "th", ("LA",)),  # genitive ของ between
+    # a region or organisation owns it too
+    ("Pertemuan Menteri Kesehatan ASEAN", "id", ()),
+    ("유럽연합 통계청 자료", "ko", ()),
+    ("非洲疾控中心表示", "zh", ()),
+    ("รัฐสภายุโรปลงมติ", "th", ()),
+    ("미국 연방대법원 판결", "ko", ("US",)),
     # ... or when it refers back to a foreign one named earlier
     ("일본 정부는 13일 발표했다. 정부는 또 지원을 늘린다", "ko", ("JP",)),
     ("Chính phủ Nhật Bản cho biết. Chính phủ cũng", "vi", ("JP",)),
