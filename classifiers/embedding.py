@@ -133,7 +133,7 @@ class EmbeddingClassifier:
                     relevant=relevant,
                     cooperation=relevant and bool(p_coop[i] >= self.heads[COOPERATION].threshold),
                     topics=topics,
-                    countries=find_countries(f"{doc.title}\n{doc.text}"),
+                    countries=find_countries(f"{doc.title}\n{doc.text}", language),
                     summary=self._summariser.summarise(doc.title, doc.text, language),
                     relevance_score=float(p_relevant[i]),
                     cooperation_score=float(p_coop[i]),

@@ -197,7 +197,7 @@ class ZeroShotClassifier:
                     key=lambda s: -topic_scores[s],
                 )
             ),
-            countries=find_countries(f"{doc.title}\n{doc.text}"),
+            countries=find_countries(f"{doc.title}\n{doc.text}", language),
             summary=self._summariser.summarise(doc.title, doc.text, language),
             relevance_score=scores["relevant"],
             cooperation_score=scores["cooperation"],
