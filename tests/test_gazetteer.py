@@ -230,6 +230,13 @@ LOCAL_CASES: list[tuple[str, str | None, tuple[str, ...]]] = [
     ("非洲疾控中心表示", "zh", ()),
     ("รัฐสภายุโรปลงมติ", "th", ()),
     ("미국 연방대법원 판결", "ko", ("US",)),
+    # local names inside longer words
+    ("트럼프 행정부는 탈퇴를 선언했다", "ko", ()),  # 행정부 "the executive"
+    ("결정부터 집행까지", "ko", ()),  # ~정부터 "from ~"
+    ("외국회사와 전국회의", "ko", ()),  # not 국회
+    ("外国会社と全国会議", "ja", ()),
+    ("电子商务部门和经济部门", "zh", ()),  # 部门 "departments"
+    ("經濟部表示", "zh", ("TW",)),
     # ... or when it refers back to a foreign one named earlier
     ("일본 정부는 13일 발표했다. 정부는 또 지원을 늘린다", "ko", ("JP",)),
     ("Chính phủ Nhật Bản cho biết. Chính phủ cũng", "vi", ("JP",)),
