@@ -36,14 +36,15 @@ beats ``Korea``. Names in spaced scripts (Latin, Vietnamese, Cyrillic, ...) must
 on word boundaries (``Oman`` is not in ``woman``, ``India`` not in ``Indiana``);
 Katakana names must not be glued to more Katakana (``タイ`` is not in ``タイプ``); a
 Korean form with a hyphen or middle dot (``한-`` "Korea-", ``한·일``) must not be glued
-to more Hangul (``다양한·일반``); a Thai
-abbreviation of one or two letters (``อย.``, ``สธ.``) must not be glued to a Thai letter
-(``น้อย.``). Other Chinese, Japanese Han, Korean and Thai names have no boundaries to
-check and rely on longest-match, stop phrases and one more rule: a combined form, or a
-name of one or two characters in those scripts, is dropped when a longer-or-equal
-listed name (a country or a stop phrase) starts inside it and runs past its end
-(``其中美国`` "among them, the US" is ``US``, not ``中美`` China-US; ``一台中国产`` is
-``CN``, not ``台中`` Taichung).
+to more Hangul (``다양한·일반``); a Thai abbreviation of one or two letters (``อย.``,
+``สธ.``) must not be glued to a Thai letter (``น้อย.``). Other Chinese, Japanese Han,
+Korean and Thai names have no boundaries to check and rely on longest-match, stop
+phrases and one more rule: a combined form, or a name of one or two characters in those
+scripts, gives way when a listed name (a country or a stop phrase) starts inside it and
+runs past its end, unless that name gives way in turn (``其中美国`` "among them, the
+US" is ``US``, not ``中美`` China-US; ``一台中国产`` is ``CN``, not ``台中`` Taichung;
+``米中共同`` keeps ``米中`` because ``中共`` gives way to ``共同``). A generated spelling
+(ALL CAPS, ...) that two rows with different codes would share is not matched.
 
 Text is compared in Unicode NFC; offsets returned refer to the text as given.
 """
