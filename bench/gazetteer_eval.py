@@ -5,7 +5,8 @@ Not a test: run it and read the figures.
     python bench/gazetteer_eval.py classifiers/data/train.jsonl [--errors] [--no-language]
 
 By default the item's labelled language is passed to `find_countries` (as the
-callers pass the detected one); ``--no-language`` scans without it.
+callers pass the detected one); ``--no-language`` scans without it. Do not tune on
+classifiers/data/dev.jsonl: it is the held-out split.
 """
 
 from __future__ import annotations
