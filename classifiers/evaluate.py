@@ -98,7 +98,7 @@ def evaluate_file(path: Path, classifier: Classifier) -> Report:
 
 
 def report_table(report: Report) -> Table:
-    table = Table(title="precision / recall / F1 per label and language")
+    table = Table(title="F1 (precision/recall) per label and language; topics and countries micro")
     table.add_column("language")
     for name in LABELS:
         table.add_column(name, justify="right")
@@ -107,7 +107,7 @@ def report_table(report: Report) -> Table:
         cells = []
         for name in LABELS:
             c = report.counts[(name, language)]
-            cells.append(f"{c.precision:.2f} / {c.recall:.2f} / [bold]{c.f1:.2f}[/]")
+            cells.append(f"[bold]{c.f1:.2f}[/] ({c.precision:.2f}/{c.recall:.2f})")
         n = report.language_hits[language][1]
         table.add_row(f"{language} ({n})", *cells, f"{report.language_accuracy(language):.3f}")
     return table

@@ -249,7 +249,7 @@ def evaluate(ctx: click.Context, gold: Path) -> None:
     settings = settings_of(ctx)
     classifier = build_classifier(settings)
     report = evaluate_file(gold, classifier)
-    out.print(report_table(report))
+    out.print(report_table(report), width=max(out.width, 110))
 
 
 # --- feeds ---------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_runner import Monitor
 from feedserver import FeedServer
 
 from monitor.store import Store
@@ -108,3 +109,31 @@ def store(database_url: str) -> Iterator[Store]:
         yield opened
     finally:
         opened.close()
+
+
+# -- the monitor command (tests/cli_runner.py) ---------------------------------
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No MONITOR_* variable of the outer environment leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith("MONITOR_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def monitor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None) -> Monitor:
+    monkeypatch.chdir(tmp_path)  # ./monitor.toml, if any, is the test's own
+    return Monitor(root=tmp_path, data_dir=tmp_path / "data")
+
+
+@pytest.fixture(scope="module")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir shared by the tests that classify: the model's heads are fitted once."""
+    return tmp_path_factory.getbasetemp() / "monitor-shared-data"
+
+
+@pytest.fixture
+def classify_monitor(monitor: Monitor, models_dir: Path) -> Monitor:
+    return Monitor(root=monitor.root, data_dir=models_dir)

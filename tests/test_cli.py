@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from cli_runner import Monitor
+from click.testing import Result
 from feedserver import FeedServer, closed_port_url
 
-from monitor.cli import main
 from monitor.feeds_file import load_feeds
 from monitor.store import Store
 
 DATA = Path(__file__).parent / "data"
 SHIPPED_FEEDS = Path(__file__).parent.parent / "feeds.toml"
-WIDE = "400"  # COLUMNS: rich tables keep each row's first line intact at this width
 CLASSIFY_KEYS = {"id", "language", "relevant", "cooperation", "topics", "countries", "summary"}
 
 FEEDS_TOML = """\
@@ -45,61 +42,6 @@ language = "ko"
 country = "KR"
 interval = "1h"
 """
-
-
-@dataclass(frozen=True)
-class Monitor:
-    """Runs `monitor` in-process with an environment of its own, in a temporary folder."""
-
-    root: Path
-    data_dir: Path
-
-    @property
-    def feeds(self) -> Path:
-        return self.root / "feeds.toml"
-
-    @property
-    def database_url(self) -> str:
-        return f"sqlite:///{self.root / 'monitor.db'}"
-
-    def env(self, **extra: str) -> dict[str, str]:
-        return {
-            "MONITOR_FEEDS": str(self.feeds),
-            "MONITOR_DATA_DIR": str(self.data_dir),
-            "MONITOR_DATABASE_URL": self.database_url,
-            "COLUMNS": WIDE,
-            **extra,
-        }
-
-    def __call__(self, *args: str, input: str | None = None, **env: str) -> Result:
-        return CliRunner().invoke(
-            main, list(args), input=input, env=self.env(**env), catch_exceptions=False
-        )
-
-
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No MONITOR_* variable of the outer environment leaks into a test."""
-    for name in list(os.environ):
-        if name.startswith("MONITOR_"):
-            monkeypatch.delenv(name)
-
-
-@pytest.fixture
-def monitor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None) -> Monitor:
-    monkeypatch.chdir(tmp_path)  # ./monitor.toml, if any, is the test's own
-    return Monitor(root=tmp_path, data_dir=tmp_path / "data")
-
-
-@pytest.fixture(scope="module")
-def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data dir shared by the tests that classify: the model's heads are fitted once."""
-    return tmp_path_factory.getbasetemp() / "monitor-shared-data"
-
-
-@pytest.fixture
-def classify_monitor(monitor: Monitor, models_dir: Path) -> Monitor:
-    return Monitor(root=monitor.root, data_dir=models_dir)
 
 
 def table_rows(text: str, after: str | None = None) -> list[list[str]]:

@@ -1,0 +1,87 @@
+"""Scoring against labelled items, and `monitor eval` on a small labelled file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from cli_runner import Monitor
+
+from classifiers.base import Labels
+from classifiers.errors import ClassifierDataError
+from classifiers.evaluate import ALL, score
+from classifiers.gold import GoldItem, parse_gold
+
+
+def gold(
+    lang: str, relevant: bool, coop: bool, topics: tuple[str, ...], countries: tuple[str, ...]
+) -> GoldItem:
+    return GoldItem("g", lang, "t", "x", relevant, coop, topics, countries)
+
+
+def labels(
+    lang: str, relevant: bool, coop: bool, topics: tuple[str, ...], countries: tuple[str, ...]
+) -> Labels:
+    return Labels(lang, relevant, coop, topics, countries, "s")
+
+
+def test_scores_per_label_and_language() -> None:
+    golds = [
+        gold("ko", True, True, ("uhc", "ncd"), ("KR", "ID")),
+        gold("ko", True, False, ("ageing",), ("KR",)),
+        gold("th", False, False, (), ("TH",)),
+    ]
+    predicted = [
+        labels("ko", True, True, ("uhc",), ("KR", "ID")),  # one topic missed
+        labels("ko", True, True, ("ageing", "uhc"), ("KR",)),  # false cooperation, extra topic
+        labels("zh", True, False, (), ()),  # false relevant, wrong language, country missed
+    ]
+    report = score(golds, predicted)
+    relevant = report.counts[("relevant", ALL)]
+    assert (relevant.tp, relevant.fp, relevant.fn) == (2, 1, 0)
+    cooperation = report.counts[("cooperation", "ko")]
+    assert (cooperation.precision, cooperation.recall) == (0.5, 1.0)
+    topics = report.counts[("topics", ALL)]
+    assert (topics.tp, topics.fp, topics.fn) == (2, 1, 1)
+    assert topics.f1 == pytest.approx(2 / 3)
+    assert report.counts[("countries", "th")].recall == 0.0
+    assert report.language_accuracy("ko") == 1.0 and report.language_accuracy(ALL) == 2 / 3
+    assert report.languages() == ["ko", "th", ALL]
+    assert len(report.errors) == 2
+
+
+def test_bad_labelled_lines_are_all_reported() -> None:
+    lines = ['{"id": "a", "language": "en", "relevant": "yes", "cooperation": false}', "{oops", ""]
+    with pytest.raises(ClassifierDataError) as caught:
+        parse_gold(lines, source="gold.jsonl")
+    assert "gold.jsonl:1: key 'relevant' must be true or false" in str(caught.value)
+    assert "gold.jsonl:2:" in str(caught.value)
+
+
+def test_monitor_eval_prints_a_table_per_language(classify_monitor: Monitor) -> None:
+    seeds = (Path(__file__).parent / "data" / "seed_items.jsonl").read_text("utf-8").splitlines()
+    lines = []
+    for raw in seeds[:7]:
+        item = json.loads(raw)
+        lines.append(
+            json.dumps({**item, "relevant": True, "cooperation": True}, ensure_ascii=False)
+        )
+    path = classify_monitor.root / "gold.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    result = classify_monitor("eval", "--gold", str(path))
+
+    assert result.exit_code == 0, result.output
+    for language in (
+        "en (1)",
+        "ko (1)",
+        "zh (1)",
+        "ja (1)",
+        "id (1)",
+        "vi (1)",
+        "th (1)",
+        "all (7)",
+    ):
+        assert language in result.stdout
+    assert "1.00 (1.00/1.00)" in result.stdout
