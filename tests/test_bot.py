@@ -6,26 +6,18 @@ python-telegram-bot's real HTTP client to `FakeBotAPI`, which records them.
 
 from __future__ import annotations
 
-import sys
+import logging
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-# bot.py sits at the project root, which the editable install does not map
-# (it maps monitor/ and classifiers/ only); pytest's rootdir handling adds tests/.
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import pytest
+from fakebotapi import FakeBotAPI
+from telegram import Update
+from telegram.ext import AIORateLimiter, CommandHandler, ContextTypes
 
-import logging  # noqa: E402
-from collections.abc import AsyncIterator, Iterator  # noqa: E402
-from datetime import UTC, datetime, timedelta  # noqa: E402
-from typing import Any  # noqa: E402
-
-import pytest  # noqa: E402
-from fakebotapi import FakeBotAPI  # noqa: E402
-from telegram import Update  # noqa: E402
-from telegram.ext import AIORateLimiter, CommandHandler, ContextTypes  # noqa: E402
-
-from bot import (  # noqa: E402
+from bot import (
     BotApplication,
     build_application,
     pack,
@@ -35,11 +27,11 @@ from bot import (  # noqa: E402
     title_matches,
     ui_language,
 )
-from classifiers.base import Labels  # noqa: E402
-from classifiers.taxonomy import load_taxonomy  # noqa: E402
-from monitor.models import FeedSpec, Item  # noqa: E402
-from monitor.settings import Settings  # noqa: E402
-from monitor.store import Store  # noqa: E402
+from classifiers.base import Labels
+from classifiers.taxonomy import load_taxonomy
+from monitor.models import FeedSpec, Item
+from monitor.settings import Settings
+from monitor.store import Store
 
 NOW = datetime.now(UTC)
 MODEL = "test-model"
