@@ -21,7 +21,7 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin
@@ -146,6 +146,10 @@ class DecodedText:
     problem: str | None
 
 
+# A date that names its zone ends in one: Z, +09:00, +0900, GMT, KST, ...
+_ZONE_RE = re.compile(r"(?:[Zz]|[+-]\d{2}:?\d{2}|\b[A-Za-z]{1,5})\s*$")
+
+
 def parse_feed(
     content: bytes,
     headers: Mapping[str, str],
@@ -153,6 +157,7 @@ def parse_feed(
     feed_url: str,
     language_hint: str | None,
     now: datetime,
+    naive_zone: tzinfo = UTC,
 ) -> ParsedFeed:
     """Parse a fetched RSS/Atom/RDF/JSON Feed body into items.
 
@@ -163,6 +168,8 @@ def parse_feed(
         language_hint: The operator's language hint for the feed, if any; wins
             over the feed's own declaration.
         now: The current time (UTC-aware), to reject dates in the far future.
+        naive_zone: The zone of dates written without one ("2025-05-20 09:00"), as
+            many national feeds do: their local time, not UTC.
 
     Returns:
         The feed title, its items and any recoverable problem.
@@ -176,14 +183,24 @@ def parse_feed(
     lower_headers = {k.lower(): v for k, v in headers.items()}
     if _looks_like_json(content):
         return _parse_json_feed(
-            content, lower_headers, feed_url=feed_url, language_hint=language_hint, now=now
+            content,
+            lower_headers,
+            feed_url=feed_url,
+            language_hint=language_hint,
+            now=now,
+            naive_zone=naive_zone,
         )
     head = content[:4096]
     if _HTML_START_RE.match(_strip_bom(head)):
         raise FeedParseError("looks like an HTML page, not a feed")
     decoded = decode_bytes(content, lower_headers, markup="xml")
     return _parse_xml_feed(
-        decoded, lower_headers, feed_url=feed_url, language_hint=language_hint, now=now
+        decoded,
+        lower_headers,
+        feed_url=feed_url,
+        language_hint=language_hint,
+        now=now,
+        naive_zone=naive_zone,
     )
 
 
@@ -397,6 +414,7 @@ def _parse_xml_feed(
     feed_url: str,
     language_hint: str | None,
     now: datetime,
+    naive_zone: tzinfo,
 ) -> ParsedFeed:
     text = _XML_DECL_ENCODING_RE.sub(r"\g<1>utf-8", decoded.text, count=1)
     # No content-location: feedparser would urljoin every element against it;
@@ -442,6 +460,7 @@ def _parse_xml_feed(
             language=feed_language,
             hint_given=language_hint is not None,
             now=now,
+            naive_zone=naive_zone,
         )
         if item is None:
             skipped += 1
@@ -474,6 +493,7 @@ def _item_from_entry(
     language: str | None,
     hint_given: bool,
     now: datetime,
+    naive_zone: tzinfo = UTC,
 ) -> Item | None:
     title = _detail_text(entry.get("title_detail"), _str(entry.get("title")))
     summary = _detail_text(entry.get("summary_detail"), _str(entry.get("summary")))
@@ -491,6 +511,9 @@ def _item_from_entry(
         entry.get("updated_parsed"), now
     )
     raw_date = _str(entry.get("published")) or _str(entry.get("updated"))
+    if published_at is not None and naive_zone is not UTC and not _ZONE_RE.search(raw_date):
+        # feedparser read a zone-less date as UTC; it is the feed's local time
+        published_at = _reject_future(published_at.replace(tzinfo=naive_zone).astimezone(UTC), now)
     guid = _str(entry.get("id")).strip() or url or _fallback_guid(title, raw_date, text)
     entry_language = None
     if not hint_given:
@@ -556,6 +579,7 @@ def _parse_json_feed(
     feed_url: str,
     language_hint: str | None,
     now: datetime,
+    naive_zone: tzinfo,
 ) -> ParsedFeed:
     decoded = decode_bytes(content, headers, markup="json")
     try:
@@ -577,6 +601,7 @@ def _parse_json_feed(
                 language=feed_language,
                 hint_given=language_hint is not None,
                 now=now,
+                naive_zone=naive_zone,
             )
             if isinstance(raw, dict)
             else None
@@ -605,6 +630,7 @@ def _item_from_json(
     language: str | None,
     hint_given: bool,
     now: datetime,
+    naive_zone: tzinfo = UTC,
 ) -> Item | None:
     title = collapse_whitespace(_str(raw.get("title")))
     summary = collapse_whitespace(_str(raw.get("summary")))
@@ -617,7 +643,7 @@ def _item_from_json(
     link = _str(raw.get("url")) or _str(raw.get("external_url"))
     url = canonical_url(urljoin(feed_url, link)) if link else ""
     raw_date = _str(raw.get("date_published")) or _str(raw.get("date_modified"))
-    published_at = _parse_rfc3339(raw_date, now)
+    published_at = _parse_rfc3339(raw_date, now, naive_zone)
     raw_id = raw.get("id")
     guid = str(raw_id).strip() if isinstance(raw_id, str | int) else ""
     guid = guid or url or _fallback_guid(title, raw_date, text)
@@ -633,7 +659,7 @@ def _item_from_json(
     )
 
 
-def _parse_rfc3339(value: str, now: datetime) -> datetime | None:
+def _parse_rfc3339(value: str, now: datetime, naive_zone: tzinfo = UTC) -> datetime | None:
     if not value:
         return None
     try:
@@ -641,7 +667,7 @@ def _parse_rfc3339(value: str, now: datetime) -> datetime | None:
     except ValueError:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
+        moment = moment.replace(tzinfo=naive_zone)
     return _reject_future(moment.astimezone(UTC), now)
 
 

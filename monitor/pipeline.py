@@ -20,6 +20,7 @@ from monitor.article import extract_article_text
 from monitor.clock import Clock
 from monitor.dedup import NEAR_DUPLICATE_THRESHOLD, DedupKeys, dedup_keys, similarity
 from monitor.errors import FeedFetchError, FeedParseError
+from monitor.localtime import naive_date_zone
 from monitor.models import FeedSpec, FeedState, FetchResult, Item
 from monitor.parse import ParsedFeed, parse_feed
 
@@ -263,7 +264,12 @@ async def _parse(
     run_cpu: Callable[..., Awaitable[object]] | None,
 ) -> ParsedFeed:
     args = (result.content, result.headers)
-    kwargs = {"feed_url": spec.url, "language_hint": spec.language, "now": now}
+    kwargs = {
+        "feed_url": spec.url,
+        "language_hint": spec.language,
+        "now": now,
+        "naive_zone": naive_date_zone(spec.country),
+    }
     if run_cpu is None:
         return parse_feed(*args, **kwargs)  # type: ignore[arg-type]
     parsed = await run_cpu(parse_feed, *args, **kwargs)
