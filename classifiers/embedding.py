@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 HEADS_VERSION = "2"  # bump when the features or the fitting change
 MAX_CHARS = 1000  # title + lead: the rest of a long article adds little and costs a lot
+ENCODE_CHUNK = 8  # measured: calls of 8 run ~10% faster than 32; the vectors are identical
 MAX_TOPICS = 3  # a story is rarely about more; extra labels are mostly noise
 BUNDLED_DIR = Path(__file__).parent / "model"  # heads fitted on the shipped data
 RELEVANT = "relevant"
@@ -58,10 +59,14 @@ class E5Encoder:
     def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
         if not texts:
             return np.zeros((0, 384), np.float32)
+        chunks = [
+            [t or " " for t in texts[i : i + ENCODE_CHUNK]]
+            for i in range(0, len(texts), ENCODE_CHUNK)
+        ]
         with self._lock:
             # e5 wants "query: " for classification-style (symmetric) use
-            vectors = self._model.query([t or " " for t in texts])
-        return np.asarray(vectors, dtype=np.float32)
+            vectors = [np.asarray(self._model.query(chunk), dtype=np.float32) for chunk in chunks]
+        return np.vstack(vectors)
 
 
 def document_text(title: str, text: str) -> str:
