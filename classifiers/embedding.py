@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from classifiers.base import Document, Encoder, Labels, Summariser
-from classifiers.gazetteer import find_countries
+from classifiers.gazetteer import find_countries, story_countries
 from classifiers.gold import TRAIN_FILE, GoldItem, load_gold
 from classifiers.heads import Head, fit_heads, load_heads, save_heads
 from classifiers.language import UNDETERMINED, detect_language
@@ -138,7 +138,9 @@ class EmbeddingClassifier:
                     relevant=relevant,
                     cooperation=relevant and bool(p_coop[i] >= self.heads[COOPERATION].threshold),
                     topics=topics,
-                    countries=find_countries(f"{doc.title}\n{doc.text}", language),
+                    countries=(story_countries if relevant else find_countries)(
+                        f"{doc.title}\n{doc.text}", language
+                    ),
                     summary=self._summariser.summarise(doc.title, doc.text, language),
                     relevance_score=float(p_relevant[i]),
                     cooperation_score=float(p_coop[i]),

@@ -420,6 +420,22 @@ def find_countries(text: str, language: str | None = None) -> tuple[str, ...]:
     return default_gazetteer().countries(text, language)
 
 
+# Languages written as the national language of one country: a health story in them
+# that names no country at all is, in practice, domestic news of that country.
+HOME_COUNTRIES = {"vi": "VN", "th": "TH", "ja": "JP", "ko": "KR", "id": "ID", "tl": "PH"}
+
+
+def story_countries(text: str, language: str | None) -> tuple[str, ...]:
+    """`find_countries`, or the home country of a national language when none is named.
+
+    For health stories, where "the Ministry of Health" without a country is the
+    reader's own; not for arbitrary text.
+    """
+    return find_countries(text, language) or tuple(
+        code for code in [HOME_COUNTRIES.get(language or "")] if code
+    )
+
+
 def country_mentions(text: str, language: str | None = None) -> list[tuple[str, int, int]]:
     """Every country mention in `text` as ``(code, start, end)``, for explanations.
 

@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 
 from classifiers.base import Classifier, Document, Labels, Summariser
 from classifiers.errors import BackendError
-from classifiers.gazetteer import find_countries
+from classifiers.gazetteer import find_countries, story_countries
 from classifiers.language import detect_language
 from classifiers.summarise import ExtractiveSummariser
 from classifiers.taxonomy import Taxonomy, load_taxonomy
@@ -197,7 +197,9 @@ class ZeroShotClassifier:
                     key=lambda s: -topic_scores[s],
                 )
             ),
-            countries=find_countries(f"{doc.title}\n{doc.text}", language),
+            countries=(story_countries if relevant else find_countries)(
+                f"{doc.title}\n{doc.text}", language
+            ),
             summary=self._summariser.summarise(doc.title, doc.text, language),
             relevance_score=scores["relevant"],
             cooperation_score=scores["cooperation"],

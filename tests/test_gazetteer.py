@@ -502,3 +502,13 @@ def test_duplicate_same_code_is_fine() -> None:
 def test_unreadable_file(tmp_path: Path) -> None:
     with pytest.raises(GazetteerError, match="cannot read"):
         load_gazetteer(tmp_path / "missing.csv")
+
+
+def test_story_countries_default_to_the_home_of_a_national_language() -> None:
+    from classifiers.gazetteer import story_countries
+
+    assert story_countries("Số ca sốt xuất huyết tăng mạnh trong tuần qua", "vi") == ("VN",)
+    assert story_countries("ผู้ป่วยไข้เลือดออกเพิ่มขึ้นในสัปดาห์นี้", "th") == ("TH",)
+    assert story_countries("Dengue cases rise sharply this week", "en") == ()
+    assert story_countries("登革热病例本周大幅上升", "zh") == ()  # zh is written in several countries
+    assert story_countries("Lào ghi nhận ca sốt xuất huyết tăng mạnh", "vi") == ("LA",)
