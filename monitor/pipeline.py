@@ -8,6 +8,7 @@ One bad feed never stops a round: its error is recorded on its row and logged.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
@@ -263,16 +264,18 @@ async def _parse(
     now: datetime,
     run_cpu: Callable[..., Awaitable[object]] | None,
 ) -> ParsedFeed:
-    args = (result.content, result.headers)
-    kwargs = {
-        "feed_url": spec.url,
-        "language_hint": spec.language,
-        "now": now,
-        "naive_zone": naive_date_zone(spec.country),
-    }
+    parse = functools.partial(
+        parse_feed,
+        result.content,
+        result.headers,
+        feed_url=spec.url,
+        language_hint=spec.language,
+        now=now,
+        naive_zone=naive_date_zone(spec.country),
+    )
     if run_cpu is None:
-        return parse_feed(*args, **kwargs)  # type: ignore[arg-type]
-    parsed = await run_cpu(parse_feed, *args, **kwargs)
+        return parse()
+    parsed = await run_cpu(parse)
     assert isinstance(parsed, ParsedFeed)
     return parsed
 
