@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import multiprocessing
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -58,7 +59,10 @@ async def open_components(
     feeds = FeedsFile(settings.feeds_path)
     feeds.current()  # a broken file at start is an error, not a silent empty list
     store = Store.open(settings.database_url)
-    pool = ProcessPoolExecutor(max_workers=CPU_WORKERS)
+    # forkserver: workers start from a clean process, not a fork of one running model threads
+    pool = ProcessPoolExecutor(
+        max_workers=CPU_WORKERS, mp_context=multiprocessing.get_context("forkserver")
+    )
     loop = asyncio.get_running_loop()
 
     def run_cpu(fn: Callable[..., object], *args: object, **kwargs: object) -> Awaitable[object]:
