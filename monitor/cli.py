@@ -295,7 +295,10 @@ def _duration(seconds: float) -> str:
 @click.option("--all", "include_disabled", is_flag=True, help="Also check disabled feeds.")
 @click.pass_context
 def feeds_check(ctx: click.Context, include_disabled: bool) -> None:
-    """Fetch every feed now (concurrently) and report status, entries, encoding, latency."""
+    """Fetch every feed now (concurrently) and report status, entries, encoding, latency.
+
+    Exits 1 when any feed failed, so a deploy script or cron job can act on it.
+    """
     from monitor.check import check_feeds, check_table
     from monitor.feeds_file import load_feeds
 
@@ -305,6 +308,8 @@ def feeds_check(ctx: click.Context, include_disabled: bool) -> None:
     out.print(check_table(results))
     ok = sum(1 for r in results if r.error is None)
     out.print(f"{ok} of {len(results)} feeds OK")
+    if ok < len(results):
+        ctx.exit(1)
 
 
 @feeds.command(name="add")

@@ -223,7 +223,7 @@ def test_feeds_check_reports_each_feed(monitor: Monitor, feed_server: FeedServer
 
     result = monitor("feeds", "check")
 
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, "a failing feed fails the check"
     rows = {r[0]: r for r in table_rows(result.stdout)}
     assert set(rows) == {"good feed", "missing feed", "html page"}
     assert rows["good feed"][1] == "ok 200"
@@ -234,6 +234,22 @@ def test_feeds_check_reports_each_feed(monitor: Monitor, feed_server: FeedServer
     assert "HTML" in rows["html page"][-1], "the row says the page is not a feed"
     assert "1 of 3 feeds OK" in result.stdout
     assert feed_server.hits("/who.xml") == feed_server.hits("/gone.xml") == 1
+
+
+def test_feeds_check_exits_0_when_every_feed_is_ok(
+    monitor: Monitor, feed_server: FeedServer
+) -> None:
+    first = feed_server.add("/a.xml", (DATA / "who_rss_en.xml").read_bytes())
+    second = feed_server.add("/b.xml", (DATA / "who_rss_en.xml").read_bytes())
+    monitor.feeds.write_text(
+        f'[[feed]]\nurl = "{first}"\nname = "a"\n\n[[feed]]\nurl = "{second}"\nname = "b"\n',
+        encoding="utf-8",
+    )
+
+    result = monitor("feeds", "check")
+
+    assert result.exit_code == 0, result.output
+    assert "2 of 2 feeds OK" in result.stdout
 
 
 def test_feeds_check_on_the_shipped_file_without_network(monitor: Monitor) -> None:
@@ -251,7 +267,7 @@ def test_feeds_check_on_the_shipped_file_without_network(monitor: Monitor) -> No
         "feeds", "check", HTTP_PROXY=nowhere, HTTPS_PROXY=nowhere, ALL_PROXY=nowhere, NO_PROXY=""
     )
 
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     rows = {r[0]: r for r in table_rows(result.stdout)}
     assert set(rows) == set(names)
