@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Literal
 
 from classifiers.base import Classifier
 from monitor.clock import Clock, SystemClock
@@ -95,16 +96,29 @@ async def run_service(
     stop: asyncio.Event | None = None,
     on_outcomes: Callable[[list[PollOutcome]], None] | None = None,
 ) -> None:
-    """Poll due feeds until SIGINT/SIGTERM (or `stop`), then finish in-flight work and exit."""
+    """Poll due feeds until SIGINT/SIGTERM (or `stop`), then finish in-flight work and exit.
+
+    A second signal stops waiting for the polls in flight: their leases expire and
+    another worker (or the next start) takes their feeds over.
+    """
     stop = stop or asyncio.Event()
+    hurry = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        if stop.is_set():
+            hurry.set()
+        stop.set()
+
     handled: list[signal.Signals] = []
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, on_signal)
             handled.append(sig)
     try:
-        await _serve(settings, classifier=classifier, stop=stop, on_outcomes=on_outcomes)
+        await _serve(
+            settings, classifier=classifier, stop=stop, hurry=hurry, on_outcomes=on_outcomes
+        )
     finally:  # the loop may outlive the service (tests, embedding): give the signals back
         for sig in handled:
             loop.remove_signal_handler(sig)
@@ -116,10 +130,13 @@ async def _serve(
     *,
     classifier: Classifier | None,
     stop: asyncio.Event,
+    hurry: asyncio.Event,
     on_outcomes: Callable[[list[PollOutcome]], None] | None,
 ) -> None:
     async with open_components(settings, classifier=classifier, on_outcomes=on_outcomes) as parts:
-        scheduler = build_scheduler(poll=parts.poller.poll_round, tick=settings.poll.tick)
+        scheduler = build_scheduler(
+            poll=functools.partial(_scheduled_round, parts.poller), tick=settings.poll.tick
+        )
         scheduler.start()
         log.info(
             "monitor running: %d feeds from %s", len(parts.feeds.current()), settings.feeds_path
@@ -127,15 +144,40 @@ async def _serve(
         try:
             await stop.wait()
         finally:
-            log.info("stopping: finishing polls in flight")
+            log.info("stopping: finishing polls in flight (signal again to stop at once)")
             parts.poller.stop()
             scheduler.pause()  # no more ticks, and no "skipped" warnings while we wait
-            try:
-                await asyncio.wait_for(parts.poller.wait_idle(), SHUTDOWN_GRACE.total_seconds())
-            except TimeoutError:
+            ending = await _idle_or_hurried(parts.poller, hurry, SHUTDOWN_GRACE)
+            if ending == "hurried":
+                log.warning("second signal: stopping now; the polls in flight leave their leases")
+            elif ending == "grace":
                 log.warning("polls still running after %s; their leases expire", SHUTDOWN_GRACE)
             # only now: APScheduler's asyncio executor cancels the jobs still running
             scheduler.shutdown(wait=False)
+
+
+async def _scheduled_round(poller: Poller) -> None:
+    """One scheduled round. Only a stop that gave up waiting cancels it: that is no error."""
+    try:
+        await poller.poll_round()
+    except asyncio.CancelledError:
+        log.info("poll round abandoned on the way out")
+
+
+async def _idle_or_hurried(
+    poller: Poller, hurry: asyncio.Event, grace: timedelta
+) -> Literal["idle", "hurried", "grace"]:
+    """Wait until the poller is idle, a second signal comes, or the grace ends: which was it."""
+    idle = asyncio.ensure_future(poller.wait_idle())
+    hurried = asyncio.ensure_future(hurry.wait())
+    done, pending = await asyncio.wait(
+        {idle, hurried}, timeout=grace.total_seconds(), return_when=asyncio.FIRST_COMPLETED
+    )
+    for task in pending:
+        task.cancel()
+    if idle in done:
+        return "idle"
+    return "hurried" if hurried in done else "grace"
 
 
 async def poll_once(

@@ -193,6 +193,25 @@ def test_run_polls_then_stops_cleanly_on_a_signal(
     assert claimed == [], "nothing is left claimed, and nothing is due for 30 minutes"
 
 
+def test_a_second_signal_stops_without_waiting_for_polls_in_flight(
+    warm_model: Path, start_service: Callable[[str], Service], feed_server: FeedServer
+) -> None:
+    # one byte every 0.2 s: the fetch stays in flight for the whole 60 s request timeout
+    slow = feed_server.add_drip("/slow.xml", (DATA / "who_rss_en.xml").read_bytes(), 0.2)
+    service = start_service(feeds_toml({"slow": slow}))
+    service.wait_until(lambda: feed_server.hits("/slow.xml") >= 1, FIRST_ROUND_S, "fetching")
+
+    service.proc.send_signal(signal.SIGTERM)
+    service.wait_until(lambda: "finishing polls in flight" in service.stderr, 10, "stopping")
+    assert service.proc.poll() is None, "the first signal waits for the poll in flight"
+    returncode = service.stop(signal.SIGINT)
+
+    assert returncode == 0, service.stderr
+    assert "second signal: stopping now" in service.stderr, "not after the 30 s grace"
+    assert "monitor stopped" in service.stderr
+    assert "Traceback" not in service.stderr
+
+
 def test_run_with_a_broken_feeds_file_exits_2(
     start_service: Callable[[str], Service], two_feeds: dict[str, str]
 ) -> None:
