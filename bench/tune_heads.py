@@ -14,7 +14,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-from classifiers.embedding import COOPERATION, RELEVANT, TOPIC, E5Encoder, _cached_encode, _rows
+from classifiers.e5_encoder import E5Encoder
+from classifiers.embedding import COOPERATION, RELEVANT, TOPIC, _cached_encode, _rows
 from classifiers.gold import TRAIN_FILE, load_gold
 from classifiers.taxonomy import load_taxonomy
 
