@@ -32,7 +32,7 @@ from classifiers.taxonomy import Taxonomy, load_taxonomy
 
 log = logging.getLogger(__name__)
 
-HEADS_VERSION = "2"  # bump when the features or the fitting change
+HEADS_VERSION = "3"  # bump when the features or the fitting change
 MAX_CHARS = 1000  # title + lead: the rest of a long article adds little and costs a lot
 MAX_TOPICS = 3  # a story is rarely about more; extra labels are mostly noise
 BUNDLED_DIR = Path(__file__).parent / "model"  # heads fitted on the shipped data
@@ -173,8 +173,15 @@ def _rows(
     """(text, {head: 0/1 for the heads this row informs}, origin) for every training row."""
     slugs = taxonomy.slugs
     for item in training:
-        known = {RELEVANT: int(item.relevant), COOPERATION: int(item.cooperation)}
-        known |= {TOPIC + s: int(s in item.topics) for s in slugs}
+        known = {RELEVANT: int(item.relevant)}
+        if item.relevant:
+            # cooperation and topics are only judged on relevant items, so only they train
+            # those heads: the cooperation head learns "international or domestic" rather than
+            # "health deal or trade deal", a topic head "which health subject" rather than
+            # "health or not" (5-fold CV on the training split: cooperation F1 0.969 -> 0.980,
+            # topic micro-F1 0.846 -> 0.851); the relevance head does the rest
+            known[COOPERATION] = int(item.cooperation)
+            known |= {TOPIC + s: int(s in item.topics) for s in slugs}
         yield document_text(item.title, item.text), known, item.id
     for topic in taxonomy.topics:
         description = {TOPIC + s: int(s == topic.slug) for s in slugs} | {RELEVANT: 1}
@@ -193,7 +200,7 @@ def _rows(
         for negative in spec.negatives:
             known = {head: 0}
             if head == RELEVANT:
-                known |= {COOPERATION: 0} | {TOPIC + s: 0 for s in slugs}
+                known |= {TOPIC + s: 0 for s in slugs}
             yield negative, known, f"topics.toml:{head}:negative"
 
 

@@ -6,9 +6,10 @@ Cyrillic (ru, or mn with Mongolian letters), Arabic, Devanagari, Bengali, Tamil,
 Sinhala. Latin-script text goes to lingua, restricted to the Latin-script target
 languages (en, id, ms, vi, tl) in high-accuracy mode, with a small low-accuracy guard
 that recognises fr, es, de, pt, it and nl in longer texts. Indonesian and Malay are
-close; when lingua is unsure between them, distinctive words break the tie.
+close, and lingua is often confidently wrong between them: when it answers either,
+distinctive words decide, then the feed's hint, then lingua's answer.
 
-The feed's hint is used only when the text is too short or undetermined. Filipino is
+Otherwise the feed's hint is used only when the text is too short or undetermined. Filipino is
 reported as ``tl`` (ISO 639-1 has no separate code for it).
 """
 
@@ -61,7 +62,6 @@ SHORT_LATIN = 15  # Latin text shorter than this (letters) is too short to trust
 GUARD_MIN_LETTERS = 40  # the non-target guard needs at least this much text
 GUARD_CONFIDENCE = 0.6
 UNSURE_CONFIDENCE = 0.25  # below this, lingua's top answer is "undetermined"
-ID_MS_UNSURE = 0.8  # lingua's id/ms answer below this is checked against the word lists
 CJK_WEIGHT = 3  # one Hangul/Han/kana character carries about three Latin letters' worth
 BRAHMIC_WEIGHT = 2  # a Thai/Lao/Khmer/Myanmar letter (or vowel sign) carries about two
 KANA_SHARE = 0.05  # long texts need this share of kana among Han+kana to be Japanese
@@ -77,7 +77,7 @@ INDONESIAN_WORDS = frozenset(
 )
 MALAY_WORDS = frozenset(
     """kerajaan hospital kesihatan kkm doktor ubat boleh wang kerana berjaya isnin khamis
-    jumaat ogos disember julai bilion negeri polis pejabat jururawat pesakit kanak percuma
+    jumaat ogos disember julai bilion polis pejabat jururawat pesakit kanak percuma
     kempen kes wabak rawatan dikesan mengesan selangor sabah sarawak johor putrajaya
     bernama ringgit rm jepun cina elaun memeterai meterai ramai warga_emas
     amerika_syarikat""".split()
@@ -191,7 +191,9 @@ class LanguageDetector:
         if not values or values[0].value < UNSURE_CONFIDENCE:
             return hint or UNDETERMINED
         best = _code(values[0].language)
-        if best in ("id", "ms") and values[0].value < ID_MS_UNSURE:
+        if best in ("id", "ms"):
+            # lingua is often sure and wrong between these two (Indonesian news read as Malay
+            # at 0.95-1.0): distinctive words decide, then the feed's hint, then lingua
             return indonesian_or_malay(text, best if hint not in ("id", "ms") else hint)
         return best
 

@@ -259,6 +259,26 @@ def test_indonesian_malay_short_titles(expected: str, title: str) -> None:
     assert detect_language(title, "") == expected
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # lingua reads both as Malay with confidence 0.999 and 0.86
+        "Indonesia dan Brunei sepakat tingkatkan penempatan perawat. Menteri Kesehatan Brunei "
+        "Darussalam menandatangani nota kesepahaman di Bandar Seri Begawan bersama wakil "
+        "menteri kesehatan.",
+        "Layanan konseling kesehatan jiwa terima ribuan panggilan dalam enam bulan. Kementerian "
+        "Kesehatan mencatat lonjakan panggilan sepanjang semester pertama.",
+    ],
+)
+def test_indonesian_words_overrule_a_confident_malay_reading(text: str) -> None:
+    assert detect_language(text, "") == "id"
+
+
+def test_luar_negeri_is_indonesian_too() -> None:
+    text = "Ribuan warga berobat ke luar negeri setiap tahun, kata Kementerian Kesehatan."
+    assert indonesian_or_malay(text, "ms") == "id"
+
+
 def test_hint_breaks_an_indonesian_malay_tie() -> None:
     title = "Vaksin baru untuk anak"
     assert detect_language(title, "", hint="ms") == "ms"
