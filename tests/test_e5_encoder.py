@@ -76,6 +76,18 @@ def test_a_vector_does_not_depend_on_its_batch_or_order(encoder: E5Encoder) -> N
     np.testing.assert_allclose(reversed_, alone, atol=1e-5)
 
 
+def test_threads_may_share_one_encoder(encoder: E5Encoder) -> None:
+    """The pipeline classifies in worker threads: concurrent calls give the same vectors."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = texts_of_every_language()[:24]
+    expected = encoder.encode(texts)
+    chunks = [texts[i : i + 6] for i in range(0, len(texts), 6)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(encoder.encode, chunks))
+    np.testing.assert_allclose(np.vstack(results), expected, atol=1e-5)
+
+
 def test_a_long_text_is_cut_at_512_tokens(encoder: E5Encoder) -> None:
     article = " ".join(f"{g.title}. {g.text}" for g in DEV if g.language == "en")
     huge = (article + " ") * (1_000_000 // len(article) + 1)
