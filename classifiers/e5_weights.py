@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 from classifiers.errors import BackendError
 
 MAGIC = b"E5S1"
+FORMAT_VERSION = 1
 QK = 32  # weights per Q4_0 block
 # ggml Q4_0: fp16 scale, then 16 bytes; byte j holds weight j (low nibble) and j+16 (high)
 Q4_BLOCK = np.dtype([("scale", "<f2"), ("nibbles", "u1", (QK // 2,))])
@@ -150,7 +151,9 @@ class _Reader:
 def _parse(reader: _Reader, data: NDArray[np.uint8], path: Path) -> E5Weights:
     if reader.raw(4) != MAGIC:
         raise BackendError(f"{path}: not an e5 model file (no {MAGIC.decode()} header)")
-    reader.integer("I")  # format version
+    version = reader.integer("I")
+    if version != FORMAT_VERSION:
+        raise BackendError(f"{path}: e5 model file format {version}, this version reads 1")
     hidden, layers, heads, intermediate, vocab, max_positions, _types = (
         int(v) for v in reader.take("7i")
     )

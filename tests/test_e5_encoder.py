@@ -134,6 +134,15 @@ def test_not_a_model_file(tmp_path: Path) -> None:
         read_weights(path)
 
 
+def test_a_newer_model_file_format(tmp_path: Path) -> None:
+    path = tmp_path / "next.bin"
+    data = bytearray(default_weights_path().read_bytes()[:4096])
+    data[4:8] = (2).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    with pytest.raises(BackendError, match=r"next\.bin: e5 model file format 2, this version"):
+        read_weights(path)
+
+
 def test_truncated_model_file(tmp_path: Path) -> None:
     path = tmp_path / "cut.bin"
     path.write_bytes(default_weights_path().read_bytes()[:4096])
