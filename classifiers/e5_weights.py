@@ -109,7 +109,7 @@ def read_weights(path: Path | None = None) -> E5Weights:
     except (OSError, ValueError) as exc:
         raise BackendError(f"{path}: cannot read the e5 model file: {exc}") from exc
     data = np.frombuffer(mapped, np.uint8)  # the tensors are views on it: the map stays open
-    reader = _Reader(memoryview(mapped), path)
+    reader = _Reader(memoryview(mapped))
     try:
         return _parse(reader, data, path)
     except (struct.error, UnicodeDecodeError, ValueError) as exc:
@@ -121,10 +121,9 @@ def read_weights(path: Path | None = None) -> E5Weights:
 class _Reader:
     """Little-endian fields read in order from a buffer."""
 
-    def __init__(self, buffer: memoryview, path: Path) -> None:
+    def __init__(self, buffer: memoryview) -> None:
         self.buffer = buffer
         self.offset = 0
-        self.path = path
 
     def take(self, fmt: str) -> tuple[int | float, ...]:
         values = struct.unpack_from("<" + fmt, self.buffer, self.offset)
@@ -153,7 +152,9 @@ def _parse(reader: _Reader, data: NDArray[np.uint8], path: Path) -> E5Weights:
         raise BackendError(f"{path}: not an e5 model file (no {MAGIC.decode()} header)")
     version = reader.integer("I")
     if version != FORMAT_VERSION:
-        raise BackendError(f"{path}: e5 model file format {version}, this version reads 1")
+        raise BackendError(
+            f"{path}: e5 model file format {version}, this version reads {FORMAT_VERSION}"
+        )
     hidden, layers, heads, intermediate, vocab, max_positions, _types = (
         int(v) for v in reader.take("7i")
     )
