@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
+
+
+# The one table of language tags that are not ISO 639-1 but mean one of its codes:
+# ISO 639-2/3 codes seen in feeds and models, and withdrawn codes still in old feeds.
+LANGUAGE_ALIASES: Mapping[str, str] = {
+    "eng": "en", "kor": "ko", "zho": "zh", "chi": "zh", "jpn": "ja", "ind": "id", "in": "id",
+    "vie": "vi", "tha": "th", "msa": "ms", "may": "ms", "zsm": "ms", "fil": "tl", "tgl": "tl",
+    "khm": "km", "lao": "lo", "mya": "my", "bur": "my", "mon": "mn", "iw": "he", "ji": "yi",
+}  # fmt: skip
+
+
+def language_code(tag: str | None) -> str | None:
+    """The ISO 639-1 code of a language tag ("ko-KR" -> "ko", "zh_cn" -> "zh", "fil" -> "tl").
+
+    None when the tag is empty or its primary subtag is no two-letter code after aliasing.
+    """
+    if not tag:
+        return None
+    primary = re.split(r"[-_\s]", tag.strip().lower(), maxsplit=1)[0]
+    primary = LANGUAGE_ALIASES.get(primary, primary)
+    if len(primary) == 2 and primary.isascii() and primary.isalpha():
+        return primary
+    return None
 
 
 @dataclass(frozen=True)
@@ -33,6 +57,9 @@ class Labels:
     relevance_score: float = 0.0
     cooperation_score: float = 0.0
     topic_scores: Mapping[str, float] = field(default_factory=dict)
+    # the document's L2-normalised embedding (title + lead), when the backend has one:
+    # the same story in two languages lies close, which alerts and /search use
+    embedding: tuple[float, ...] = field(default=(), repr=False, compare=False)
 
 
 class Classifier(Protocol):

@@ -117,6 +117,7 @@ class EmbeddingClassifier:
                     relevance_score=float(p_relevant[i]),
                     cooperation_score=float(p_coop[i]),
                     topic_scores=scores,
+                    embedding=tuple(x[i].tolist()),
                 )
             )
         return results

@@ -61,6 +61,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from classifiers.base import language_code
 from classifiers.errors import GazetteerError, Problem
 
 BUNDLED_NAME = "gazetteer.csv"
@@ -77,7 +78,6 @@ THAI_ABBREVIATION_MAX = 2  # Thai abbreviations this short need a boundary befor
 HEAD_FINAL = frozenset({"ja", "ko", "zh"})
 # What may stand between a local name and the country that owns it.
 POSSESSOR_GAP_RE = re.compile(r"^\s*(?:の|的|之|의|ของ|của|ng)?\s*$")
-LANGUAGE_ALIASES = {"fil": "tl", "in": "id"}  # tags callers may pass -> our lang codes
 CONNECTORS = "-‐–·・"  # in 한-, 한·일: Korean forms glued to no more Hangul
 
 _NONE, _WORD, _KATAKANA, _HANGUL, _THAI = 0, 1, 2, 3, 4
@@ -454,10 +454,7 @@ def country_mentions(text: str, language: str | None = None) -> list[tuple[str, 
 
 def _primary(language: str | None) -> str | None:
     """``zh-TW`` -> ``zh``, ``fil`` -> ``tl``; empty -> None."""
-    if not language:
-        return None
-    primary = language.replace("_", "-").split("-", 1)[0].strip().lower()
-    return LANGUAGE_ALIASES.get(primary, primary) or None
+    return language_code(language)
 
 
 def _condition(alias: Alias) -> str | None:

@@ -23,6 +23,8 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from classifiers.base import language_code
+
 if TYPE_CHECKING:  # lingua is imported when the first detector is built
     from lingua import Language as LinguaLanguage
     from lingua import LanguageDetector as LinguaDetector
@@ -51,9 +53,6 @@ SUPPORTED = frozenset(
     {*LATIN_TARGETS, *LATIN_OTHERS, "ko", "ja", "zh", "th", "lo", "km", "my", "ru", "mn"}
     | {"ar", "hi", "bn", "ta", "si"}
 )
-
-# Hint spellings that are not plain ISO 639-1.
-HINT_ALIASES = {"fil": "tl", "in": "id", "iw": "he", "ji": "yi", "zsm": "ms", "ind": "id"}
 
 SAMPLE_CHARS = 2000  # characters of title + text looked at
 LINGUA_CHARS = 1000  # characters of Latin text given to lingua
@@ -109,13 +108,7 @@ def detect_language(title: str, text: str, hint: str | None = None) -> str:
 
 def normalise_language_code(code: str | None) -> str | None:
     """Reduce a language tag (``"en-US"``, ``"zh_Hant"``, ``"fil"``) to ISO 639-1, or None."""
-    if not code:
-        return None
-    primary = re.split(r"[-_]", code.strip().lower(), maxsplit=1)[0]
-    primary = HINT_ALIASES.get(primary, primary)
-    if re.fullmatch(r"[a-z]{2}", primary):
-        return primary
-    return None
+    return language_code(code)
 
 
 _default: LanguageDetector | None = None

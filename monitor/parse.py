@@ -30,6 +30,7 @@ from xml.sax import SAXParseException
 import charset_normalizer
 import feedparser
 
+from classifiers.base import language_code
 from monitor.dedup import canonical_url
 from monitor.errors import FeedParseError
 from monitor.models import Item
@@ -94,22 +95,6 @@ _HTML_START_RE = re.compile(
     rb"^(?:\s|<\?xml[^>]*>|<!--.*?-->)*<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])",
     re.IGNORECASE | re.DOTALL,
 )
-
-_LANGUAGE_ALIASES: dict[str, str] = {
-    "eng": "en",
-    "kor": "ko",
-    "zho": "zh",
-    "chi": "zh",
-    "jpn": "ja",
-    "ind": "id",
-    "vie": "vi",
-    "tha": "th",
-    "msa": "ms",
-    "may": "ms",
-    "fil": "tl",
-    "tgl": "tl",
-    "in": "id",  # the withdrawn ISO 639 code for Indonesian, still in old feeds
-}
 
 
 @dataclass(frozen=True)
@@ -448,7 +433,7 @@ def _parse_xml_feed(
         raise FeedParseError(f"not a usable feed: {reason}")
 
     feed: Mapping[str, Any] = result.get("feed", {})
-    feed_language = _normalise_language(language_hint) or _normalise_language(
+    feed_language = language_code(language_hint) or language_code(
         _str(feed.get("language")) or headers.get("content-language")
     )
     items: list[Item] = []
@@ -518,7 +503,7 @@ def _item_from_entry(
     entry_language = None
     if not hint_given:
         detail = entry.get("title_detail") or entry.get("summary_detail") or {}
-        entry_language = _normalise_language(_str(detail.get("language")))
+        entry_language = language_code(_str(detail.get("language")))
     return Item(
         feed_url=feed_url,
         guid=guid,
@@ -588,7 +573,7 @@ def _parse_json_feed(
         raise FeedParseError(f"not a valid JSON Feed: {exc}") from exc
     if not isinstance(document, dict) or not isinstance(document.get("items"), list):
         raise FeedParseError("not a valid JSON Feed: no 'items' list")
-    feed_language = _normalise_language(language_hint) or _normalise_language(
+    feed_language = language_code(language_hint) or language_code(
         _str(document.get("language")) or headers.get("content-language")
     )
     items: list[Item] = []
@@ -647,7 +632,7 @@ def _item_from_json(
     raw_id = raw.get("id")
     guid = str(raw_id).strip() if isinstance(raw_id, str | int) else ""
     guid = guid or url or _fallback_guid(title, raw_date, text)
-    item_language = None if hint_given else _normalise_language(_str(raw.get("language")))
+    item_language = None if hint_given else language_code(_str(raw.get("language")))
     return Item(
         feed_url=feed_url,
         guid=guid,
@@ -672,17 +657,6 @@ def _parse_rfc3339(value: str, now: datetime, naive_zone: tzinfo = UTC) -> datet
 
 
 # --- text helpers ---------------------------------------------------------
-
-
-def _normalise_language(value: str | None) -> str | None:
-    """ISO 639-1 code of a language tag ("ko-KR" -> "ko", "zh_cn" -> "zh"), or None."""
-    if not value:
-        return None
-    primary = re.split(r"[-_\s]", value.strip().lower(), maxsplit=1)[0]
-    primary = _LANGUAGE_ALIASES.get(primary, primary)
-    if len(primary) == 2 and primary.isascii() and primary.isalpha():
-        return primary
-    return None
 
 
 _BLOCK_TAGS = frozenset(
