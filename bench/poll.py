@@ -11,9 +11,9 @@ charsets (EUC-KR, GB18030, Shift_JIS, TIS-620). The feeds are spread over
 ``--hosts`` ports of 127.0.0.1, each port standing for one site, so the
 fetcher's per-origin limit applies as it would across real sites.
 
-The client is the production `monitor.fetch.Fetcher` (its default limits
+The client is the production `monitor.ingest.fetch.Fetcher` (its default limits
 unless overridden); bodies are parsed beside the event loop in a process
-pool sized to the cores with `monitor.parse.parse_feed` (the pipeline's
+pool sized to the cores with `monitor.ingest.parse.parse_feed` (the pipeline's
 parser), falling back to bare feedparser when that module is missing.
 
 Passes:
@@ -45,7 +45,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 from xml.sax.saxutils import escape
 
-from monitor.fetch import DEFAULT_LIMITS, Fetcher, FetchLimits
+from monitor.ingest.fetch import DEFAULT_LIMITS, Fetcher, FetchLimits
 from monitor.models import FetchResult
 
 USER_AGENT = "health-coop-monitor-bench/0.1 (+https://example.org/monitor; benchmark)"
@@ -288,11 +288,11 @@ def serve(n_feeds: int, n_hosts: int, use_gzip: bool, conn: Connection) -> None:
 # --- parsing in worker processes ---------------------------------------------
 
 try:
-    from monitor.parse import parse_feed
+    from monitor.ingest.parse import parse_feed
 except ImportError:  # the pipeline's parser is not there yet
     PARSER = "feedparser"
 else:
-    PARSER = "monitor.parse.parse_feed"
+    PARSER = "monitor.ingest.parse.parse_feed"
 
 
 def parse_body(content: bytes, headers: dict[str, str], url: str) -> object:

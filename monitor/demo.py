@@ -17,8 +17,8 @@ from rich.console import Console
 from rich.table import Table
 
 from classifiers.base import Classifier
-from monitor.cli_tables import add_plain_row, outcome_table
-from monitor.pipeline import PollOutcome
+from monitor.cli.tables import add_plain_row, outcome_table
+from monitor.ingest.pipeline import PollOutcome
 from monitor.service import poll_once
 from monitor.settings import Settings
 

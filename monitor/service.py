@@ -16,10 +16,10 @@ from typing import Literal
 
 from classifiers.base import Classifier
 from monitor.clock import Clock, SystemClock
-from monitor.feeds_file import FeedsFile
-from monitor.fetch import Fetcher, FetchLimits
-from monitor.pipeline import PollOutcome
-from monitor.poller import Poller
+from monitor.feeds import FeedsFile
+from monitor.ingest.fetch import Fetcher, FetchLimits
+from monitor.ingest.pipeline import PollOutcome
+from monitor.ingest.poller import Poller
 from monitor.scheduler import build_scheduler
 from monitor.settings import PollSettings, Settings
 from monitor.store import Store

@@ -197,7 +197,7 @@ def _port(value: object) -> int | None:
 
 
 def _poll_settings(table: object, path: Path) -> PollSettings:
-    from monitor.feeds_file import parse_interval  # one duration syntax for both files
+    from monitor.feeds import parse_interval  # one duration syntax for both files
 
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [poll] must be a table")

@@ -1,4 +1,4 @@
-"""Tests of monitor.article: main-text extraction from realistic pages."""
+"""Tests of monitor.ingest.article: main-text extraction from realistic pages."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.article import extract_article_text
+from monitor.ingest.article import extract_article_text
 
 PAGES = Path(__file__).parent / "data" / "articles"
 

@@ -17,7 +17,12 @@ from fakebotapi import FakeBotAPI
 from telegram import Update
 from telegram.ext import AIORateLimiter, CommandHandler, ContextTypes
 
-from bot import (
+from classifiers.base import Labels
+from classifiers.taxonomy import load_taxonomy
+from monitor.models import FeedSpec, Item
+from monitor.settings import Settings
+from monitor.store import Store
+from monitor.telegram import (
     BotApplication,
     build_application,
     pack,
@@ -27,11 +32,6 @@ from bot import (
     title_matches,
     ui_language,
 )
-from classifiers.base import Labels
-from classifiers.taxonomy import load_taxonomy
-from monitor.models import FeedSpec, Item
-from monitor.settings import Settings
-from monitor.store import Store
 
 NOW = datetime.now(UTC)
 MODEL = "test-model"
@@ -294,7 +294,7 @@ async def test_error_handler_logs_and_tells_the_operator(
         raise RuntimeError("<db> & broken")
 
     app.add_handler(CommandHandler("boom", boom), group=-1)  # (group 0 also answers "unknown")
-    with caplog.at_level(logging.ERROR, logger="bot"):
+    with caplog.at_level(logging.ERROR, logger="monitor.telegram"):
         await send(app, api, "/boom")
     to_user = [m["text"] for m in api.sent() if m["chat_id"] == USER]
     assert any(t.startswith("Sorry, something went wrong") for t in to_user)

@@ -13,7 +13,7 @@ from cli_runner import Monitor
 from click.testing import Result
 from feedserver import FeedServer, closed_port_url
 
-from monitor.feeds_file import load_feeds
+from monitor.feeds import load_feeds
 from monitor.store import Store
 
 DATA = Path(__file__).parent / "data"

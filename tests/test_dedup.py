@@ -1,4 +1,4 @@
-"""Tests of monitor.dedup: canonical URLs, content hashes, MinHash near-duplicates."""
+"""Tests of monitor.ingest.dedup: canonical URLs, content hashes, MinHash near-duplicates."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.dedup import (
+from monitor.ingest.dedup import (
     BANDS,
     NEAR_DUPLICATE_THRESHOLD,
     NUM_PERMUTATIONS,
@@ -350,7 +350,7 @@ def test_keys_shape_and_determinism() -> None:
     assert all(len(b) == 4 + 16 for b in keys.bands)
     # Same keys in a fresh interpreter with a different hash seed.
     code = (
-        "from monitor.dedup import dedup_keys;"
+        "from monitor.ingest.dedup import dedup_keys;"
         "import sys; k = dedup_keys(sys.argv[1], sys.argv[2]); print(k.bands[0], k.signature[:3])"
     )
     outputs = {
@@ -383,7 +383,7 @@ def test_similarity_of_mismatched_signatures_is_zero() -> None:
 def test_demo_feeds_carry_one_near_duplicate_and_one_repost() -> None:
     from datetime import UTC, datetime
 
-    from monitor.parse import parse_feed
+    from monitor.ingest.parse import parse_feed
 
     demo = ROOT / "monitor" / "demo_feeds"
     items = []

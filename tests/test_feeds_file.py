@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from monitor.errors import ConfigError
-from monitor.feeds_file import (
+from monitor.feeds import (
     FeedsFile,
     FeedsFileError,
     add_feed,
@@ -516,7 +516,7 @@ def test_feeds_file_keeps_last_good_list_and_logs_once(
     path = tmp_path / "feeds.toml"
     path.write_text(GOOD2)
     feeds = FeedsFile(path)
-    caplog.set_level(logging.INFO, logger="monitor.feeds_file")
+    caplog.set_level(logging.INFO, logger="monitor.feeds")
 
     path.write_text(BROKEN)
     bump_mtime(path)

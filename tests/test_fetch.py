@@ -1,4 +1,4 @@
-"""monitor.fetch against a real HTTP server on 127.0.0.1 (tests/feedserver.py)."""
+"""monitor.ingest.fetch against a real HTTP server on 127.0.0.1 (tests/feedserver.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from feedserver import FeedServer, Reply, closed_port_url
 
 from monitor.errors import FeedFetchError
-from monitor.fetch import ACCEPT, Fetcher, FetchLimits
+from monitor.ingest.fetch import ACCEPT, Fetcher, FetchLimits
 
 USER_AGENT = "health-coop-monitor/0.1 (+https://example.org/monitor; feeds)"
 RSS = (

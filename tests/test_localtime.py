@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from monitor.localtime import naive_date_zone
-from monitor.parse import parse_feed
+from monitor.ingest.localtime import naive_date_zone
+from monitor.ingest.parse import parse_feed
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 RSS = (

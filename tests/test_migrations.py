@@ -1,4 +1,4 @@
-"""The Alembic migrations in monitor/migrations, on SQLite and PostgreSQL."""
+"""The Alembic migrations in monitor/store/migrations, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

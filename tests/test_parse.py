@@ -1,4 +1,4 @@
-"""Tests of monitor.parse: golden feeds in tests/data, encodings, hostile bodies."""
+"""Tests of monitor.ingest.parse: golden feeds in tests/data, encodings, hostile bodies."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from monitor.errors import FeedParseError
+from monitor.ingest.parse import ParsedFeed, decode_bytes, html_to_text, parse_feed
 from monitor.models import Item
-from monitor.parse import ParsedFeed, decode_bytes, html_to_text, parse_feed
 
 DATA = Path(__file__).parent / "data"
 NOW = datetime(2025, 6, 1, tzinfo=UTC)

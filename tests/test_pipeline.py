@@ -10,9 +10,9 @@ import pytest
 from fakes import FakeClock, KeywordClassifier
 from feedserver import FeedServer, Reply
 
-from monitor.fetch import Fetcher, FetchLimits
+from monitor.ingest.fetch import Fetcher, FetchLimits
+from monitor.ingest.pipeline import PollOutcome, next_poll_at, poll_feed, poll_feeds
 from monitor.models import FeedSpec
-from monitor.pipeline import PollOutcome, next_poll_at, poll_feed, poll_feeds
 from monitor.store import Store
 
 FAST = FetchLimits(retries=1, backoff_base_s=0.0, total_timeout_s=5.0, max_bytes=2_000_000)

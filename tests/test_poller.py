@@ -10,9 +10,9 @@ import pytest
 from fakes import FakeClock
 from feedserver import FeedServer
 
-from monitor.fetch import Fetcher, FetchLimits
+from monitor.ingest.fetch import Fetcher, FetchLimits
+from monitor.ingest.poller import Poller
 from monitor.models import FeedSpec
-from monitor.poller import Poller
 from monitor.store import Store
 
 LEASE = timedelta(minutes=10)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from feedserver import FeedServer
 
-from monitor.pipeline import PollOutcome
+from monitor.ingest.pipeline import PollOutcome
 from monitor.service import run_service
 from monitor.settings import PollSettings, Settings
 from monitor.store import Store
@@ -283,7 +283,7 @@ async def test_an_edited_feeds_file_is_picked_up_and_a_broken_edit_keeps_the_las
         )
         with Store.open(settings.database_url) as store:  # as `monitor poll --all` would
             store.mark_all_due(datetime.now(UTC))
-        with caplog.at_level(logging.ERROR, logger="monitor.feeds_file"):
+        with caplog.at_level(logging.ERROR, logger="monitor.feeds"):
             second = await rounds.next()
         assert set(second) == {"WHO WPRO", "KDCA"}, "the last good list is still polled"
         assert all(o.status == 304 or o.error is None for o in second.values())

@@ -31,8 +31,8 @@ import charset_normalizer
 import feedparser
 
 from classifiers.base import language_code
-from monitor.dedup import canonical_url
 from monitor.errors import FeedParseError
+from monitor.ingest.dedup import canonical_url
 from monitor.models import Item
 
 FUTURE_TOLERANCE = timedelta(days=1)

@@ -17,13 +17,13 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from classifiers.base import Classifier, Document, Labels
-from monitor.article import extract_article_text
 from monitor.clock import Clock
-from monitor.dedup import NEAR_DUPLICATE_THRESHOLD, DedupKeys, dedup_keys, similarity
 from monitor.errors import FeedFetchError, FeedParseError
-from monitor.localtime import naive_date_zone
+from monitor.ingest.article import extract_article_text
+from monitor.ingest.dedup import NEAR_DUPLICATE_THRESHOLD, DedupKeys, dedup_keys, similarity
+from monitor.ingest.localtime import naive_date_zone
+from monitor.ingest.parse import ParsedFeed, parse_feed
 from monitor.models import FeedSpec, FeedState, FetchResult, Item
-from monitor.parse import ParsedFeed, parse_feed
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from classifiers.base import Classifier, Document, Labels
-from monitor.cli_tables import add_plain_row, outcome_table
+from monitor.cli.tables import add_plain_row, outcome_table
 from monitor.errors import MonitorError
-from monitor.pipeline import PollOutcome
+from monitor.ingest.pipeline import PollOutcome
 from monitor.settings import Settings, load_settings
 
 log = logging.getLogger("monitor")
@@ -86,7 +86,7 @@ def build_classifier(settings: Settings) -> Classifier:
 @click.pass_context
 def run(ctx: click.Context) -> None:
     """Run the service until SIGINT/SIGTERM: poll due feeds on schedule, classify, store."""
-    from monitor.feeds_file import load_feeds
+    from monitor.feeds import load_feeds
     from monitor.service import run_service
 
     settings = settings_of(ctx)
@@ -102,7 +102,7 @@ def run(ctx: click.Context) -> None:
 @click.pass_context
 def poll(ctx: click.Context, once: bool, all_feeds: bool, no_classify: bool) -> None:
     """Poll due (or all) feeds once, store new items, and exit."""
-    from monitor.feeds_file import load_feeds
+    from monitor.feeds import load_feeds
     from monitor.service import poll_once
 
     if not once:
@@ -264,7 +264,7 @@ def feeds() -> None:
 @click.pass_context
 def feeds_list(ctx: click.Context) -> None:
     """List the feeds of feeds.toml."""
-    from monitor.feeds_file import load_feeds
+    from monitor.feeds import load_feeds
 
     settings = settings_of(ctx.find_root())
     specs = load_feeds(settings.feeds_path)
@@ -299,8 +299,8 @@ def feeds_check(ctx: click.Context, include_disabled: bool) -> None:
 
     Exits 1 when any feed failed, so a deploy script or cron job can act on it.
     """
-    from monitor.check import check_feeds, check_table
-    from monitor.feeds_file import load_feeds
+    from monitor.feeds import load_feeds
+    from monitor.ingest.check import check_feeds, check_table
 
     settings = settings_of(ctx.find_root())
     specs = [s for s in load_feeds(settings.feeds_path) if s.enabled or include_disabled]
@@ -336,7 +336,7 @@ def feeds_add(
     """Add a feed to feeds.toml (comments and formatting are kept)."""
     from urllib.parse import urlsplit
 
-    from monitor.feeds_file import add_feed, parse_interval
+    from monitor.feeds import add_feed, parse_interval
     from monitor.models import DEFAULT_INTERVAL, FeedSpec
 
     settings = settings_of(ctx.find_root())
@@ -359,7 +359,7 @@ def feeds_add(
 @click.pass_context
 def feeds_remove(ctx: click.Context, key: str) -> None:
     """Remove a feed (by URL or name) from feeds.toml; its stored items are kept."""
-    from monitor.feeds_file import remove_feed
+    from monitor.feeds import remove_feed
 
     settings = settings_of(ctx.find_root())
     remove_feed(settings.feeds_path, key)
@@ -371,7 +371,7 @@ def feeds_remove(ctx: click.Context, key: str) -> None:
 @click.pass_context
 def feeds_enable(ctx: click.Context, key: str) -> None:
     """Enable a feed (by URL or name)."""
-    from monitor.feeds_file import set_enabled
+    from monitor.feeds import set_enabled
 
     set_enabled(settings_of(ctx.find_root()).feeds_path, key, True)
     out.print(f"enabled {key}", highlight=False, markup=False)
@@ -382,7 +382,7 @@ def feeds_enable(ctx: click.Context, key: str) -> None:
 @click.pass_context
 def feeds_disable(ctx: click.Context, key: str) -> None:
     """Disable a feed (by URL or name) without removing it."""
-    from monitor.feeds_file import set_enabled
+    from monitor.feeds import set_enabled
 
     set_enabled(settings_of(ctx.find_root()).feeds_path, key, False)
     out.print(f"disabled {key}", highlight=False, markup=False)

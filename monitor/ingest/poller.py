@@ -17,8 +17,8 @@ from typing import Protocol
 
 from classifiers.base import Classifier
 from monitor.clock import Clock
+from monitor.ingest.pipeline import Fetcher, PipelineStore, PollOutcome, poll_feeds
 from monitor.models import FeedSpec
-from monitor.pipeline import Fetcher, PipelineStore, PollOutcome, poll_feeds
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
-from monitor.pipeline import PollOutcome
+from monitor.ingest.pipeline import PollOutcome
 
 
 def add_plain_row(table: Table, *cells: str | Text) -> None:

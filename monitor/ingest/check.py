@@ -13,11 +13,11 @@ from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
-from monitor.cli_tables import add_plain_row
+from monitor.cli.tables import add_plain_row
 from monitor.errors import FeedFetchError, FeedParseError
-from monitor.fetch import Fetcher
+from monitor.ingest.fetch import Fetcher
+from monitor.ingest.parse import parse_feed
 from monitor.models import FeedSpec
-from monitor.parse import parse_feed
 from monitor.service import fetch_limits
 from monitor.settings import PollSettings
 
