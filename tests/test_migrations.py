@@ -18,7 +18,8 @@ from sqlalchemy.pool import NullPool
 
 from monitor.errors import StoreError
 from monitor.models import FeedSpec
-from monitor.store import METADATA, Store, downgrade_schema, upgrade_schema
+from monitor.store import Store, downgrade_schema, upgrade_schema
+from monitor.store.schema import METADATA
 
 NOW = datetime(2025, 3, 1, tzinfo=UTC)
 TABLES = {"feeds", "items", "item_bands", "labels"}

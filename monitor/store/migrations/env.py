@@ -9,7 +9,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from monitor.store import METADATA
+from monitor.store.schema import METADATA
 
 
 def run_migrations() -> None:

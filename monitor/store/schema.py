@@ -1,0 +1,102 @@
+"""The tables, as SQLAlchemy Core metadata; the Alembic migrations must agree (a test checks)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from monitor.store.engine import UTCDateTime, json_column
+
+METADATA = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+FEEDS = Table(
+    "feeds",
+    METADATA,
+    Column("url", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("language", Text),
+    Column("country", Text),
+    Column("removed_at", UTCDateTime),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("last_attempt_at", UTCDateTime),
+    Column("last_success_at", UTCDateTime),
+    Column("consecutive_errors", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("last_status", Integer),
+    Column("last_entries", Integer),
+    Column("last_encoding", Text),
+    Column("next_due_at", UTCDateTime),
+    Column("lease_owner", Text),
+    Column("lease_until", UTCDateTime),
+)
+
+ITEMS = Table(
+    "items",
+    METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("feed_url", Text, nullable=False),
+    Column("guid", Text, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("published_at", UTCDateTime),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("language_hint", Text),
+    Column("content_hash", Text, nullable=False),
+    Column("signature", Text, nullable=False),
+    Column("duplicate_of", Integer, ForeignKey("items.id", ondelete="SET NULL")),
+    Column("fulltext", Text),
+    UniqueConstraint("feed_url", "guid"),
+    Index(None, "url"),
+    Index(None, "content_hash"),
+    Index(None, "first_seen_at"),
+)
+
+ITEM_BANDS = Table(
+    "item_bands",
+    METADATA,
+    Column("band", Text, nullable=False),
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    PrimaryKeyConstraint("band", "item_id"),
+    Index(None, "band"),
+    Index(None, "item_id"),
+)
+
+LABELS = Table(
+    "labels",
+    METADATA,
+    Column("content_hash", Text, nullable=False),
+    Column("model_id", Text, nullable=False),
+    Column("language", Text, nullable=False),
+    Column("relevant", Boolean, nullable=False),
+    Column("cooperation", Boolean, nullable=False),
+    Column("topics", json_column(), nullable=False),
+    Column("countries", json_column(), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("relevance_score", Float, nullable=False),
+    Column("cooperation_score", Float, nullable=False),
+    Column("topic_scores", json_column(), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("content_hash", "model_id"),
+)
