@@ -10,6 +10,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+CLASSIFY_BATCH = 32  # documents per classify() call: steady memory, a progress step
 
 # The one table of language tags that are not ISO 639-1 but mean one of its codes:
 # ISO 639-2/3 codes seen in feeds and models, and withdrawn codes still in old feeds.

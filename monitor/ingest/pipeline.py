@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from classifiers.base import Classifier, Document, Labels
+from classifiers.base import CLASSIFY_BATCH, Classifier, Document, Labels
 from monitor.clock import Clock
 from monitor.errors import FeedFetchError, FeedParseError
 from monitor.ingest.article import extract_article_text
@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(hours=24)
 BACKOFF_JITTER = 0.1  # spread retries of feeds that failed together
-CLASSIFY_BATCH = 32
 
 
 class Fetcher(Protocol):

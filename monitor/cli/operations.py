@@ -1,0 +1,87 @@
+"""`monitor stats` and `monitor demo`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from monitor.cli.main import build_classifier, main, out, settings_of
+from monitor.cli.tables import add_plain_row
+
+
+@main.command()
+@click.option("--days", default=14, show_default=True, help="Days of item counts to show.")
+@click.pass_context
+def stats(ctx: click.Context, days: int) -> None:
+    """Feed health and items per day."""
+    from monitor.clock import SystemClock
+    from monitor.store import Store
+
+    settings = settings_of(ctx)
+    store = Store.open(settings.database_url)
+    try:
+        health = store.feed_health()
+        per_day = store.items_per_day(days, SystemClock().now())
+    finally:
+        store.close()
+    table = Table(title="feed health")
+    for column in (
+        "feed",
+        "enabled",
+        "last success",
+        "errors",
+        "status",
+        "entries",
+        "items",
+        "24h",
+        "next due",
+        "last error",
+    ):
+        table.add_column(column, overflow="fold")
+    for h in health:
+        add_plain_row(
+            table,
+            h.name,
+            "yes" if h.enabled and h.removed_at is None else "no",
+            _when(h.last_success_at),
+            str(h.consecutive_errors),
+            str(h.last_status or "-"),
+            str(h.last_entries or "-"),
+            str(h.items_total),
+            str(h.items_last_24h),
+            _when(h.next_due_at),
+            h.last_error or "",
+        )
+    out.print(table)
+    days_table = Table(title=f"items per day (last {days} days)")
+    days_table.add_column("day")
+    days_table.add_column("items", justify="right")
+    for day, count in per_day:
+        add_plain_row(days_table, day.isoformat(), str(count))
+    out.print(days_table)
+
+
+def _when(value: object) -> str:
+    from datetime import datetime
+
+    return value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else "-"
+
+
+@main.command()
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Keep the demo database in this folder instead of a temporary one.",
+)
+@click.option("--no-classify", is_flag=True, help="Only collect; skip the classifiers.")
+@click.pass_context
+def demo(ctx: click.Context, keep: Path | None, no_classify: bool) -> None:
+    """Run the whole pipeline once on bundled sample feeds served on 127.0.0.1."""
+    from monitor.demo import run_demo
+
+    settings = settings_of(ctx)
+    classifier = None if no_classify else build_classifier(settings)
+    run_demo(settings, classifier=classifier, console=out, keep=keep)

@@ -1,0 +1,74 @@
+"""What a reader wants to see: one filter model for Telegram subscriptions and digest recipients.
+
+Pure: values in, a yes/no out. An empty set means "any"; keywords match
+case-folded anywhere in the title, summary or text, in any script.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from classifiers.base import Labels
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Which relevant items a subscriber or recipient gets.
+
+    Attributes:
+        topics: taxonomy slugs; an item matches with any one of them (empty: any topic).
+        countries: ISO 3166-1 alpha-2 codes; any one of them (empty: any country).
+        languages: ISO 639-1 codes of the item's language (empty: any language).
+        keywords: words or phrases; any one of them in the item's text (empty: no keyword needed).
+        cooperation_only: only items reporting cross-border cooperation (the default:
+            officials want cooperation; off gives all relevant health news of their topics).
+    """
+
+    topics: frozenset[str] = frozenset()
+    countries: frozenset[str] = frozenset()
+    languages: frozenset[str] = frozenset()
+    keywords: tuple[str, ...] = ()
+    cooperation_only: bool = True
+
+    def matches(self, labels: Labels, *, title: str, text: str = "") -> bool:
+        """Whether an item with these labels and words is one this filter lets through."""
+        if not labels.relevant or (self.cooperation_only and not labels.cooperation):
+            return False
+        if self.topics and self.topics.isdisjoint(labels.topics):
+            return False
+        if self.countries and self.countries.isdisjoint(labels.countries):
+            return False
+        if self.languages and labels.language not in self.languages:
+            return False
+        if self.keywords:
+            haystack = f"{title}\n{labels.summary}\n{text}".casefold()
+            return any(k.casefold() in haystack for k in self.keywords)
+        return True
+
+    def to_json(self) -> dict[str, object]:
+        """A JSON-ready dict (sorted lists), the form the store keeps."""
+        return {
+            "topics": sorted(self.topics),
+            "countries": sorted(self.countries),
+            "languages": sorted(self.languages),
+            "keywords": list(self.keywords),
+            "cooperation_only": self.cooperation_only,
+        }
+
+    @classmethod
+    def from_json(cls, value: Mapping[str, object]) -> Filter:
+        """The inverse of `to_json`; missing keys take their defaults."""
+        return cls(
+            topics=frozenset(_strings(value.get("topics"))),
+            countries=frozenset(c.upper() for c in _strings(value.get("countries"))),
+            languages=frozenset(c.lower() for c in _strings(value.get("languages"))),
+            keywords=tuple(_strings(value.get("keywords"))),
+            cooperation_only=bool(value.get("cooperation_only", True)),
+        )
+
+
+def _strings(value: object) -> Iterable[str]:
+    if isinstance(value, list | tuple | set | frozenset):
+        return [str(v) for v in value if str(v).strip()]
+    return []
