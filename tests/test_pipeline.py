@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fakes import FakeClock, KeywordClassifier
@@ -267,3 +268,44 @@ def test_next_poll_at_doubles_per_failure_and_is_capped() -> None:
     assert next_poll_at(now, interval, 3, rand=no_jitter) == now + 4 * interval
     assert next_poll_at(now, interval, 40, rand=no_jitter) == now + timedelta(hours=24)
     assert next_poll_at(now, interval, 0, retry_after_s=7200) == now + timedelta(hours=2)
+
+
+async def test_a_held_sqlite_write_lock_does_not_stall_the_event_loop(
+    feed_server: FeedServer, tmp_path: Path, fetcher: Fetcher
+) -> None:
+    """Store calls run in worker threads: while another process holds SQLite's write lock,
+    the poll waits in its thread and every other coroutine on the loop keeps running."""
+    import asyncio
+    import sqlite3
+    import threading
+
+    class SignallingStore(Store):
+        """The real store, telling the test when the poll's first item write begins."""
+
+        writing = threading.Event()
+
+        def add_item(self, *args: Any, **kwargs: Any) -> int | None:
+            self.writing.set()
+            return super().add_item(*args, **kwargs)
+
+    path = tmp_path / "locked.db"
+    url = feed_server.add("/locked.xml", rss(COOP))
+    clock = FakeClock()
+    with SignallingStore.open(f"sqlite:///{path}", busy_timeout_s=20.0) as store:
+        store.sync_feeds([spec(url)], clock.now())
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        other.execute("UPDATE feeds SET name = name")
+        try:
+            task = asyncio.create_task(
+                poll_feed(spec(url), fetcher=fetcher, store=store, clock=clock)
+            )
+            assert await asyncio.to_thread(SignallingStore.writing.wait, 10.0)
+            for _ in range(100):  # the loop keeps turning while the write waits
+                await asyncio.sleep(0)
+            assert not task.done(), "the poll should still be waiting for the lock"
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        outcome = await task
+    assert outcome.error is None and [n.item.title for n in outcome.originals] == [COOP[1]]

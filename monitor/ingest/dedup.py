@@ -20,6 +20,7 @@ import hashlib
 import random
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
@@ -323,6 +324,23 @@ def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
     if not a or len(a) != len(b):
         return 0.0
     return sum(x == y for x, y in zip(a, b, strict=True)) / len(a)
+
+
+def closest_near_duplicate(
+    signature: tuple[int, ...], candidates: Iterable[tuple[int, tuple[int, ...]]]
+) -> int | None:
+    """The id of the most similar candidate at or above NEAR_DUPLICATE_THRESHOLD, or None.
+
+    Args:
+        signature: The new item's MinHash signature.
+        candidates: ``(id, signature)`` pairs that share an LSH band with it.
+    """
+    best_id, best = None, NEAR_DUPLICATE_THRESHOLD
+    for item_id, other in candidates:
+        score = similarity(signature, other)
+        if score >= best:
+            best_id, best = item_id, score
+    return best_id
 
 
 def is_near_duplicate(a: DedupKeys, b: DedupKeys) -> bool:

@@ -20,7 +20,7 @@ from classifiers.base import CLASSIFY_BATCH, Classifier, Document, Labels
 from monitor.clock import Clock
 from monitor.errors import FeedFetchError, FeedParseError
 from monitor.ingest.article import extract_article_text
-from monitor.ingest.dedup import NEAR_DUPLICATE_THRESHOLD, DedupKeys, dedup_keys, similarity
+from monitor.ingest.dedup import closest_near_duplicate, dedup_keys
 from monitor.ingest.localtime import naive_date_zone
 from monitor.ingest.parse import ParsedFeed, parse_feed
 from monitor.models import FeedSpec, FeedState, FetchResult, Item
@@ -150,14 +150,17 @@ async def poll_feed(
 ) -> PollOutcome:
     """Poll one feed and store what is new. Never raises for a feed's own problems."""
     started = clock.now()
-    state = store.feed_state(spec.url) or FeedState(url=spec.url)
+    # every store call runs in a worker thread: a locked or slow database must not stall
+    # the event loop that fetches other feeds and answers Telegram chats
+    state = await asyncio.to_thread(store.feed_state, spec.url) or FeedState(url=spec.url)
     try:
         result = await fetcher.fetch(spec.url, etag=state.etag, last_modified=state.last_modified)
     except FeedFetchError as exc:
-        return _failed(spec, store, clock, state, str(exc), exc.status, exc.retry_after_s)
+        return await _failed(spec, store, clock, state, str(exc), exc.status, exc.retry_after_s)
 
     if result.not_modified:
-        store.record_success(
+        await asyncio.to_thread(
+            store.record_success,
             spec.url,
             now=clock.now(),
             status=304,
@@ -173,9 +176,9 @@ async def poll_feed(
     try:
         parsed = await _parse(result, spec, clock.now(), run_cpu)
     except FeedParseError as exc:
-        return _failed(spec, store, clock, state, str(exc), result.status, None)
+        return await _failed(spec, store, clock, state, str(exc), result.status, None)
 
-    new_items = [n for n in (_store_item(item, store, clock.now()) for item in parsed.items) if n]
+    new_items = await asyncio.to_thread(_store_items, parsed.items, store, clock.now())
     originals = [n for n in new_items if n.duplicate_of is None]
     if spec.fulltext and originals:
         originals = await _add_fulltext(originals, fetcher, store)
@@ -184,7 +187,8 @@ async def poll_feed(
     updated = {n.id: n for n in originals}
     new_items = [updated.get(n.id, n) for n in new_items]
 
-    store.record_success(
+    await asyncio.to_thread(
+        store.record_success,
         spec.url,
         now=clock.now(),
         status=result.status,
@@ -235,7 +239,7 @@ async def poll_feeds(
     )
 
 
-def _failed(
+async def _failed(
     spec: FeedSpec,
     store: PipelineStore,
     clock: Clock,
@@ -247,7 +251,8 @@ def _failed(
     errors = state.consecutive_errors + 1
     now = clock.now()
     log.warning("%s: %s (failure %d in a row)", spec.url, error, errors)
-    store.record_failure(
+    await asyncio.to_thread(
+        store.record_failure,
         spec.url,
         now=now,
         error=error,
@@ -279,6 +284,11 @@ async def _parse(
     return parsed
 
 
+def _store_items(items: Sequence[Item], store: PipelineStore, now: datetime) -> list[NewItem]:
+    """Store parsed items in order (one worker-thread hop for the lot); the new ones."""
+    return [n for n in (_store_item(item, store, now) for item in items) if n is not None]
+
+
 def _store_item(item: Item, store: PipelineStore, now: datetime) -> NewItem | None:
     """Store one parsed item unless it is already known; link re-posts and near-duplicates."""
     if item.published_at is None:
@@ -286,7 +296,8 @@ def _store_item(item: Item, store: PipelineStore, now: datetime) -> NewItem | No
     keys = dedup_keys(item.title, item.text)
     duplicate_of = store.find_item_by_key(item.feed_url, item.guid, item.url, keys.content_hash)
     if duplicate_of is None:
-        duplicate_of = _near_duplicate(keys, store)
+        candidates = store.near_duplicate_candidates(keys.bands)
+        duplicate_of = closest_near_duplicate(keys.signature, candidates)
     item_id = store.add_item(
         item,
         first_seen_at=now,
@@ -300,15 +311,6 @@ def _store_item(item: Item, store: PipelineStore, now: datetime) -> NewItem | No
     return NewItem(item_id, item, keys.content_hash, duplicate_of)
 
 
-def _near_duplicate(keys: DedupKeys, store: PipelineStore) -> int | None:
-    best_id, best = None, NEAR_DUPLICATE_THRESHOLD
-    for item_id, signature in store.near_duplicate_candidates(keys.bands):
-        score = similarity(keys.signature, signature)
-        if score >= best:
-            best_id, best = item_id, score
-    return best_id
-
-
 async def _add_fulltext(
     originals: list[NewItem], fetcher: Fetcher, store: PipelineStore
 ) -> list[NewItem]:
@@ -320,10 +322,13 @@ async def _add_fulltext(
         except FeedFetchError as exc:
             log.info("%s: article not fetched: %s", new.item.url, exc)
             return new
-        text = extract_article_text(page.content, url=page.url, headers=page.headers)
+        # trafilatura holds the CPU for a while on a big page: not on the event loop
+        text = await asyncio.to_thread(
+            extract_article_text, page.content, url=page.url, headers=page.headers
+        )
         if len(text) <= len(new.item.text):
             return new
-        store.set_fulltext(new.id, text)
+        await asyncio.to_thread(store.set_fulltext, new.id, text)
         return replace(new, item=replace(new.item, text=text))
 
     return list(await asyncio.gather(*(one(n) for n in originals)))
@@ -334,7 +339,8 @@ async def _classify(
 ) -> list[NewItem]:
     """Label new originals, reusing labels stored for the same text and model."""
     model_id = classifier.model_id
-    cached = store.cached_labels([n.content_hash for n in originals], model_id)
+    hashes = [n.content_hash for n in originals]
+    cached = await asyncio.to_thread(store.cached_labels, hashes, model_id)
     todo = [n for n in originals if n.content_hash not in cached]
     for start in range(0, len(todo), CLASSIFY_BATCH):
         batch = todo[start : start + CLASSIFY_BATCH]
@@ -348,7 +354,9 @@ async def _classify(
             )
             continue
         for new, label in zip(batch, labels, strict=True):
-            store.save_labels(new.content_hash, model_id, label, clock.now())
+            await asyncio.to_thread(
+                store.save_labels, new.content_hash, model_id, label, clock.now()
+            )
             cached[new.content_hash] = label
     return [replace(n, labels=cached.get(n.content_hash)) for n in originals]
 

@@ -99,13 +99,14 @@ class Poller:
 
     async def _round(self, include_not_due: bool) -> list[PollOutcome]:
         specs = {s.url: s for s in self._feeds.current()}
-        self._store.sync_feeds(list(specs.values()), self._clock.now())
+        await asyncio.to_thread(self._store.sync_feeds, list(specs.values()), self._clock.now())
         if include_not_due:
-            self._store.mark_all_due(self._clock.now())
+            await asyncio.to_thread(self._store.mark_all_due, self._clock.now())
         outcomes: list[PollOutcome] = []
         done: set[str] = set()
         while not self._stopping:
-            claimed = self._store.claim_due_feeds(
+            claimed = await asyncio.to_thread(
+                self._store.claim_due_feeds,
                 self.worker,
                 self._clock.now(),
                 self._lease,
@@ -114,7 +115,7 @@ class Poller:
             batch = [specs[u] for u in claimed if u in specs and u not in done]
             for url in claimed:
                 if url not in specs or url in done:
-                    self._store.release(url, self.worker)
+                    await asyncio.to_thread(self._store.release, url, self.worker)
             if not batch:
                 break
             done.update(s.url for s in batch)
