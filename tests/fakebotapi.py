@@ -10,6 +10,15 @@ Point python-telegram-bot at it with ``base_url=f"{api.url}/bot"`` (what
 It answers getMe, sendMessage (recorded, with a real Message in the reply)
 and, with ``{"ok": true, "result": true}``, every other method. Requests may be
 form-encoded (what PTB sends) or JSON.
+
+Incoming traffic is scripted: `send_text`, `tap` (a callback query on a button
+the bot sent) and `push_update` queue updates that ``getUpdates`` hands to the
+real `Updater` (long polling: a request waits until an update is queued).
+`editMessageText`/`editMessageReplyMarkup` change the stored message, so
+`buttons` shows the keyboard a user would see; `set_member` scripts
+``getChatMember``; `commands` returns what ``setMyCommands`` registered.
+`wait_for` blocks (on a condition, not a sleep) until a predicate over the
+recorded requests holds.
 """
 
 from __future__ import annotations
@@ -18,12 +27,29 @@ import http.server
 import json
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl
 
 BOT_ID = 123
 BOT_USERNAME = "monitor_test_bot"
+BOT_USER = {"id": BOT_ID, "is_bot": True, "first_name": "Monitor", "username": BOT_USERNAME}
+LONG_POLL_MAX_S = 2.0  # a getUpdates with nothing to hand out answers [] after this
+ADMIN_RIGHTS = {
+    "can_be_edited": False,
+    "is_anonymous": False,
+    "can_manage_chat": True,
+    "can_delete_messages": True,
+    "can_manage_video_chats": True,
+    "can_restrict_members": True,
+    "can_promote_members": False,
+    "can_change_info": True,
+    "can_invite_users": True,
+    "can_post_stories": False,
+    "can_edit_stories": False,
+    "can_delete_stories": False,
+}
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -64,8 +90,14 @@ class FakeBotAPI:
 
     def __init__(self) -> None:
         self.requests: list[tuple[str, dict[str, Any]]] = []
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()  # a lock whose waiters are told of each request
         self._message_id = 0
+        self._updates: list[dict[str, Any]] = []
+        self._update_id = 0
+        self._incoming_id = 10_000  # ids of scripted user messages and callback queries
+        self._closed = False
+        self.messages: dict[int, dict[str, Any]] = {}  # the bot's messages by id, as edited
+        self.members: dict[tuple[int, int], str] = {}  # (chat, user) -> getChatMember status
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.api = self
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -79,6 +111,7 @@ class FakeBotAPI:
     def record(self, method: str, params: dict[str, Any]) -> None:
         with self._lock:
             self.requests.append((method, params))
+            self._lock.notify_all()
 
     def sent(self) -> list[dict[str, Any]]:
         """Every sendMessage's parameters (chat_id as int), in order."""
@@ -92,7 +125,208 @@ class FakeBotAPI:
         with self._lock:
             self.requests.clear()
 
+    # -- scripted incoming updates ------------------------------------------------
+
+    def push_update(self, update: dict[str, Any]) -> int:
+        """Queue an update (its update_id is assigned here) for getUpdates; return the id."""
+        with self._lock:
+            self._update_id += 1
+            self._updates.append({**update, "update_id": self._update_id})
+            self._lock.notify_all()
+            return self._update_id
+
+    def send_text(
+        self,
+        text: str,
+        *,
+        user: int,
+        chat: int | None = None,
+        chat_type: str = "private",
+        lang: str | None = "en",
+        thread_id: int | None = None,
+        reply_to: int | None = None,
+    ) -> int:
+        """Queue a text message from `user` in `chat` (default: the private chat); its id."""
+        message = self._incoming_message(
+            text, user=user, chat=chat, chat_type=chat_type, lang=lang, thread_id=thread_id
+        )
+        if reply_to is not None and reply_to in self.messages:
+            message["reply_to_message"] = self._message_json(reply_to)
+        self.push_update({"message": message})
+        return int(message["message_id"])
+
+    def tap(self, message_id: int, data: str, *, user: int, lang: str | None = "en") -> str:
+        """Queue a callback query: `user` taps the button with callback `data`; the query id."""
+        with self._lock:
+            buttons = [b["callback_data"] for b in self._buttons(message_id)]
+            self._incoming_id += 1
+            query_id = str(self._incoming_id)
+        if data not in buttons:
+            raise AssertionError(f"message {message_id} has no button {data!r}: {buttons}")
+        self.push_update(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": _user(user, lang),
+                    "message": self._message_json(message_id),
+                    "chat_instance": "fake",
+                    "data": data,
+                }
+            }
+        )
+        return query_id
+
+    def set_member(self, chat: int, user: int, status: str) -> None:
+        """Script getChatMember: "creator", "administrator", "member", "left" or "kicked"."""
+        self.members[(chat, user)] = status
+
+    def bot_membership(self, chat: int, old: str, new: str, *, by: int, title: str = "") -> int:
+        """Queue a my_chat_member update: the bot's status in `chat` changed from old to new."""
+        chat_json = {"id": chat, "type": "supergroup" if chat < 0 else "private", "title": title}
+        return self.push_update(
+            {
+                "my_chat_member": {
+                    "chat": chat_json,
+                    "from": _user(by, "en"),
+                    "date": int(time.time()),
+                    "old_chat_member": _member(old, BOT_USER),
+                    "new_chat_member": _member(new, BOT_USER),
+                }
+            }
+        )
+
+    # -- what the bot did ----------------------------------------------------------
+
+    def wait_for(
+        self, predicate: Callable[[list[tuple[str, dict[str, Any]]]], bool], timeout_s: float = 10
+    ) -> None:
+        """Block until `predicate(requests)` holds; AssertionError after `timeout_s`."""
+        with self._lock:
+            if not self._lock.wait_for(lambda: predicate(self.requests), timeout=timeout_s):
+                methods = [m for m, _ in self.requests]
+                raise AssertionError(f"timed out waiting; requests so far: {methods}")
+
+    def wait_method(self, method: str, count: int = 1, timeout_s: float = 10) -> dict[str, Any]:
+        """Block until `method` was called `count` times; the last call's parameters."""
+        self.wait_for(lambda reqs: sum(m == method for m, _ in reqs) >= count, timeout_s)
+        with self._lock:
+            return [p for m, p in self.requests if m == method][count - 1]
+
+    def calls(self, method: str) -> list[dict[str, Any]]:
+        """The parameters of every call of `method`, in order."""
+        with self._lock:
+            return [dict(p) for m, p in self.requests if m == method]
+
+    def buttons(self, message_id: int) -> list[dict[str, Any]]:
+        """The inline buttons (text, callback_data) of the bot's message, as last edited."""
+        with self._lock:
+            return self._buttons(message_id)
+
+    def commands(self, language_code: str | None = None) -> list[dict[str, str]]:
+        """The commands the last setMyCommands for `language_code` registered."""
+        for call in reversed(self.calls("setMyCommands")):
+            if (call.get("language_code") or None) == language_code:
+                value = call["commands"]
+                result: list[dict[str, str]] = (
+                    json.loads(value) if isinstance(value, str) else value
+                )
+                return result
+        return []
+
+    # -- internals -----------------------------------------------------------------
+
+    def _buttons(self, message_id: int) -> list[dict[str, Any]]:
+        markup = self.messages.get(message_id, {}).get("reply_markup")
+        if not markup:
+            return []
+        if isinstance(markup, str):
+            markup = json.loads(markup)
+        return [b for row in markup.get("inline_keyboard", []) for b in row]
+
+    def _incoming_message(
+        self,
+        text: str,
+        *,
+        user: int,
+        chat: int | None,
+        chat_type: str,
+        lang: str | None,
+        thread_id: int | None,
+    ) -> dict[str, Any]:
+        with self._lock:
+            self._incoming_id += 1
+            message_id = self._incoming_id
+        chat_id = user if chat is None else chat
+        chat_json: dict[str, Any] = {"id": chat_id, "type": chat_type}
+        if chat_type != "private":
+            chat_json["title"] = f"Group {chat_id}"
+        if thread_id is not None:
+            chat_json["is_forum"] = True
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": chat_json,
+            "from": _user(user, lang),
+            "text": text,
+        }
+        if text.startswith("/"):
+            command = text.split()[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        if thread_id is not None:
+            message["message_thread_id"] = thread_id
+            message["is_topic_message"] = True
+        return message
+
+    def _message_json(self, message_id: int) -> dict[str, Any]:
+        with self._lock:
+            stored = dict(self.messages[message_id])
+        chat_id = int(stored["chat_id"])
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+            "from": BOT_USER,
+            "text": stored.get("text", ""),
+        }
+        markup = stored.get("reply_markup")
+        if markup:
+            message["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
+        if stored.get("message_thread_id"):
+            message["message_thread_id"] = int(stored["message_thread_id"])
+            message["is_topic_message"] = True
+        return message
+
+    def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        wait_s = min(float(params.get("timeout") or 0), LONG_POLL_MAX_S)
+        with self._lock:
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            self._lock.wait_for(lambda: bool(self._updates) or self._closed, timeout=wait_s)
+            return list(self._updates)
+
+    def _edit(self, params: dict[str, Any]) -> dict[str, Any] | bool:
+        if "message_id" not in params:
+            return True  # an inline message: nothing stored here
+        message_id = int(params["message_id"])
+        with self._lock:
+            stored = self.messages.setdefault(message_id, {"chat_id": params.get("chat_id", 0)})
+            if "text" in params:
+                stored["text"] = params["text"]
+            stored["reply_markup"] = params.get("reply_markup")
+        return self._message_json(message_id)
+
+    def _chat_member(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat, user = int(params["chat_id"]), int(params["user_id"])
+        status = self.members.get((chat, user), "member")
+        return _member(status, _user(user, "en"))
+
     def answer(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "getUpdates":
+            return self._get_updates(params)
+        if method in ("editMessageText", "editMessageReplyMarkup"):
+            return self._edit(params)
+        if method == "getChatMember":
+            return self._chat_member(params)
         if method == "getMe":
             return {
                 "id": BOT_ID,
@@ -107,6 +341,7 @@ class FakeBotAPI:
             with self._lock:
                 self._message_id += 1
                 message_id = self._message_id
+                self.messages[message_id] = dict(params)
             chat_id = int(params["chat_id"])
             return {
                 "message_id": message_id,
@@ -127,6 +362,27 @@ class FakeBotAPI:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        with self._lock:
+            self._closed = True  # long-polling getUpdates calls answer at once
+            self._lock.notify_all()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+def _user(user_id: int, lang: str | None) -> dict[str, Any]:
+    user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}
+    if lang is not None:
+        user["language_code"] = lang
+    return user
+
+
+def _member(status: str, user: dict[str, Any]) -> dict[str, Any]:
+    member: dict[str, Any] = {"status": status, "user": user}
+    if status == "administrator":
+        member.update(ADMIN_RIGHTS)
+    elif status == "creator":
+        member["is_anonymous"] = False
+    elif status == "kicked":
+        member["until_date"] = 0
+    return member
