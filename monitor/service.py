@@ -21,22 +21,13 @@ from monitor.ingest.fetch import Fetcher, FetchLimits
 from monitor.ingest.pipeline import PollOutcome
 from monitor.ingest.poller import Poller
 from monitor.scheduler import build_scheduler
-from monitor.settings import PollSettings, Settings
+from monitor.settings import Settings
 from monitor.store import Store
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE = timedelta(seconds=30)  # in-flight polls get this long to finish
 CPU_WORKERS = 2  # feed parsing runs beside the event loop, one process per core
-
-
-def fetch_limits(poll: PollSettings) -> FetchLimits:
-    return FetchLimits(
-        max_connections=poll.concurrency,
-        max_per_host=poll.per_host,
-        max_bytes=poll.max_bytes,
-        total_timeout_s=poll.timeout_s,
-    )
 
 
 @dataclass
@@ -71,7 +62,7 @@ async def open_components(
 
     try:
         async with Fetcher(
-            user_agent=settings.poll.user_agent, limits=fetch_limits(settings.poll)
+            user_agent=settings.poll.user_agent, limits=FetchLimits.of(settings.poll)
         ) as fetcher:
             poller = Poller(
                 feeds=feeds,

@@ -24,11 +24,17 @@ DEFAULT_FEEDS = "./feeds.toml"
 DEFAULT_DATA_DIR = "./data"
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
 DEFAULT_TIMEZONE = "UTC"
+DEFAULT_DIGEST_TIME = "08:00"
 DEFAULT_USER_AGENT = (
     f"health-coop-monitor/{__version__} (+https://github.com/health-coop-monitor; feed reader)"
 )
 SMTP_TLS_MODES = ("none", "starttls", "tls")
 SECRET_KEYS = ("telegram_token", "smtp_password")
+DEFAULT_CONCURRENCY = 50  # requests in flight overall
+DEFAULT_PER_HOST = 4  # requests in flight per host (politeness)
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024  # largest feed or article body
+DEFAULT_TIMEOUT_S = 60.0  # one request, body included
+DEFAULT_BUDGET_S = 120.0  # one feed per round: every attempt and every wait
 MIN_POLL_DURATION = timedelta(seconds=1)  # [poll] tick/lease/timeout; feeds' own minimum is 1m
 
 
@@ -38,10 +44,11 @@ class PollSettings:
 
     tick: timedelta = timedelta(seconds=30)  # how often the scheduler looks for due feeds
     lease: timedelta = timedelta(minutes=10)  # a claimed feed is someone else's after this
-    concurrency: int = 50  # requests in flight overall
-    per_host: int = 4  # requests in flight per host
-    max_bytes: int = 10 * 1024 * 1024
-    timeout_s: float = 60.0  # whole request, body included
+    concurrency: int = DEFAULT_CONCURRENCY
+    per_host: int = DEFAULT_PER_HOST
+    max_bytes: int = DEFAULT_MAX_BYTES
+    timeout_s: float = DEFAULT_TIMEOUT_S  # whole request, body included
+    budget_s: float = DEFAULT_BUDGET_S  # a feed's attempts and waits together, per round
     user_agent: str = DEFAULT_USER_AGENT
 
 
@@ -64,6 +71,8 @@ class Settings:
     model: str | None = None  # None: the embedded default
     summary_model: str | None = None
     timezone: str = DEFAULT_TIMEZONE
+    digest_time: str = DEFAULT_DIGEST_TIME  # local send time of new digest recipients
+    public_url: str | None = None  # base of the one-click unsubscribe links in digests
     poll: PollSettings = field(default_factory=PollSettings)
 
     @property
@@ -116,6 +125,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         model=pick("model") or None,
         summary_model=pick("summary_model") or None,
         timezone=timezone,
+        digest_time=_digest_time(pick("digest_time")),
+        public_url=(str(pick("public_url")).rstrip("/") or None) if pick("public_url") else None,
         poll=_poll_settings(file_values.get("poll", {}), config_path),
     )
 
@@ -151,6 +162,8 @@ def _read_config_file(path: Path, *, explicit: bool) -> dict[str, Any]:
         "model",
         "summary_model",
         "timezone",
+        "digest_time",
+        "public_url",
         "poll",
     }
     unknown = sorted(set(values) - known)
@@ -170,6 +183,15 @@ def _database_url(url: str) -> str:
     if url.startswith("postgresql://"):  # psycopg 3 is the driver we ship
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return url
+
+
+def _digest_time(value: object) -> str:
+    from monitor.digest.recipient import format_send_time, parse_send_time
+
+    try:
+        return format_send_time(parse_send_time(str(value or DEFAULT_DIGEST_TIME)))
+    except ValueError as exc:
+        raise ConfigError(f"MONITOR_DIGEST_TIME: {exc}") from exc
 
 
 def _admins(value: object) -> tuple[int, ...]:
@@ -202,7 +224,16 @@ def _poll_settings(table: object, path: Path) -> PollSettings:
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [poll] must be a table")
     defaults = PollSettings()
-    known = {"tick", "lease", "concurrency", "per_host", "max_bytes", "timeout", "user_agent"}
+    known = {
+        "tick",
+        "lease",
+        "concurrency",
+        "per_host",
+        "max_bytes",
+        "timeout",
+        "budget",
+        "user_agent",
+    }
     unknown = sorted(set(table) - known)
     if unknown:
         raise ConfigError(f"{path}: [poll] unknown key(s) {', '.join(unknown)}")
@@ -223,6 +254,9 @@ def _poll_settings(table: object, path: Path) -> PollSettings:
             raise ConfigError(f"{path}: [poll] {key}: {exc}") from exc
 
     timeout = duration("timeout", timedelta(seconds=defaults.timeout_s))
+    budget = duration("budget", timedelta(seconds=defaults.budget_s))
+    if budget < timeout:
+        raise ConfigError(f"{path}: [poll] budget must be at least timeout ({timeout})")
     return PollSettings(
         tick=duration("tick", defaults.tick),
         lease=duration("lease", defaults.lease),
@@ -230,5 +264,6 @@ def _poll_settings(table: object, path: Path) -> PollSettings:
         per_host=positive_int("per_host", defaults.per_host),
         max_bytes=positive_int("max_bytes", defaults.max_bytes),
         timeout_s=timeout.total_seconds(),
+        budget_s=budget.total_seconds(),
         user_agent=str(table.get("user_agent", defaults.user_agent)),
     )

@@ -1,1 +1,1 @@
-"""Alerts: route newly classified items to subscriptions (pure), and drain the outbox to Telegram."""
+"""Alerts: route newly classified items to subscriptions (pure); drain the outbox to Telegram."""

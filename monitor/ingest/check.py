@@ -15,10 +15,9 @@ from rich.text import Text
 
 from monitor.cli.tables import add_plain_row
 from monitor.errors import FeedFetchError, FeedParseError
-from monitor.ingest.fetch import Fetcher
+from monitor.ingest.fetch import Fetcher, FetchLimits
 from monitor.ingest.parse import parse_feed
 from monitor.models import FeedSpec
-from monitor.service import fetch_limits
 from monitor.settings import PollSettings
 
 CHECK_RETRIES = 0  # an operator wants the answer now, not after backoff
@@ -39,7 +38,7 @@ async def check_feeds(
     specs: Sequence[FeedSpec], poll: PollSettings, *, progress_console: Console | None = None
 ) -> list[CheckResult]:
     """Fetch all feeds concurrently (within the poller's limits), with a progress bar."""
-    limits = replace(fetch_limits(poll), retries=CHECK_RETRIES)
+    limits = replace(FetchLimits.of(poll), retries=CHECK_RETRIES)
     async with Fetcher(user_agent=poll.user_agent, limits=limits) as fetcher:
         with Progress(
             console=progress_console, transient=True, disable=progress_console is None

@@ -10,8 +10,12 @@ a polite, robust poller needs on top of it:
 * a body-size limit enforced while streaming (decoded bytes are counted) and
   an early rejection on a too large ``Content-Length``;
 * at most ``max_redirects`` redirects;
-* retries with exponential backoff and jitter (tenacity) on timeouts,
-  connection errors, 5xx and 429, honouring ``Retry-After`` up to a ceiling;
+* retries with exponential backoff and jitter (tenacity) on connect errors,
+  5xx and 429, honouring ``Retry-After`` up to a ceiling; a server that
+  answered and then was too slow (read timeout, total deadline) is not asked
+  again in the same round;
+* a budget per fetch: attempts and the waits between them together never
+  take longer than ``budget_s``;
 * a connection pool bounded overall and a semaphore per origin (host and
   port) for politeness.
 
@@ -38,16 +42,20 @@ from tenacity.wait import wait_base, wait_exponential_jitter
 from monitor.clock import Clock, SystemClock
 from monitor.errors import FeedFetchError
 from monitor.models import FetchResult
+from monitor.settings import (
+    DEFAULT_BUDGET_S,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_BYTES,
+    DEFAULT_PER_HOST,
+    DEFAULT_TIMEOUT_S,
+    PollSettings,
+)
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
 DEFAULT_READ_TIMEOUT_S = 20.0
-DEFAULT_TOTAL_TIMEOUT_S = 60.0
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_REDIRECTS = 5
-DEFAULT_MAX_CONNECTIONS = 50
-DEFAULT_MAX_PER_HOST = 4
 DEFAULT_RETRIES = 3
 DEFAULT_BACKOFF_BASE_S = 1.0
 DEFAULT_BACKOFF_MAX_S = 60.0
@@ -71,6 +79,7 @@ class FetchLimits:
         connect_timeout_s: Time allowed to open a connection.
         read_timeout_s: Longest silence allowed while reading the response.
         total_timeout_s: Deadline for one attempt, from request to last body byte.
+        budget_s: Deadline for the whole fetch: every attempt and every wait.
         max_bytes: Largest decoded body accepted.
         max_redirects: Redirects followed before giving up.
         max_connections: Connections open at once, all hosts together.
@@ -85,11 +94,12 @@ class FetchLimits:
 
     connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S
     read_timeout_s: float = DEFAULT_READ_TIMEOUT_S
-    total_timeout_s: float = DEFAULT_TOTAL_TIMEOUT_S
+    total_timeout_s: float = DEFAULT_TIMEOUT_S
+    budget_s: float = DEFAULT_BUDGET_S
     max_bytes: int = DEFAULT_MAX_BYTES
     max_redirects: int = DEFAULT_MAX_REDIRECTS
-    max_connections: int = DEFAULT_MAX_CONNECTIONS
-    max_per_host: int = DEFAULT_MAX_PER_HOST
+    max_connections: int = DEFAULT_CONCURRENCY
+    max_per_host: int = DEFAULT_PER_HOST
     retries: int = DEFAULT_RETRIES
     backoff_base_s: float = DEFAULT_BACKOFF_BASE_S
     backoff_max_s: float = DEFAULT_BACKOFF_MAX_S
@@ -100,6 +110,7 @@ class FetchLimits:
             "connect_timeout_s": self.connect_timeout_s,
             "read_timeout_s": self.read_timeout_s,
             "total_timeout_s": self.total_timeout_s,
+            "budget_s": self.budget_s,
             "max_bytes": self.max_bytes,
             "max_connections": self.max_connections,
             "max_per_host": self.max_per_host,
@@ -118,12 +129,23 @@ class FetchLimits:
             if value < 0:
                 raise ValueError(f"FetchLimits.{name} must not be negative, got {value!r}")
 
+    @classmethod
+    def of(cls, poll: PollSettings) -> FetchLimits:
+        """The limits the `[poll]` settings name; the rest keep their defaults."""
+        return cls(
+            max_connections=poll.concurrency,
+            max_per_host=poll.per_host,
+            max_bytes=poll.max_bytes,
+            total_timeout_s=poll.timeout_s,
+            budget_s=max(poll.budget_s, poll.timeout_s),
+        )
+
 
 DEFAULT_LIMITS = FetchLimits()
 
 
 class _TransientFetchError(FeedFetchError):
-    """A failure worth retrying: timeout, connection error, 5xx, 429."""
+    """A failure worth retrying: connect error or timeout, 5xx, 429."""
 
 
 class _RetryAfterOrBackoff(wait_base):
@@ -253,8 +275,15 @@ class Fetcher:
             before_sleep=_log_retry,
             reraise=True,
         )
+        budget_s = self._limits.budget_s
         try:
-            result: FetchResult = await retrying(self._attempt, url, origin, headers)
+            async with asyncio.timeout(budget_s):
+                result: FetchResult = await retrying(self._attempt, url, origin, headers)
+        except TimeoutError as exc:
+            raise FeedFetchError(
+                f"gave up fetching {url}: its budget of {budget_s:g}s (attempts and waits "
+                "together, [poll] budget) is spent"
+            ) from exc
         except _TransientFetchError as exc:
             attempts = self._limits.retries + 1
             raise FeedFetchError(
@@ -289,7 +318,8 @@ class Fetcher:
                 async with asyncio.timeout(total_s):
                     result = await self._get(url, headers)
             except TimeoutError as exc:
-                raise _TransientFetchError(
+                # the server answered and is too slow: asking again would cost as much
+                raise FeedFetchError(
                     f"timed out after {total_s:g}s (total deadline) fetching {url}"
                 ) from exc
             except httpx.TooManyRedirects as exc:
@@ -297,9 +327,12 @@ class Fetcher:
                     f"too many redirects (more than {self._limits.max_redirects}; "
                     f"a redirect loop?) fetching {url}"
                 ) from exc
-            except httpx.TimeoutException as exc:
+            except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 kind = _TIMEOUT_KINDS.get(type(exc), "")
                 raise _TransientFetchError(f"{kind}timed out fetching {url}") from exc
+            except httpx.TimeoutException as exc:  # read/write: connected, then too slow
+                kind = _TIMEOUT_KINDS.get(type(exc), "")
+                raise FeedFetchError(f"{kind}timed out fetching {url}") from exc
             except httpx.UnsupportedProtocol as exc:
                 raise FeedFetchError(f"unsupported URL fetching {url}: {exc}") from exc
             except httpx.TransportError as exc:
