@@ -23,7 +23,8 @@ from monitor.store.schema import METADATA
 
 NOW = datetime(2025, 3, 1, tzinfo=UTC)
 TABLES = {"feeds", "items", "item_bands", "labels"}
-HEAD = "0001"
+TABLES |= {"recipients", "digest_log", "digest_codes"}  # 0003_digest
+HEAD = "0003"
 
 
 @contextmanager

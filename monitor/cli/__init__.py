@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from monitor.cli import classify, feeds, operations, service
+from monitor.cli import digest as digest  # monitor digest, monitor recipients
 from monitor.cli.main import main
 
 __all__ = ["classify", "feeds", "main", "operations", "service"]

@@ -70,9 +70,10 @@ from monitor.store.engine import downgrade_schema, upgrade_schema
 from monitor.store.feeds import FeedHealth, FeedRows
 from monitor.store.items import ItemRows, StoredItem
 from monitor.store.labels import LabelRows
+from monitor.store.recipients import RecipientRows
 
 __all__ = ["FeedHealth", "Store", "StoredItem", "downgrade_schema", "upgrade_schema"]
 
 
-class Store(FeedRows, ItemRows, LabelRows):
+class Store(FeedRows, ItemRows, LabelRows, RecipientRows):
     """The database: one class over the domain modules, each a mixin over `StoreBase`."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Float,
@@ -99,4 +100,57 @@ LABELS = Table(
     Column("topic_scores", json_column(), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     PrimaryKeyConstraint("content_hash", "model_id"),
+)
+
+
+# -- digests (monitor/store/recipients.py) ---------------------------------------
+
+RECIPIENTS = Table(
+    "recipients",
+    METADATA,
+    Column("email", Text, primary_key=True),  # lower-cased
+    Column("filter", json_column(), nullable=False),  # monitor.filters.Filter.to_json()
+    Column("frequency", Text, nullable=False),  # daily | weekly
+    Column("weekday", Integer, nullable=False),  # weekly: 0 = Monday
+    Column("send_time", Text, nullable=False),  # local HH:MM
+    Column("timezone", Text, nullable=False),
+    Column("language", Text, nullable=False),
+    Column("skip_empty", Boolean, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("confirmed", Boolean, nullable=False),
+    Column("chat_id", BigInteger),  # the Telegram chat that manages it
+    Column("token", Text, nullable=False),  # unsubscribe links
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("token"),
+    Index(None, "chat_id"),
+)
+
+DIGEST_LOG = Table(
+    "digest_log",
+    METADATA,
+    Column("email", Text, nullable=False),
+    Column("period_key", Text, nullable=False),  # daily:YYYY-MM-DD | weekly:YYYY-MM-DD
+    Column("period_start", UTCDateTime, nullable=False),
+    Column("period_end", UTCDateTime, nullable=False),
+    Column("status", Text, nullable=False),  # sending | sent | skipped | failed | deferred
+    Column("items", Integer, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("error", Text),
+    Column("message_id", Text),
+    Column("claimed_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("email", "period_key"),
+    Index(None, "updated_at"),
+)
+
+DIGEST_CODES = Table(
+    "digest_codes",
+    METADATA,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),  # one code per chat
+    Column("email", Text, nullable=False),
+    Column("code_hash", Text, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )

@@ -1,0 +1,126 @@
+"""A digest recipient as a value, and the pure parsing of what operators and users type.
+
+Pure: no clock, disk or database. The store keeps `Recipient` rows
+(`monitor.store.recipients`); the CLI and the bot parse their arguments here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import time
+from typing import Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from monitor.filters import Filter
+
+DAILY: Final = "daily"
+WEEKLY: Final = "weekly"
+FREQUENCIES: Final = (DAILY, WEEKLY)
+LANGUAGES: Final = ("en", "ko")  # the e-mail's own words; one catalogue per language
+DEFAULT_SEND_TIME: Final = time(8, 0)
+WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+# Deliberately simple: one @, no spaces or angle brackets, a dotted domain. The SMTP
+# server is the final judge; this only catches typos before anything is stored.
+_EMAIL: Final = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+\.[^@\s<>(),;:\"\[\].]+$")
+_TIME: Final = re.compile(r"^(\d{1,2})[:.h]?(\d{2})$")
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who gets a digest, what it holds, and when.
+
+    Attributes:
+        email: the address, lower-cased (the key).
+        filter: the same `Filter` model as Telegram subscriptions.
+        frequency: "daily" (the 24 hours before the send time) or "weekly" (7 days).
+        weekday: for weekly digests, 0 = Monday .. 6 = Sunday.
+        send_time: local wall-clock time of sending.
+        timezone: IANA name; the send time follows its daylight-saving changes.
+        language: language of the e-mail's own words ("en", "ko").
+        skip_empty: send nothing for a period without items (else one line says so).
+        active: False after an unsubscribe or ``/digest off``.
+        confirmed: the address proved it wants mail (a code from Telegram, or an operator).
+        chat_id: the Telegram chat that manages this recipient, if any.
+        token: secret for the unsubscribe links (set by the store on first save).
+    """
+
+    email: str
+    filter: Filter = field(default_factory=Filter)
+    frequency: str = DAILY
+    weekday: int = 0
+    send_time: time = DEFAULT_SEND_TIME
+    timezone: str = "UTC"
+    language: str = "en"
+    skip_empty: bool = False
+    active: bool = True
+    confirmed: bool = True
+    chat_id: int | None = None
+    token: str = ""
+
+
+def parse_email(value: str) -> str:
+    """A normalised (stripped, lower-cased) address.
+
+    Raises:
+        ValueError: it does not look like an e-mail address.
+    """
+    address = value.strip().strip("<>").strip()
+    if not _EMAIL.match(address) or len(address) > 254:
+        raise ValueError(f"{value!r} is not an e-mail address")
+    return address.lower()
+
+
+def parse_send_time(value: str) -> time:
+    """``07:30``, ``7:30``, ``0730`` or ``7h30`` as a time of day.
+
+    Raises:
+        ValueError: not a time of day.
+    """
+    match = _TIME.match(value.strip())
+    if match is None:
+        raise ValueError(f"{value!r} is not a time of day like 07:30")
+    hour, minute = int(match.group(1)), int(match.group(2))
+    if hour > 23 or minute > 59:
+        raise ValueError(f"{value!r} is not a time of day like 07:30")
+    return time(hour, minute)
+
+
+def parse_timezone(value: str) -> str:
+    """An IANA time zone name that this machine knows.
+
+    Raises:
+        ValueError: unknown zone.
+    """
+    name = value.strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r} (use a name like Asia/Seoul)") from exc
+    return name
+
+
+def parse_weekday(value: str) -> int:
+    """``mon``..``sun`` (or a full English name) as 0..6.
+
+    Raises:
+        ValueError: not a day of the week.
+    """
+    key = value.strip().lower()[:3]
+    if key not in WEEKDAYS:
+        raise ValueError(f"{value!r} is not a day of the week (mon..sun)")
+    return WEEKDAYS.index(key)
+
+
+def format_send_time(value: time) -> str:
+    """The stored and shown form, ``HH:MM``."""
+    return f"{value.hour:02d}:{value.minute:02d}"
+
+
+def schedule_text(recipient: Recipient) -> str:
+    """``daily 08:00 Asia/Seoul`` or ``weekly mon 08:00 UTC``, for tables."""
+    when = format_send_time(recipient.send_time)
+    if recipient.frequency == WEEKLY:
+        return f"weekly {WEEKDAYS[recipient.weekday]} {when} {recipient.timezone}"
+    return f"daily {when} {recipient.timezone}"
