@@ -73,6 +73,7 @@ class Settings:
     timezone: str = DEFAULT_TIMEZONE
     digest_time: str = DEFAULT_DIGEST_TIME  # local send time of new digest recipients
     public_url: str | None = None  # base of the one-click unsubscribe links in digests
+    allow_private_feeds: bool = False  # /addfeed may add feeds on private/loopback addresses
     poll: PollSettings = field(default_factory=PollSettings)
 
     @property
@@ -127,6 +128,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         timezone=timezone,
         digest_time=_digest_time(pick("digest_time")),
         public_url=(str(pick("public_url")).rstrip("/") or None) if pick("public_url") else None,
+        allow_private_feeds=_flag("allow_private_feeds", pick("allow_private_feeds")),
         poll=_poll_settings(file_values.get("poll", {}), config_path),
     )
 
@@ -164,12 +166,26 @@ def _read_config_file(path: Path, *, explicit: bool) -> dict[str, Any]:
         "timezone",
         "digest_time",
         "public_url",
+        "allow_private_feeds",
         "poll",
     }
     unknown = sorted(set(values) - known)
     if unknown:
         raise ConfigError(f"{path}: unknown key(s) {', '.join(unknown)}; known: {sorted(known)}")
     return values
+
+
+def _flag(key: str, value: object) -> bool:
+    if value is None or value == "":
+        return False
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in ("1", "true", "yes", "on"):
+        return True
+    if word in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"MONITOR_{key.upper()}: {value!r} is not one of 1/0, true/false, yes/no")
 
 
 def _database_url(url: str) -> str:
@@ -219,7 +235,7 @@ def _port(value: object) -> int | None:
 
 
 def _poll_settings(table: object, path: Path) -> PollSettings:
-    from monitor.feeds import parse_interval  # one duration syntax for both files
+    from monitor.durations import parse_interval  # one duration syntax for both files
 
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [poll] must be a table")
