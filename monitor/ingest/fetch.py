@@ -185,6 +185,9 @@ class Fetcher:
         sleep: Awaited between retries; tests pass a recorder instead of
             `asyncio.sleep`.
         clock: Turns an HTTP-date ``Retry-After`` into a delay.
+        on_request: Awaited with every request, redirects included, before it
+            is sent (an httpx request event hook); raising refuses the request
+            (the bot's /addfeed address guard).
     """
 
     def __init__(
@@ -195,6 +198,7 @@ class Fetcher:
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Clock | None = None,
+        on_request: Callable[[httpx.Request], Awaitable[None]] | None = None,
     ) -> None:
         self._limits = limits
         self._sleep = sleep
@@ -214,6 +218,7 @@ class Fetcher:
             follow_redirects=True,
             max_redirects=limits.max_redirects,
             transport=transport,
+            event_hooks={"request": [on_request] if on_request is not None else []},
         )
         # Requests wait here, outside the per-attempt deadline, rather than in
         # httpx's pool whose timeout would fail a long queue.
