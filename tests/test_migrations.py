@@ -23,6 +23,7 @@ from monitor.store.schema import METADATA
 
 NOW = datetime(2025, 3, 1, tzinfo=UTC)
 TABLES = {"feeds", "items", "item_bands", "labels"}
+TABLES |= {"subscriptions", "deliveries", "feedback", "embeddings", "feed_notices"}  # 0002
 TABLES |= {"recipients", "digest_log", "digest_codes"}  # 0003_digest
 HEAD = "0003"
 

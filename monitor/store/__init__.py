@@ -42,6 +42,25 @@ API::
     items_with_labels(model_id, *, since=None, limit=100, originals_only=True)
         -> [(StoredItem, Labels | None)]
 
+    # alerts (subscriptions.py, outbox.py, feedback.py, vectors.py)
+    subscription(chat_id) -> Subscription | None
+    subscriptions(*, active_only=True) -> [Subscription]
+    save_subscription(sub, now)  remove_subscription(chat_id) -> bool
+    deactivate_subscription(chat_id, reason, now)        unsent alerts of the chat skipped
+    save_labels_and_route(item_id, content_hash, model_id, labels, now) -> RouteResult
+                                    labels + embedding + delivery rows, one transaction
+    claim_deliveries(worker, now, lease, *, limit=100) -> [Delivery]     leases, like feeds
+    mark_sent(id, message_id, now)  mark_retry(id, error=, not_before=)  mark_failed(id, error)
+    mark_skipped(id, reason)  release_deliveries(ids, worker)  delivery_counts() -> {status: n}
+    add_notices(chat_ids, text, now)  feed_notices() -> {url: state}
+    tell_operators(feed_url, state, text, chat_ids, now)
+    save_feedback(chat_id, item_id, vote, now)  feedback_counts() -> (up, down)
+    voted_items(model_id) -> iter[ItemVotes]
+    save_embedding(content_hash, model_id, vector, now)  embeddings(item_ids, model_id)
+    items_by_id(item_ids, model_id) -> {id: (StoredItem, Labels | None)}
+    search_items(words, *, model_id, limit) -> [(StoredItem, Labels | None)]
+    similar_items(item_ids, *, model_id, limit, min_cosine) -> [(StoredItem, Labels | None, cos)]
+
     upgrade_schema(url, revision="head") / downgrade_schema(url, revision)  # operations, tests
 
 Claiming feeds. A claim sets ``lease_owner``/``lease_until`` on up to `limit`
@@ -67,13 +86,36 @@ previous ``last_entries``/``last_encoding`` when given None (a 304 has none);
 from __future__ import annotations
 
 from monitor.store.engine import downgrade_schema, upgrade_schema
+from monitor.store.feedback import FeedbackRows, ItemVotes
 from monitor.store.feeds import FeedHealth, FeedRows
 from monitor.store.items import ItemRows, StoredItem
 from monitor.store.labels import LabelRows
+from monitor.store.outbox import Delivery, OutboxRows, RouteResult
 from monitor.store.recipients import RecipientRows
+from monitor.store.subscriptions import Subscription, SubscriptionRows
+from monitor.store.vectors import VectorRows
 
-__all__ = ["FeedHealth", "Store", "StoredItem", "downgrade_schema", "upgrade_schema"]
+__all__ = [
+    "Delivery",
+    "FeedHealth",
+    "ItemVotes",
+    "RouteResult",
+    "Store",
+    "StoredItem",
+    "Subscription",
+    "downgrade_schema",
+    "upgrade_schema",
+]
 
 
-class Store(FeedRows, ItemRows, LabelRows, RecipientRows):
+class Store(  # alerts: subscriptions, outbox, feedback, vectors
+    FeedRows,
+    ItemRows,
+    LabelRows,
+    RecipientRows,
+    SubscriptionRows,
+    OutboxRows,
+    FeedbackRows,
+    VectorRows,
+):
     """The database: one class over the domain modules, each a mixin over `StoreBase`."""

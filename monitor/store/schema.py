@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     Table,
@@ -102,6 +103,86 @@ LABELS = Table(
     PrimaryKeyConstraint("content_hash", "model_id"),
 )
 
+# -- alerts (migration 0002) ---------------------------------------------------
+
+SUBSCRIPTIONS = Table(
+    "subscriptions",
+    METADATA,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("filter", json_column(), nullable=False),
+    Column("instant", Boolean, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("muted_until", UTCDateTime),
+    Column("thread_id", BigInteger),
+    Column("ui_language", Text, nullable=False),
+    Column("timezone", Text, nullable=False),
+    Column("chat_type", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("deactivated_reason", Text),
+    Column("revision", Integer, nullable=False),  # max() + count() tell routing what changed
+)
+
+# The outbox: one row per message to send. Routing writes alert rows in the same
+# transaction as the item's labels; the deliverer claims them with a lease.
+DELIVERIES = Table(
+    "deliveries",
+    METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("kind", Text, nullable=False),  # alert | also | notice
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE")),
+    Column("story_item_id", Integer, ForeignKey("items.id", ondelete="SET NULL")),
+    Column("model_id", Text),  # whose labels the alert shows
+    Column("text", Text),  # notices only: the message itself
+    Column("status", Text, nullable=False),  # pending | sent | failed | skipped
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("not_before", UTCDateTime, nullable=False),
+    Column("lease_owner", Text),
+    Column("lease_until", UTCDateTime),
+    Column("sent_at", UTCDateTime),
+    Column("message_id", BigInteger),
+    Column("last_error", Text),
+    UniqueConstraint("chat_id", "item_id"),
+    Index(None, "status", "not_before"),
+    Index(None, "item_id"),
+    Index(None, "created_at"),
+)
+
+FEEDBACK = Table(
+    "feedback",
+    METADATA,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("vote", Integer, nullable=False),  # +1 or -1
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("chat_id", "item_id"),
+    Index(None, "item_id"),
+)
+
+# Document embeddings (float32, little-endian) by text and model, like the label cache.
+EMBEDDINGS = Table(
+    "embeddings",
+    METADATA,
+    Column("content_hash", Text, nullable=False),
+    Column("model_id", Text, nullable=False),
+    Column("vector", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("content_hash", "model_id"),
+)
+
+# What the operators were last told about each feed (failing or back), so a feed
+# that keeps failing produces one message, not one per poll.
+FEED_NOTICES = Table(
+    "feed_notices",
+    METADATA,
+    Column("feed_url", Text, primary_key=True),
+    Column("state", Text, nullable=False),  # failing | ok
+    Column("told_at", UTCDateTime, nullable=False),
+)
 
 # -- digests (monitor/store/recipients.py) ---------------------------------------
 

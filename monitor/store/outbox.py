@@ -1,0 +1,451 @@
+"""The outbox: messages to send, written with the labels that caused them, claimed with leases.
+
+Routing (`save_labels_and_route`) stores an item's labels, its embedding and one
+delivery row per matching chat in ONE transaction, so a crash can never keep
+the labels and lose the alerts (or the reverse). The deliverer claims pending
+rows with a lease (PostgreSQL ``FOR UPDATE SKIP LOCKED``; SQLite ``BEGIN
+IMMEDIATE``, as feeds are claimed), sends them, and marks each one sent in its
+own short transaction with Telegram's message id. A row whose lease expires
+(its deliverer died) is claimed again: the only duplicate possible is a
+message Telegram accepted just before the crash and before that commit.
+
+Row kinds: ``alert`` (an item), ``also`` (the same story again: a reply to the
+chat's first alert of it, ``story_item_id``), ``notice`` (operators' text).
+Statuses: pending -> sent | failed (gave up) | skipped (chat gone or muted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from sqlalchemy import (
+    and_,
+    exists,
+    func,
+    not_,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection
+
+from classifiers.base import Labels
+from monitor.alerts.routing import SubscriptionIndex
+from monitor.alerts.stories import STORY_WINDOW, same_story, split_by_story
+from monitor.store.engine import StoreBase
+from monitor.store.labels import _label_values  # the label cache's own row values
+from monitor.store.schema import (
+    DELIVERIES,
+    EMBEDDINGS,
+    FEED_NOTICES,
+    FEEDS,
+    ITEMS,
+    LABELS,
+    SUBSCRIPTIONS,
+)
+from monitor.store.subscriptions import subscription_of, subscriptions_version
+from monitor.store.vectors import decode_vector, save_embedding
+
+MAX_ALERT_AGE: Final = timedelta(days=2)  # older news (a new feed's back catalogue) alerts no one
+ID_CHUNK: Final = 500
+
+ALERT: Final = "alert"
+ALSO: Final = "also"
+NOTICE: Final = "notice"
+PENDING: Final = "pending"
+SENT: Final = "sent"
+FAILED: Final = "failed"
+SKIPPED: Final = "skipped"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One claimed outbox row: what to send to which chat.
+
+    Attributes:
+        id: the row's id.
+        chat_id: where to send it.
+        kind: "alert", "also" (reply to the chat's first alert of the story) or "notice".
+        item_id: the item (alert, also); None for notices.
+        story_item_id: for "also": the item whose alert this replies to.
+        model_id: whose labels an alert shows.
+        text: a notice's HTML text.
+        attempts: failed tries so far.
+        created_at: when routing wrote the row.
+        reply_to_message_id: for "also": Telegram's id of the first alert, once it was sent.
+    """
+
+    id: int
+    chat_id: int
+    kind: str
+    item_id: int | None
+    story_item_id: int | None
+    model_id: str | None
+    text: str | None
+    attempts: int
+    created_at: datetime
+    reply_to_message_id: int | None = None
+
+
+@dataclass(frozen=True)
+class RouteResult:
+    """What routing one item wrote: chats alerted, chats answered with a reply."""
+
+    alerts: tuple[int, ...] = ()
+    replies: tuple[tuple[int, int], ...] = ()  # (chat id, story item id)
+
+
+class OutboxRows(StoreBase):
+    """Delivery rows: routing writes them, deliverers claim and settle them."""
+
+    _route_index: tuple[tuple[int, int], SubscriptionIndex] | None = None  # by version
+
+    def save_labels_and_route(
+        self, item_id: int, content_hash: str, model_id: str, labels: Labels, now: datetime
+    ) -> RouteResult:
+        """Store a new original's labels and embedding and queue its alerts, in one transaction.
+
+        Every active subscription with instant alerts, not muted at `now`, whose
+        filter matches gets an ``alert`` row, unless the item is the same story
+        (`monitor.alerts.stories`) as one that chat was already alerted about
+        within the story window: then an ``also`` row replying to that alert.
+        Items published more than `MAX_ALERT_AGE` before `now` alert no one.
+        Calling it again for the same item adds nothing (one row per chat and item).
+        """
+        values = _label_values(labels)
+        label_stmt = self._insert(LABELS).values(
+            content_hash=content_hash, model_id=model_id, created_at=now, **values
+        )
+        label_stmt = label_stmt.on_conflict_do_update(
+            index_elements=[LABELS.c.content_hash, LABELS.c.model_id],
+            set_={**values, "created_at": now},
+        )
+        with self._begin("saving labels and routing", write=True) as conn:
+            conn.execute(label_stmt)
+            if labels.embedding:
+                insert = self._insert(EMBEDDINGS)
+                save_embedding(conn, insert, content_hash, model_id, labels.embedding, now)
+            if not labels.relevant:
+                return RouteResult()
+            item = conn.execute(
+                select(
+                    ITEMS.c.title, ITEMS.c.text, ITEMS.c.published_at, ITEMS.c.first_seen_at
+                ).where(ITEMS.c.id == item_id)
+            ).first()
+            if item is None:
+                return RouteResult()
+            title, text, published_at, first_seen_at = item
+            if (published_at or first_seen_at) < now - MAX_ALERT_AGE:
+                return RouteResult()
+            index, muted = self._index(conn, now)
+            chats = [c for c in index.match(labels, title=title, text=text) if c not in muted]
+            if not chats:
+                return RouteResult()
+            stories = (
+                self._same_story(conn, item_id, model_id, labels, now) if labels.embedding else []
+            )
+            first_alerts, replies_so_far = _story_alerts(conn, chats, stories)
+            alerts, replies = split_by_story(chats, first_alerts, replies_so_far)
+            rows = [_row(chat, ALERT, item_id, None, model_id, now) for chat in alerts]
+            rows += [_row(chat, ALSO, item_id, story, model_id, now) for chat, story in replies]
+            if rows:
+                stmt = self._insert(DELIVERIES).on_conflict_do_nothing(
+                    index_elements=[DELIVERIES.c.chat_id, DELIVERIES.c.item_id]
+                )
+                conn.execute(stmt, rows)
+        return RouteResult(tuple(alerts), tuple(replies))
+
+    def add_notices(self, chat_ids: Sequence[int], text: str, now: datetime) -> None:
+        """Queue an HTML message (already escaped) to each chat, e.g. the operators."""
+        if not chat_ids:
+            return
+        rows = [_row(chat, NOTICE, None, None, None, now, text=text) for chat in chat_ids]
+        with self._begin("queueing notices", write=True) as conn:
+            conn.execute(DELIVERIES.insert(), rows)
+
+    def claim_deliveries(
+        self, worker: str, now: datetime, lease: timedelta, *, limit: int = 100
+    ) -> list[Delivery]:
+        """Lease up to `limit` pending rows that are due to `worker` until ``now + lease``.
+
+        Oldest first. A reply waits while the alert it answers is still pending.
+        Two workers never hold the same row while its lease runs.
+        """
+        if limit < 1:
+            return []
+        root = DELIVERIES.alias("root")
+        waiting_for_root = exists().where(
+            root.c.chat_id == DELIVERIES.c.chat_id,
+            root.c.item_id == DELIVERIES.c.story_item_id,
+            root.c.status == PENDING,
+        )
+        lease_free = or_(DELIVERIES.c.lease_until.is_(None), DELIVERIES.c.lease_until < now)
+        candidates = (
+            select(DELIVERIES.c.id)
+            .where(
+                DELIVERIES.c.status == PENDING,
+                DELIVERIES.c.not_before <= now,
+                lease_free,
+                not_(waiting_for_root),
+            )
+            .order_by(DELIVERIES.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)  # PostgreSQL; SQLite holds its write lock
+        )
+        with self._begin("claiming deliveries", write=True) as conn:
+            ids = list(conn.scalars(candidates))
+            if not ids:
+                return []
+            rows = (
+                conn.execute(
+                    update(DELIVERIES)
+                    .where(DELIVERIES.c.id.in_(ids), lease_free, DELIVERIES.c.status == PENDING)
+                    .values(lease_owner=worker, lease_until=now + lease)
+                    .returning(*DELIVERIES.c)
+                )
+                .mappings()
+                .all()
+            )
+            wanted = [(r["chat_id"], r["story_item_id"]) for r in rows if r["kind"] == ALSO]
+            reply_to = _sent_message_ids(conn, wanted)
+        claimed = [
+            Delivery(
+                id=int(r["id"]),
+                chat_id=int(r["chat_id"]),
+                kind=r["kind"],
+                item_id=r["item_id"],
+                story_item_id=r["story_item_id"],
+                model_id=r["model_id"],
+                text=r["text"],
+                attempts=int(r["attempts"]),
+                created_at=r["created_at"],
+                reply_to_message_id=reply_to.get((int(r["chat_id"]), r["story_item_id"])),
+            )
+            for r in rows
+        ]
+        return sorted(claimed, key=lambda d: d.id)
+
+    def mark_sent(self, delivery_id: int, message_id: int | None, now: datetime) -> None:
+        """Record that Telegram accepted the message (its id, for replies); lease released."""
+        self._settle(
+            delivery_id,
+            status=SENT,
+            sent_at=now,
+            message_id=message_id,
+            attempts=DELIVERIES.c.attempts + 1,
+            last_error=None,
+        )
+
+    def mark_retry(self, delivery_id: int, *, error: str, not_before: datetime) -> None:
+        """A failed try: count it, release the lease, try again from `not_before`."""
+        self._settle(
+            delivery_id,
+            status=PENDING,
+            not_before=not_before,
+            attempts=DELIVERIES.c.attempts + 1,
+            last_error=error,
+        )
+
+    def mark_failed(self, delivery_id: int, error: str) -> None:
+        """Give up on a row (Telegram refused it for good)."""
+        self._settle(
+            delivery_id, status=FAILED, attempts=DELIVERIES.c.attempts + 1, last_error=error
+        )
+
+    def mark_skipped(self, delivery_id: int, reason: str) -> None:
+        """Drop a row without sending (chat unsubscribed, blocked the bot or muted)."""
+        self._settle(delivery_id, status=SKIPPED, last_error=reason)
+
+    def release_deliveries(self, delivery_ids: Sequence[int], worker: str) -> None:
+        """Give back `worker`'s leases on these rows without counting a try."""
+        with self._begin("releasing deliveries", write=True) as conn:
+            for chunk in _chunks(delivery_ids):
+                conn.execute(
+                    update(DELIVERIES)
+                    .where(DELIVERIES.c.id.in_(chunk), DELIVERIES.c.lease_owner == worker)
+                    .values(lease_owner=None, lease_until=None)
+                )
+
+    def delivery_counts(self) -> dict[str, int]:
+        """Rows per status (pending, sent, failed, skipped; zeros included)."""
+        stmt = select(DELIVERIES.c.status, func.count()).group_by(DELIVERIES.c.status)
+        counts = dict.fromkeys((PENDING, SENT, FAILED, SKIPPED), 0)
+        with self._begin("counting deliveries") as conn:
+            counts.update({status: int(n) for status, n in conn.execute(stmt)})
+        return counts
+
+    def deliveries_of(self, chat_id: int) -> list[dict[str, Any]]:
+        """Every row for one chat, oldest first, as plain dicts (operators, tests)."""
+        stmt = select(DELIVERIES).where(DELIVERIES.c.chat_id == chat_id).order_by(DELIVERIES.c.id)
+        with self._begin("reading deliveries") as conn:
+            return [dict(r) for r in conn.execute(stmt).mappings()]
+
+    def feed_names(self) -> dict[str, str]:
+        """Feed URL -> name, for every feed ever listed."""
+        with self._begin("reading feed names") as conn:
+            return {url: name for url, name in conn.execute(select(FEEDS.c.url, FEEDS.c.name))}
+
+    def feed_notices(self) -> dict[str, str]:
+        """Feed URL -> what operators were last told about it ("failing" or "ok")."""
+        stmt = select(FEED_NOTICES.c.feed_url, FEED_NOTICES.c.state)
+        with self._begin("reading feed notices") as conn:
+            return {url: state for url, state in conn.execute(stmt)}
+
+    def tell_operators(
+        self, feed_url: str, state: str, text: str, chat_ids: Sequence[int], now: datetime
+    ) -> None:
+        """Remember that operators were told `state` about a feed and queue `text` to them.
+
+        Both in one transaction: the notice is queued exactly when the state changes.
+        """
+        stmt = self._insert(FEED_NOTICES).values(feed_url=feed_url, state=state, told_at=now)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[FEED_NOTICES.c.feed_url], set_={"state": state, "told_at": now}
+        )
+        rows = [_row(chat, NOTICE, None, None, None, now, text=text) for chat in chat_ids]
+        with self._begin("telling operators", write=True) as conn:
+            conn.execute(stmt)
+            if rows:
+                conn.execute(DELIVERIES.insert(), rows)
+
+    def _settle(self, delivery_id: int, **values: Any) -> None:
+        with self._begin("recording a delivery", write=True) as conn:
+            conn.execute(
+                update(DELIVERIES)
+                .where(DELIVERIES.c.id == delivery_id)
+                .values(lease_owner=None, lease_until=None, **values)
+            )
+
+    def _index(self, conn: Connection, now: datetime) -> tuple[SubscriptionIndex, set[int]]:
+        """The routing index (rebuilt when subscriptions changed) and the chats muted at `now`."""
+        version = subscriptions_version(conn)
+        cached = self._route_index
+        if cached is None or cached[0] != version:
+            stmt = select(SUBSCRIPTIONS).where(
+                SUBSCRIPTIONS.c.active.is_(True), SUBSCRIPTIONS.c.instant.is_(True)
+            )
+            subs = [subscription_of(r) for r in conn.execute(stmt).mappings()]
+            cached = (version, SubscriptionIndex.build((s.chat_id, s.filter) for s in subs))
+            self._route_index = cached
+        muted = set(
+            conn.scalars(
+                select(SUBSCRIPTIONS.c.chat_id).where(
+                    SUBSCRIPTIONS.c.muted_until.is_not(None), SUBSCRIPTIONS.c.muted_until > now
+                )
+            )
+        )
+        return cached[1], muted
+
+    def _same_story(
+        self, conn: Connection, item_id: int, model_id: str, labels: Labels, now: datetime
+    ) -> list[int]:
+        """Items alerted within the story window whose embedding is this story's."""
+        alerted = (
+            select(DELIVERIES.c.item_id)
+            .where(
+                DELIVERIES.c.kind == ALERT,
+                DELIVERIES.c.created_at >= now - STORY_WINDOW,
+                DELIVERIES.c.item_id != item_id,
+            )
+            .distinct()
+            .subquery()
+        )
+        stmt = (
+            select(ITEMS.c.id, EMBEDDINGS.c.vector)
+            .join(alerted, alerted.c.item_id == ITEMS.c.id)
+            .join(
+                EMBEDDINGS,
+                and_(
+                    EMBEDDINGS.c.content_hash == ITEMS.c.content_hash,
+                    EMBEDDINGS.c.model_id == model_id,
+                ),
+            )
+        )
+        candidates = [(int(i), decode_vector(v)) for i, v in conn.execute(stmt)]
+        return same_story(labels.embedding, candidates)
+
+
+def _row(
+    chat_id: int,
+    kind: str,
+    item_id: int | None,
+    story_item_id: int | None,
+    model_id: str | None,
+    now: datetime,
+    *,
+    text: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "chat_id": chat_id,
+        "kind": kind,
+        "item_id": item_id,
+        "story_item_id": story_item_id,
+        "model_id": model_id,
+        "text": text,
+        "status": PENDING,
+        "attempts": 0,
+        "created_at": now,
+        "not_before": now,
+    }
+
+
+def _story_alerts(
+    conn: Connection, chats: Sequence[int], stories: Sequence[int]
+) -> tuple[dict[int, int], dict[tuple[int, int], int]]:
+    """Per chat, the first alert it got of these stories; replies already queued under each."""
+    if not stories:
+        return {}, {}
+    first: dict[int, tuple[int, int]] = {}  # chat -> (delivery id, item id)
+    replies: dict[tuple[int, int], int] = {}
+    for chunk in _chunks(chats):
+        rows = conn.execute(
+            select(DELIVERIES.c.id, DELIVERIES.c.chat_id, DELIVERIES.c.item_id).where(
+                DELIVERIES.c.kind == ALERT,
+                DELIVERIES.c.status.in_((PENDING, SENT)),
+                DELIVERIES.c.item_id.in_(list(stories)),
+                DELIVERIES.c.chat_id.in_(chunk),
+            )
+        )
+        for delivery_id, chat, item in rows:
+            if chat not in first or delivery_id < first[chat][0]:
+                first[chat] = (int(delivery_id), int(item))
+        counted = conn.execute(
+            select(DELIVERIES.c.chat_id, DELIVERIES.c.story_item_id, func.count())
+            .where(
+                DELIVERIES.c.kind == ALSO,
+                DELIVERIES.c.story_item_id.in_(list(stories)),
+                DELIVERIES.c.chat_id.in_(chunk),
+            )
+            .group_by(DELIVERIES.c.chat_id, DELIVERIES.c.story_item_id)
+        )
+        replies.update({(int(c), int(s)): int(n) for c, s, n in counted})
+    return {chat: item for chat, (_, item) in first.items()}, replies
+
+
+def _sent_message_ids(
+    conn: Connection, wanted: Sequence[tuple[int, int | None]]
+) -> Mapping[tuple[int, int | None], int]:
+    """Telegram message ids of the sent alerts (chat, item) that replies answer."""
+    found: dict[tuple[int, int | None], int] = {}
+    for chat, item in dict.fromkeys(wanted):
+        if item is None:
+            continue
+        message_id = conn.scalar(
+            select(DELIVERIES.c.message_id).where(
+                DELIVERIES.c.chat_id == chat,
+                DELIVERIES.c.item_id == item,
+                DELIVERIES.c.status == SENT,
+            )
+        )
+        if message_id is not None:
+            found[(chat, item)] = int(message_id)
+    return found
+
+
+def _chunks(values: Sequence[int]) -> Iterator[list[int]]:
+    values = list(values)
+    for start in range(0, len(values), ID_CHUNK):
+        yield values[start : start + ID_CHUNK]

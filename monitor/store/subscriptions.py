@@ -1,0 +1,189 @@
+"""Telegram subscriptions: one row per chat, its filter and delivery preferences."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.engine import Connection, RowMapping
+
+from monitor.filters import Filter
+from monitor.store.engine import StoreBase
+from monitor.store.schema import DELIVERIES, SUBSCRIPTIONS
+
+CHAT_TYPES = ("private", "group", "supergroup", "channel")
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """What one Telegram chat receives, and how.
+
+    Attributes:
+        chat_id: Telegram chat id (negative for groups and channels).
+        filter: which relevant items the chat wants.
+        instant: instant alerts on/off (off: nothing is routed to the chat).
+        active: False after a 403 (bot blocked or removed) or /unsubscribe.
+        muted_until: no alerts are routed to the chat before this time.
+        thread_id: forum topic (``message_thread_id``) alerts go to, if any.
+        ui_language: "en" or "ko": the bot's UI and the alerts' labels.
+        timezone: IANA zone for the times shown in alerts.
+        chat_type: private | group | supergroup | channel (groups have lower rate limits).
+        title: chat title or user name, for operators.
+    """
+
+    chat_id: int
+    filter: Filter = field(default_factory=Filter)
+    instant: bool = True
+    active: bool = True
+    muted_until: datetime | None = None
+    thread_id: int | None = None
+    ui_language: str = "en"
+    timezone: str = "UTC"
+    chat_type: str = "private"
+    title: str = ""
+
+    def muted(self, now: datetime) -> bool:
+        """Whether the chat is muted at `now`."""
+        return self.muted_until is not None and self.muted_until > now
+
+    def receives_alerts(self, now: datetime) -> bool:
+        """Active, instant alerts on and not muted: new alerts are routed to this chat."""
+        return self.active and self.instant and not self.muted(now)
+
+    @property
+    def is_group(self) -> bool:
+        return self.chat_type != "private"
+
+
+class SubscriptionRows(StoreBase):
+    """Subscriptions by chat id."""
+
+    def subscription(self, chat_id: int) -> Subscription | None:
+        """The chat's subscription (active or not), or None."""
+        stmt = select(SUBSCRIPTIONS).where(SUBSCRIPTIONS.c.chat_id == chat_id)
+        with self._begin("reading a subscription") as conn:
+            row = conn.execute(stmt).mappings().first()
+        return None if row is None else subscription_of(row)
+
+    def subscriptions(self, *, active_only: bool = True) -> list[Subscription]:
+        """Every subscription (only active ones by default), by chat id."""
+        stmt = select(SUBSCRIPTIONS).order_by(SUBSCRIPTIONS.c.chat_id)
+        if active_only:
+            stmt = stmt.where(SUBSCRIPTIONS.c.active.is_(True))
+        with self._begin("reading subscriptions") as conn:
+            return [subscription_of(row) for row in conn.execute(stmt).mappings()]
+
+    def save_subscription(self, sub: Subscription, now: datetime) -> None:
+        """Insert or replace the chat's subscription (by chat id)."""
+        values = _values(sub)
+        with self._begin("saving a subscription", write=True) as conn:
+            revision = _next_revision(conn)
+            stmt = self._insert(SUBSCRIPTIONS).values(
+                **values,
+                created_at=now,
+                updated_at=now,
+                deactivated_reason=None,
+                revision=revision,
+            )
+            stmt = stmt.on_conflict_do_update(
+                index_elements=[SUBSCRIPTIONS.c.chat_id],
+                set_={
+                    **{k: v for k, v in values.items() if k != "chat_id"},
+                    "updated_at": now,
+                    "revision": revision,
+                    "deactivated_reason": (
+                        None if sub.active else SUBSCRIPTIONS.c.deactivated_reason
+                    ),
+                },
+            )
+            conn.execute(stmt)
+
+    def remove_subscription(self, chat_id: int) -> bool:
+        """Delete the chat's subscription and its unsent alerts; whether there was one."""
+        with self._begin("removing a subscription", write=True) as conn:
+            _drop_pending(conn, chat_id)
+            deleted = conn.execute(
+                delete(SUBSCRIPTIONS).where(SUBSCRIPTIONS.c.chat_id == chat_id)
+            ).rowcount
+        return bool(deleted)
+
+    def deactivate_subscription(self, chat_id: int, reason: str, now: datetime) -> None:
+        """Stop sending to the chat (bot blocked, removed, /unsubscribe); unsent alerts dropped.
+
+        The row stays, so `monitor subscribers list` shows why and a new
+        /subscribe (which saves ``active=True``) brings the chat back.
+        """
+        with self._begin("deactivating a subscription", write=True) as conn:
+            conn.execute(
+                update(SUBSCRIPTIONS)
+                .where(SUBSCRIPTIONS.c.chat_id == chat_id)
+                .values(
+                    active=False,
+                    deactivated_reason=reason,
+                    updated_at=now,
+                    revision=_next_revision(conn),
+                )
+            )
+            _drop_pending(conn, chat_id)
+
+
+def subscriptions_version(conn: Connection) -> tuple[int, int]:
+    """(count, highest revision): changes whenever a subscription is saved, changed or removed.
+
+    Every write takes the next revision, so an insert or update raises the
+    maximum and a delete lowers the count.
+    """
+    count, revision = conn.execute(
+        select(func.count(), func.coalesce(func.max(SUBSCRIPTIONS.c.revision), 0))
+    ).one()
+    return int(count), int(revision)
+
+
+def _next_revision(conn: Connection) -> int:
+    return subscriptions_version(conn)[1] + 1
+
+
+def subscription_of(row: RowMapping) -> Subscription:
+    raw: Mapping[str, object] = row["filter"] or {}
+    return Subscription(
+        chat_id=int(row["chat_id"]),
+        filter=Filter.from_json(raw),
+        instant=bool(row["instant"]),
+        active=bool(row["active"]),
+        muted_until=row["muted_until"],
+        thread_id=None if row["thread_id"] is None else int(row["thread_id"]),
+        ui_language=row["ui_language"],
+        timezone=row["timezone"],
+        chat_type=row["chat_type"],
+        title=row["title"],
+    )
+
+
+def _values(sub: Subscription) -> dict[str, Any]:
+    return {
+        "chat_id": sub.chat_id,
+        "filter": sub.filter.to_json(),
+        "instant": sub.instant,
+        "active": sub.active,
+        "muted_until": sub.muted_until,
+        "thread_id": sub.thread_id,
+        "ui_language": sub.ui_language,
+        "timezone": sub.timezone,
+        "chat_type": sub.chat_type,
+        "title": sub.title,
+    }
+
+
+def _drop_pending(conn: Connection, chat_id: int) -> None:
+    conn.execute(
+        update(DELIVERIES)
+        .where(
+            DELIVERIES.c.chat_id == chat_id,
+            DELIVERIES.c.status == "pending",
+            DELIVERIES.c.kind != "notice",
+        )
+        .values(status="skipped", last_error="subscription ended", lease_owner=None)
+    )

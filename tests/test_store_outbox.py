@@ -1,0 +1,187 @@
+"""The outbox: routing in the labels' transaction, leases, settling rows (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+from test_store_subscriptions import MODEL, NOW, add_item, labels
+
+from monitor.filters import Filter
+from monitor.store import Store, Subscription
+
+LEASE = timedelta(minutes=2)
+EN = (1.0, 0.0, 0.0)
+KO = (0.97, 0.2431, 0.0)  # the same story: cosine 0.97
+OTHER = (0.0, 1.0, 0.0)
+
+
+def subscribe(store: Store, chat_id: int, **filter_values: object) -> None:
+    store.save_subscription(Subscription(chat_id=chat_id, filter=Filter(**filter_values)), NOW)  # type: ignore[arg-type]
+
+
+def test_a_matching_item_queues_one_alert_per_matching_chat(store: Store) -> None:
+    subscribe(store, 1)
+    subscribe(store, 2, topics=frozenset({"ncd"}))
+    subscribe(store, 3, countries=frozenset({"KR"}))
+    item = add_item(store, 1, "MOU")
+    result = store.save_labels_and_route(item, "h1", MODEL, labels(), NOW)
+    assert result.alerts == (1, 3)
+    assert store.cached_labels(["h1"], MODEL)["h1"].topics == ("uhc",)
+    again = store.save_labels_and_route(item, "h1", MODEL, labels(), NOW)  # re-run: no new rows
+    assert again.alerts == (1, 3)
+    assert store.delivery_counts()["pending"] == 2
+
+
+def test_irrelevant_old_muted_and_non_instant_items_queue_nothing(store: Store) -> None:
+    subscribe(store, 1)
+    store.save_subscription(Subscription(chat_id=2, instant=False), NOW)
+    store.save_subscription(Subscription(chat_id=3, muted_until=NOW + timedelta(hours=1)), NOW)
+    a = add_item(store, 1, "not health")
+    assert store.save_labels_and_route(a, "h1", MODEL, labels(relevant=False), NOW).alerts == ()
+    b = add_item(store, 2, "old", seen=NOW - timedelta(days=3))
+    assert store.save_labels_and_route(b, "h2", MODEL, labels(), NOW).alerts == ()
+    c = add_item(store, 3, "domestic")
+    assert store.save_labels_and_route(c, "h3", MODEL, labels(cooperation=False), NOW).alerts == ()
+    d = add_item(store, 4, "fresh")
+    assert store.save_labels_and_route(d, "h4", MODEL, labels(), NOW).alerts == (1,)
+    assert store.cached_labels(["h1", "h2"], MODEL).keys() == {"h1", "h2"}  # labels kept anyway
+
+
+def test_new_subscriptions_are_seen_by_the_next_item(store: Store) -> None:
+    a = add_item(store, 1, "first")
+    assert store.save_labels_and_route(a, "h1", MODEL, labels(), NOW).alerts == ()
+    subscribe(store, 5)
+    b = add_item(store, 2, "second")
+    assert store.save_labels_and_route(b, "h2", MODEL, labels(), NOW).alerts == (5,)
+    store.deactivate_subscription(5, "blocked", NOW)
+    c = add_item(store, 3, "third")
+    assert store.save_labels_and_route(c, "h3", MODEL, labels(), NOW).alerts == ()
+
+
+def test_the_same_story_again_is_a_reply_to_the_first_alert(store: Store) -> None:
+    subscribe(store, 1)
+    subscribe(store, 2, languages=frozenset({"ko"}))
+    english = add_item(store, 1, "Korea and Indonesia sign telemedicine MOU")
+    first = store.save_labels_and_route(english, "h1", MODEL, labels(EN), NOW)
+    assert first.alerts == (1,)
+    korean = add_item(store, 2, "한-인니 원격의료 양해각서 체결")
+    later = NOW + timedelta(hours=1)
+    second = store.save_labels_and_route(korean, "h2", MODEL, labels(KO, language="ko"), later)
+    assert second.alerts == (2,)  # chat 2 never got the English alert
+    assert second.replies == ((1, english),)
+    unrelated = add_item(store, 3, "Dengue vaccine trial")
+    third = store.save_labels_and_route(unrelated, "h3", MODEL, labels(OTHER), later)
+    assert third.alerts == (1,)
+    days = NOW + timedelta(days=3)
+    late = add_item(store, 4, "Telemedicine MOU, three days on", seen=days)
+    assert store.save_labels_and_route(late, "h4", MODEL, labels(EN), days).alerts == (1,)
+
+
+def test_a_reply_waits_for_its_alert_and_carries_its_message_id(store: Store) -> None:
+    subscribe(store, 1)
+    english = add_item(store, 1, "one story")
+    store.save_labels_and_route(english, "h1", MODEL, labels(EN), NOW)
+    korean = add_item(store, 2, "같은 기사")
+    store.save_labels_and_route(korean, "h2", MODEL, labels(KO, language="ko"), NOW)
+    claimed = store.claim_deliveries("w1", NOW, LEASE)
+    assert [(d.kind, d.item_id) for d in claimed] == [("alert", english)]  # the reply waits
+    store.mark_sent(claimed[0].id, 555, NOW)
+    reply = store.claim_deliveries("w1", NOW, LEASE)
+    assert [(d.kind, d.item_id, d.story_item_id) for d in reply] == [("also", korean, english)]
+    assert reply[0].reply_to_message_id == 555
+
+
+def test_leases_keep_rows_from_a_second_worker_until_they_expire(store: Store) -> None:
+    subscribe(store, 1)
+    subscribe(store, 2)
+    item = add_item(store, 1, "MOU")
+    store.save_labels_and_route(item, "h1", MODEL, labels(), NOW)
+    first = store.claim_deliveries("w1", NOW, LEASE, limit=1)
+    assert [d.chat_id for d in first] == [1]
+    second = store.claim_deliveries("w2", NOW, LEASE)
+    assert [d.chat_id for d in second] == [2]
+    assert store.claim_deliveries("w3", NOW + timedelta(minutes=1), LEASE) == []
+    # w1 died without settling chat 1's row: it is claimable once the lease ran out
+    taken_over = store.claim_deliveries("w3", NOW + LEASE + timedelta(seconds=1), LEASE)
+    assert [d.chat_id for d in taken_over] == [1, 2]
+
+
+def test_settling_rows(store: Store) -> None:
+    for chat in (1, 2, 3, 4):
+        subscribe(store, chat)
+    item = add_item(store, 1, "MOU")
+    store.save_labels_and_route(item, "h1", MODEL, labels(), NOW)
+    a, b, c, d = store.claim_deliveries("w", NOW, LEASE)
+    store.mark_sent(a.id, 99, NOW)
+    store.mark_retry(b.id, error="429", not_before=NOW + timedelta(seconds=30))
+    store.mark_failed(c.id, "400 chat not found")
+    store.mark_skipped(d.id, "muted")
+    assert store.delivery_counts() == {"pending": 1, "sent": 1, "failed": 1, "skipped": 1}
+    assert store.claim_deliveries("w", NOW + timedelta(seconds=29), LEASE) == []
+    retried = store.claim_deliveries("w", NOW + timedelta(seconds=30), LEASE)
+    assert [(r.id, r.attempts) for r in retried] == [(b.id, 1)]
+    store.release_deliveries([b.id], "w")
+    assert [r.id for r in store.claim_deliveries("x", NOW + timedelta(seconds=30), LEASE)] == [b.id]
+    row = store.deliveries_of(1)[0]
+    assert (row["status"], row["message_id"], row["sent_at"]) == ("sent", 99, NOW)
+
+
+def test_deactivating_a_chat_drops_its_pending_alerts(store: Store) -> None:
+    subscribe(store, 1)
+    subscribe(store, 2)
+    item = add_item(store, 1, "MOU")
+    store.save_labels_and_route(item, "h1", MODEL, labels(), NOW)
+    store.deactivate_subscription(1, "403", NOW)
+    store.remove_subscription(2)
+    assert store.claim_deliveries("w", NOW, LEASE) == []
+    assert store.delivery_counts()["skipped"] == 2
+
+
+def test_operator_notices_are_queued_with_the_state_they_report(store: Store) -> None:
+    assert store.feed_notices() == {}
+    store.tell_operators("https://f.example/rss", "failing", "<b>f</b> failing", [100, 101], NOW)
+    assert store.feed_notices() == {"https://f.example/rss": "failing"}
+    notices = store.claim_deliveries("w", NOW, LEASE)
+    assert [(n.kind, n.chat_id, n.text) for n in notices] == [
+        ("notice", 100, "<b>f</b> failing"),
+        ("notice", 101, "<b>f</b> failing"),
+    ]
+    store.tell_operators("https://f.example/rss", "ok", "back", [100], NOW)
+    assert store.feed_notices() == {"https://f.example/rss": "ok"}
+
+
+def test_concurrent_claims_never_share_a_row(database_url: str) -> None:
+    with Store.open(database_url) as setup:
+        for chat in range(1, 41):
+            subscribe(setup, chat)
+        item = add_item(setup, 1, "MOU")
+        setup.save_labels_and_route(item, "h1", MODEL, labels(), NOW)
+    stores = [Store.open(database_url) for _ in range(4)]
+    start = threading.Barrier(len(stores))
+
+    def drain(index: int) -> list[int]:
+        start.wait()
+        got: list[int] = []
+        while batch := stores[index].claim_deliveries(f"w{index}", NOW, LEASE, limit=3):
+            got.extend(d.id for d in batch)
+        return got
+
+    try:
+        with ThreadPoolExecutor(len(stores)) as pool:
+            results = list(pool.map(drain, range(len(stores))))
+    finally:
+        for s in stores:
+            s.close()
+    claimed = [i for r in results for i in r]
+    assert len(claimed) == len(set(claimed)) == 40
+
+
+def test_times_come_back_utc(store: Store) -> None:
+    subscribe(store, 1)
+    item = add_item(store, 1, "MOU")
+    store.save_labels_and_route(item, "h1", MODEL, labels(), NOW)
+    (claimed,) = store.claim_deliveries("w", NOW, LEASE)
+    assert claimed.created_at == NOW and claimed.created_at.tzinfo == UTC
+    assert datetime(2026, 1, 1, tzinfo=UTC) < claimed.created_at
