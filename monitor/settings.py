@@ -30,6 +30,22 @@ DEFAULT_USER_AGENT = (
 )
 SMTP_TLS_MODES = ("none", "starttls", "tls")
 SECRET_KEYS = ("telegram_token", "smtp_password")
+# monitor.toml keys whose values are text (paths, URLs, names): 5 or true there is a mistake
+STRING_KEYS = frozenset(
+    {
+        "feeds",
+        "data_dir",
+        "database_url",
+        "telegram_api_url",
+        "smtp_host",
+        "smtp_user",
+        "smtp_tls",
+        "mail_from",
+        "model",
+        "summary_model",
+        "timezone",
+    }
+)
 DEFAULT_CONCURRENCY = 50  # requests in flight overall
 DEFAULT_PER_HOST = 4  # requests in flight per host (politeness)
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024  # largest feed or article body
@@ -96,7 +112,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         env_name = f"MONITOR_{key.upper()}"
         if env.get(env_name, "") != "":
             return env[env_name]
-        return file_values.get(key)
+        value = file_values.get(key)
+        if value is not None and key in STRING_KEYS and not isinstance(value, str):
+            raise ConfigError(
+                f"{config_path}: key {key!r} must be a string, got {value!r} "
+                f'(write {key} = "{value}")'
+            )
+        return value
 
     data_dir = Path(pick("data_dir") or DEFAULT_DATA_DIR)
     database_url = pick("database_url") or f"sqlite:///{data_dir / 'monitor.db'}"

@@ -419,7 +419,8 @@ def check_classified(lines: list[str]) -> list[dict[str, Any]]:
 
 def test_classify_a_file_reports_bad_lines_and_keeps_order(classify_monitor: Monitor) -> None:
     source = classify_monitor.root / "items.jsonl"
-    source.write_text("\n".join(CLASSIFY_INPUT) + "\n", encoding="utf-8")
+    junk = b"\xff\xfe\x00binary junk\x80\n"  # not UTF-8: reported and skipped like the rest
+    source.write_bytes(("\n".join(CLASSIFY_INPUT) + "\n").encode() + junk)
     target = classify_monitor.root / "labels.jsonl"
 
     result = classify_monitor("classify", "--jsonl", str(source), "--out", str(target))
@@ -427,6 +428,7 @@ def test_classify_a_file_reports_bad_lines_and_keeps_order(classify_monitor: Mon
     assert result.exit_code == 0, result.output
     assert f"{source}:3: not valid JSON" in result.stderr
     assert f"{source}:4: missing key 'id'" in result.stderr
+    assert f"{source}:6: not UTF-8: byte 0xff at column 1" in result.stderr
     assert f"{source}:1:" not in result.stderr
     assert result.stdout == ""
     records = check_classified(target.read_text(encoding="utf-8").splitlines())
@@ -435,6 +437,47 @@ def test_classify_a_file_reports_bad_lines_and_keeps_order(classify_monitor: Mon
     assert korean["cooperation"] is True
     assert "KR" in korean["countries"] and "ID" in korean["countries"]
     assert records[1]["relevant"] is False
+
+
+def test_classify_with_a_missing_model_is_one_line_and_exit_2(monitor: Monitor) -> None:
+    result = monitor(
+        "classify", "--jsonl", "-", input=CLASSIFY_INPUT[0] + "\n", MONITOR_MODEL="/nonexistent"
+    )
+
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: ") and "/nonexistent" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_classify_to_a_missing_directory_fails_before_the_model_loads(monitor: Monitor) -> None:
+    target = monitor.root / "missing-dir" / "x.jsonl"
+    result = monitor("classify", "--jsonl", "-", "--out", str(target), input=CLASSIFY_INPUT[0])
+
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip() == f"error: {target}: No such file or directory"
+
+
+@pytest.mark.parametrize("line", ["data_dir = 5", "feeds = 3"])
+def test_a_wrong_type_in_monitor_toml_is_one_line_and_exit_2(monitor: Monitor, line: str) -> None:
+    config = monitor.root / "monitor.toml"
+    config.write_text(line + "\n", encoding="utf-8")
+    # the runner sets MONITOR_FEEDS and MONITOR_DATA_DIR; empty, they leave the file its say
+    result = monitor(
+        "feeds", "list", MONITOR_CONFIG=str(config), MONITOR_FEEDS="", MONITOR_DATA_DIR=""
+    )
+
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1 and "must be a string" in result.stderr
+
+
+def test_an_unexpected_error_shows_a_traceback_and_asks_for_a_report() -> None:
+    from monitor.cli.main import BUG_HINT, expected_failure
+
+    assert expected_failure(KeyError("x")) is None  # a bug: traceback and BUG_HINT
+    assert expected_failure(OSError(28, "No space left on device", "/data/x.db")) == (
+        "/data/x.db: No space left on device"
+    )
+    assert "report" in BUG_HINT
 
 
 def test_classify_from_stdin_to_stdout(classify_monitor: Monitor) -> None:

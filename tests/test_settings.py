@@ -77,3 +77,14 @@ def test_bad_config_file(tmp_path: Path, content: str, message: str) -> None:
     config.write_text(content, encoding="utf-8")
     with pytest.raises(ConfigError, match=message):
         load_settings({"MONITOR_CONFIG": str(config)})
+
+
+@pytest.mark.parametrize("line", ["data_dir = 5", "feeds = 3", "timezone = true"])
+def test_a_value_of_the_wrong_type_in_monitor_toml_names_file_and_key(
+    tmp_path: Path, line: str
+) -> None:
+    config = tmp_path / "monitor.toml"
+    config.write_text(line + "\n", encoding="utf-8")
+    key = line.split(" ", 1)[0]
+    with pytest.raises(ConfigError, match=rf"monitor.toml: key '{key}' must be a string"):
+        load_settings({"MONITOR_CONFIG": str(config)})
