@@ -1,4 +1,4 @@
-"""bot.py: pure parsing/formatting, and the handlers against a local fake Bot API.
+"""monitor.telegram: the handlers against a local fake Bot API, update by update.
 
 Updates are fed with `Application.process_update`; replies go through
 python-telegram-bot's real HTTP client to `FakeBotAPI`, which records them.
@@ -22,16 +22,8 @@ from classifiers.taxonomy import load_taxonomy
 from monitor.models import FeedSpec, Item
 from monitor.settings import Settings
 from monitor.store import Store
-from monitor.telegram import (
-    BotApplication,
-    build_application,
-    pack,
-    parse_count,
-    parse_words,
-    rate_limiter_available,
-    title_matches,
-    ui_language,
-)
+from monitor.telegram import BotApplication, build_application, rate_limiter_available
+from monitor.telegram.messages import pack
 
 NOW = datetime.now(UTC)
 MODEL = "test-model"
@@ -42,37 +34,6 @@ EVIL = "<b>Evil</b> & co"
 
 
 # -- pure functions --------------------------------------------------------------
-
-
-def test_parse_count() -> None:
-    assert parse_count([]) == 5
-    assert parse_count(["3"]) == 3
-    assert parse_count(["20"]) == 20
-    assert parse_count([], default=7, maximum=9) == 7
-    for bad, reason in [
-        (["abc"], "not a number"),
-        (["999"], "between 1 and 20"),
-        (["0"], "between 1 and 20"),
-        (["-2"], "between 1 and 20"),
-        (["1", "2"], "one number"),
-    ]:
-        with pytest.raises(ValueError, match=reason):
-            parse_count(bad)
-
-
-def test_parse_words_and_matching() -> None:
-    assert parse_words(["Dengue", "VACCINE", "dengue"]) == ("dengue", "vaccine")
-    with pytest.raises(ValueError):
-        parse_words([])
-    assert title_matches("New dengue vaccine trial", ("vaccine", "dengue"))
-    assert not title_matches("New dengue trial", ("vaccine", "dengue"))
-
-
-def test_ui_language() -> None:
-    assert ui_language("ko") == "ko"
-    assert ui_language("ko-KR") == "ko"
-    assert ui_language("en") == "en"
-    assert ui_language(None) == "en"
 
 
 def test_pack_keeps_messages_under_the_limit() -> None:
@@ -200,12 +161,16 @@ async def send(
 # -- handlers through the fake Bot API ---------------------------------------------
 
 
-async def test_start_in_english_and_korean(app: BotApplication, api: FakeBotAPI) -> None:
+async def test_start_and_help_in_english_and_korean(app: BotApplication, api: FakeBotAPI) -> None:
     [english] = await send(app, api, "/start")
-    assert "Asia-Pacific health cooperation" in english
-    assert "/latest" in english and "/search" in english
+    assert "Asia-Pacific health cooperation" in english and "/subscribe" in english
     call = api.sent()[0]
     assert call["chat_id"] == USER and call["parse_mode"] == "HTML"
+    assert "sub:on" in call["reply_markup"]  # the default-subscription button
+    [help_] = await send(app, api, "/help")
+    assert "/latest" in help_ and "/search" in help_ and "/addfeed" not in help_
+    [operator_help] = await send(app, api, "/help", user=ADMIN)
+    assert "/addfeed" in operator_help
     [korean] = await send(app, api, "/help", lang="ko-KR")
     assert "아시아·태평양" in korean and "/latest" in korean
 
@@ -283,7 +248,7 @@ async def test_stats_and_feeds_are_for_operators(app: BotApplication, api: FakeB
 
 async def test_unknown_command(app: BotApplication, api: FakeBotAPI) -> None:
     [reply] = await send(app, api, "/frobnicate now")
-    assert reply == "Unknown command. Send /help to see what I can do."
+    assert reply == "Unknown command /frobnicate. Send /help to see what I can do."
     assert await send(app, api, "just chatting") == []
 
 

@@ -1,0 +1,129 @@
+"""Operator commands: /feeds, /addfeed, /removefeed, /stats (ids in ``MONITOR_TELEGRAM_ADMINS``).
+
+``/addfeed URL [NAME]`` is the one place where a chat message makes the
+service fetch a URL of someone's choosing, so it goes through the
+`AddressGuard` before DNS-resolved requests and on every redirect; the feed
+is fetched once and must parse before it is written into feeds.toml (with the
+operator's comments kept by `monitor.feeds.add_feed`). The poller picks the
+new file up on its next round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from monitor.errors import ConfigError, FeedFetchError, FeedParseError
+from monitor.feeds import add_feed, remove_feed
+from monitor.ingest.address_guard import AddressGuard, Resolver, UnsafeAddressError, system_resolver
+from monitor.ingest.fetch import Fetcher, FetchLimits
+from monitor.ingest.parse import ParsedFeed, parse_feed
+from monitor.models import FeedSpec
+from monitor.telegram import messages
+from monitor.telegram.commands import Bot, reply
+from monitor.telegram.parsing import parse_addfeed, parse_feed_key
+
+ADDFEED_RETRIES = 0  # the operator is waiting for an answer; they can send it again
+MAX_NAME_CHARS = 80  # a feed name taken from the feed's own title
+
+
+class Operators:
+    """The operators' handlers; everyone else gets a polite refusal."""
+
+    def __init__(self, bot: Bot, *, resolver: Resolver = system_resolver) -> None:
+        self.bot = bot
+        self.resolver = resolver
+
+    async def stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Feed health, item counts, subscribed chats and feedback."""
+        lang = await self._operator_lang(update)
+        if lang is None:
+            return
+        store = self.bot.store
+        feeds = await asyncio.to_thread(store.feed_health)
+        subscribers = len(await asyncio.to_thread(store.subscriptions))
+        feedback = await asyncio.to_thread(store.feedback_counts)
+        text = messages.format_stats(feeds, lang=lang, subscribers=subscribers, feedback=feedback)
+        await reply(update, text)
+
+    async def feeds(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Every feed with its status."""
+        lang = await self._operator_lang(update)
+        if lang is None:
+            return
+        lines = [
+            messages.format_feed(f) for f in await asyncio.to_thread(self.bot.store.feed_health)
+        ]
+        for text in messages.pack(lines, sep="\n") or [messages.plain(lang, "no_feeds")]:
+            await reply(update, text)
+
+    async def addfeed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Check the address, fetch and parse the feed once, then add it to feeds.toml."""
+        lang = await self._operator_lang(update)
+        if lang is None:
+            return
+        try:
+            url, name = parse_addfeed(context.args or [])
+        except ValueError as exc:
+            await reply(update, f"{messages.plain(lang, 'addfeed_usage')}\n({exc})")
+            return
+        guard = AddressGuard(
+            allow_private=self.bot.settings.allow_private_feeds, resolver=self.resolver
+        )
+        try:
+            await guard.check_url(url)
+            parsed = await self._fetch(url, guard)
+            spec = FeedSpec(url=url, name=name or parsed.title.strip()[:MAX_NAME_CHARS])
+            added = await asyncio.to_thread(add_feed, self.bot.settings.feeds_path, spec)
+        except UnsafeAddressError as exc:
+            await reply(update, messages.plain(lang, "addfeed_refused", reason=str(exc)))
+            return
+        except (FeedFetchError, FeedParseError, ConfigError) as exc:
+            await reply(update, messages.plain(lang, "addfeed_failed", reason=str(exc)))
+            return
+        text = messages.plain(lang, "addfeed_added", name=added.name, count=len(parsed.items))
+        await reply(update, text)
+
+    async def removefeed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Remove a feed from feeds.toml by its URL or name."""
+        lang = await self._operator_lang(update)
+        if lang is None:
+            return
+        try:
+            key = parse_feed_key(context.args or [])
+        except ValueError:
+            await reply(update, messages.plain(lang, "removefeed_usage"))
+            return
+        try:
+            removed = await asyncio.to_thread(remove_feed, self.bot.settings.feeds_path, key)
+        except ConfigError as exc:
+            await reply(update, messages.plain(lang, "removefeed_failed", reason=str(exc)))
+            return
+        await reply(update, messages.plain(lang, "removefeed_done", name=removed.name))
+
+    async def _operator_lang(self, update: Update) -> str | None:
+        """The UI language for an operator; None (after a refusal) for anyone else."""
+        lang = await self.bot.lang(update)
+        if self.bot.is_operator(update):
+            return lang
+        await reply(update, messages.plain(lang, "admin_only"))
+        return None
+
+    async def _fetch(self, url: str, guard: AddressGuard) -> ParsedFeed:
+        poll = self.bot.settings.poll
+        limits = replace(FetchLimits.of(poll), retries=ADDFEED_RETRIES)
+        async with Fetcher(
+            user_agent=poll.user_agent, limits=limits, on_request=guard.on_request
+        ) as fetcher:
+            result = await fetcher.fetch(url)
+        return await asyncio.to_thread(
+            parse_feed,
+            result.content,
+            result.headers,
+            feed_url=result.url,
+            language_hint=None,
+            now=self.bot.clock.now(),
+        )

@@ -1,0 +1,204 @@
+"""`build_application`: the python-telegram-bot `Application` with every handler registered.
+
+The service starts it inside its own event loop (``async with application``,
+``await application.post_init(application)``, ``start()``,
+``updater.start_polling()``); `post_init` registers the command menus with
+setMyCommands, English by default and one per other catalogue language.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib.util
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from classifiers.taxonomy import Taxonomy, load_taxonomy
+from monitor.clock import Clock, SystemClock
+from monitor.ingest.address_guard import Resolver, system_resolver
+from monitor.settings import Settings
+from monitor.store import Store
+from monitor.telegram import i18n, messages
+from monitor.telegram.admin import Operators
+from monitor.telegram.commands import TYPING_KEYWORD, Bot, Commands, Handler, user_language
+
+logger = logging.getLogger(__name__)
+
+BotApplication = Application[Any, Any, Any, Any, Any, Any]
+
+# The menu Telegram shows, in this order (operator commands are left out of it).
+MENU = (
+    "start",
+    "help",
+    "subscribe",
+    "unsubscribe",
+    "subscriptions",
+    "latest",
+    "search",
+    "topics",
+    "language",
+    "mute",
+    "unmute",
+    "alerts",
+    "cancel",
+)
+
+
+def rate_limiter_available() -> bool:
+    """Whether `AIORateLimiter` can be used (python-telegram-bot[rate-limiter] installed)."""
+    return importlib.util.find_spec("aiolimiter") is not None
+
+
+def menu(lang: str) -> list[BotCommand]:
+    """The command menu in `lang`, for setMyCommands."""
+    return [BotCommand(name, i18n.text(lang, f"cmd_{name}")) for name in MENU]
+
+
+async def set_commands(application: BotApplication) -> None:
+    """Register the command menu per UI language (English is the default for every other)."""
+    try:
+        for lang in i18n.languages():
+            code = None if lang == i18n.DEFAULT_LANGUAGE else lang
+            await application.bot.set_my_commands(menu(lang), language_code=code)
+    except TelegramError as exc:  # a menu is a nicety: the bot works without it
+        logger.warning("could not register the command menu: %s", exc)
+
+
+def build_application(
+    settings: Settings,
+    store: Store,
+    *,
+    model_id: str | None = None,
+    taxonomy: Taxonomy | None = None,
+    clock: Clock | None = None,
+    resolver: Resolver = system_resolver,
+) -> BotApplication:
+    """The bot with every handler registered.
+
+    Args:
+        settings: token, Bot API URL, operators, feeds file, allow_private_feeds.
+        store: subscriptions, items, feedback.
+        model_id: the classifier whose labels /latest and /search show.
+        taxonomy: the topics (default: the bundled topics.toml).
+        clock: the time for mute, subscriptions and votes (default: the system's).
+        resolver: DNS for /addfeed's address guard (tests inject one).
+
+    Raises:
+        ValueError: ``settings.telegram_token`` is not set.
+    """
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines carry the token
+    if not settings.telegram_token:
+        raise ValueError("MONITOR_TELEGRAM_TOKEN is not set")
+    api = settings.telegram_api_url.rstrip("/")
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
+        Application.builder()
+        .token(settings.telegram_token)
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .post_init(set_commands)
+    )
+    if rate_limiter_available():
+        builder = builder.rate_limiter(AIORateLimiter())
+    else:
+        logger.warning("aiolimiter is not installed: Telegram rate limits are not enforced")
+    application: BotApplication = builder.build()
+    bot = Bot(settings, store, taxonomy or load_taxonomy(), model_id, clock or SystemClock())
+    register(application, bot, Operators(bot, resolver=resolver))
+    return application
+
+
+def register(application: BotApplication, bot: Bot, operators: Operators) -> None:
+    """Add every handler: the conversation first, then commands, buttons, membership, errors."""
+    commands = Commands(bot)
+    application.add_handler(
+        ConversationHandler(
+            entry_points=[CommandHandler("subscribe", commands.subscribe)],
+            states={
+                TYPING_KEYWORD: [
+                    MessageHandler(filters.TEXT & ~filters.COMMAND, commands.keyword_typed)
+                ]
+            },
+            fallbacks=[CommandHandler("cancel", commands.cancel)],
+            allow_reentry=True,
+            name="keyword",
+        )
+    )
+    handlers: dict[str, Handler] = {
+        "start": commands.start,
+        "help": commands.help,
+        "topics": commands.topics,
+        "unsubscribe": commands.unsubscribe,
+        "subscriptions": commands.subscriptions,
+        "latest": commands.latest,
+        "search": commands.search,
+        "language": commands.language,
+        "mute": commands.mute,
+        "unmute": commands.unmute,
+        "alerts": commands.alerts,
+        "cancel": commands.nothing_to_cancel,
+        "stats": operators.stats,
+        "feeds": operators.feeds,
+        "addfeed": operators.addfeed,
+        "removefeed": operators.removefeed,
+    }
+    for name, callback in handlers.items():
+        application.add_handler(CommandHandler(name, callback))
+    application.add_handler(CallbackQueryHandler(commands.feedback, pattern=r"^fb:"))
+    application.add_handler(CallbackQueryHandler(commands.tap, pattern=r"^sub:"))
+    application.add_handler(
+        ChatMemberHandler(commands.membership, ChatMemberHandler.MY_CHAT_MEMBER)
+    )
+    application.add_handler(MessageHandler(filters.COMMAND, commands.unknown))
+    application.add_error_handler(ErrorReporter(bot).on_error)
+
+
+class ErrorReporter:
+    """Logs a failed handler, apologises to the user and tells the first operator."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log the traceback, tell the user and post an escaped note to the first operator."""
+        logger.error("bot handler failed", exc_info=context.error)
+        if isinstance(update, Update):
+            # the user's own language: the store may be what failed
+            sorry = html.escape(i18n.text(user_language(update), "failed"))
+            if update.callback_query is not None:
+                await _quietly(
+                    update.callback_query.answer(i18n.text(user_language(update), "failed"))
+                )
+            elif update.effective_message is not None:
+                await _quietly(
+                    update.effective_message.reply_text(
+                        sorry, parse_mode=ParseMode.HTML, do_quote=False
+                    )
+                )
+        if self.bot.settings.telegram_admins:
+            admin = self.bot.settings.telegram_admins[0]
+            note = messages.error_note(context.error)
+            await _quietly(context.bot.send_message(admin, note, parse_mode=ParseMode.HTML))
+
+
+async def _quietly(call: Coroutine[Any, Any, object]) -> None:
+    try:
+        await call
+    except Exception:
+        logger.exception("could not send the error note")

@@ -1,0 +1,555 @@
+"""The commands officials use: welcome, help, subscriptions, search, language, mute.
+
+Handlers are short: parse the arguments (`parsing`), read or write the chat's
+`Subscription` row in a worker thread (the store is synchronous), answer with
+texts from `messages` and keyboards from `keyboards`. Subscriptions are store
+rows, never bot data, so they survive restarts and every service process sees
+them. In groups only the group's administrators change the subscription
+(checked with getChatMember); anyone may read.
+
+The one conversation: ``/subscribe keyword`` without a word asks for it.
+
+```mermaid
+stateDiagram-v2
+    [*] --> TYPING_KEYWORD: /subscribe keyword
+    TYPING_KEYWORD --> [*]: a text message (the keyword is saved)
+    TYPING_KEYWORD --> [*]: /cancel
+```
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from telegram import ForceReply, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes, ConversationHandler
+
+from classifiers.base import Labels
+from classifiers.taxonomy import Taxonomy
+from monitor.clock import Clock
+from monitor.errors import StoreError
+from monitor.filters import Filter
+from monitor.settings import Settings
+from monitor.store import Store, StoredItem, Subscription
+from monitor.telegram import i18n, keyboards, messages
+from monitor.telegram.parsing import (
+    MAX_COUNT,
+    UsageError,
+    addressed_to,
+    apply_change,
+    parse_count,
+    parse_duration,
+    parse_feedback,
+    parse_language,
+    parse_subscription,
+    parse_switch,
+    parse_words,
+)
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, object]]
+
+TYPING_KEYWORD = 1  # the conversation's one state: waiting for the keyword
+LATEST_WINDOW = 200  # /latest picks relevant items first among this many
+SEARCH_RESULTS = 10
+SIMILAR_RESULTS = 5
+SIMILAR_MIN_COSINE = 0.85  # e5 cosine of one story told in two languages (alerts use the same)
+GROUP_ADMINS = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+BOT_GONE = (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
+
+
+@dataclass(frozen=True)
+class Bot:
+    """What every handler needs: settings, the store, the taxonomy, the model and the clock."""
+
+    settings: Settings
+    store: Store
+    taxonomy: Taxonomy
+    model_id: str | None
+    clock: Clock
+
+    def is_operator(self, update: Update) -> bool:
+        """Whether the sender's id is in ``MONITOR_TELEGRAM_ADMINS``."""
+        user = update.effective_user
+        return user is not None and user.id in self.settings.telegram_admins
+
+    async def subscription(self, update: Update) -> Subscription | None:
+        """The chat's stored subscription, or None."""
+        chat = update.effective_chat
+        if chat is None:
+            return None
+        return await asyncio.to_thread(self.store.subscription, chat.id)
+
+    async def lang(self, update: Update, sub: Subscription | None = None) -> str:
+        """The chat's UI language: its subscription's, else the user's Telegram language."""
+        sub = sub or await self.subscription(update)
+        if sub is not None and sub.ui_language in i18n.languages():
+            return sub.ui_language
+        return user_language(update)
+
+    async def save(self, update: Update, sub: Subscription) -> Subscription:
+        """Store `sub` with the chat's type, title and forum topic as they are now."""
+        sub = with_chat(sub, update)
+        await asyncio.to_thread(self.store.save_subscription, sub, self.clock.now())
+        return sub
+
+    async def new_or_current(self, update: Update) -> Subscription:
+        """The chat's subscription, or a new default one in the user's language."""
+        chat = update.effective_chat
+        assert chat is not None  # every update handled here comes from a chat
+        current = await self.subscription(update)
+        return current or Subscription(chat.id, ui_language=user_language(update))
+
+
+def user_language(update: Update) -> str:
+    """The sender's Telegram language as a UI language."""
+    user = update.effective_user
+    return i18n.ui_language(user.language_code if user else None)
+
+
+def with_chat(sub: Subscription, update: Update) -> Subscription:
+    """`sub` with the chat's type and title, and the forum topic the update came from."""
+    chat = update.effective_chat
+    message = update.effective_message
+    if chat is None:
+        return sub
+    title = chat.title or chat.full_name or chat.username or sub.title
+    in_topic = message is not None and bool(message.is_topic_message)
+    thread = message.message_thread_id if message is not None and in_topic else None
+    return replace(sub, chat_type=str(chat.type), title=title or "", thread_id=thread)
+
+
+async def reply(
+    update: Update, text: str, markup: InlineKeyboardMarkup | ForceReply | None = None
+) -> Message | None:
+    """Answer in the update's chat (and forum topic), as HTML without link previews."""
+    message = update.effective_message
+    if message is None:
+        return None
+    return await message.reply_text(
+        text,
+        parse_mode=ParseMode.HTML,
+        disable_web_page_preview=True,
+        do_quote=False,
+        reply_markup=markup,
+    )
+
+
+async def may_change(bot: Bot, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Whether the sender may change this chat's subscription (private: yes; group: admins)."""
+    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+    if chat is None or chat.type == ChatType.PRIVATE:
+        return True
+    if message is not None and message.sender_chat is not None:
+        return message.sender_chat.id == chat.id  # an anonymous admin posts as the group
+    if user is None:
+        return False
+    member = await context.bot.get_chat_member(chat.id, user.id)
+    return member.status in GROUP_ADMINS
+
+
+class Commands:
+    """The handlers of the officials' commands, bound to one `Bot`."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Welcome, a short guide and the default-subscription button."""
+        lang = await self.bot.lang(update)
+        await reply(update, messages.plain(lang, "welcome"), keyboards.start_keyboard(lang))
+
+    async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Every command (and the operators' ones for operators)."""
+        lang = await self.bot.lang(update)
+        text = messages.plain(lang, "help")
+        if self.bot.is_operator(update):
+            text += "\n\n" + messages.plain(lang, "help_admin")
+        await reply(update, text)
+
+    async def topics(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The taxonomy's topics with their slugs."""
+        await reply(update, messages.format_topics(self.bot.taxonomy, await self.bot.lang(update)))
+
+    async def subscribe(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        """Typed arguments change the subscription; none show the keyboard; ``keyword`` asks."""
+        args = context.args or []
+        sub = await self.bot.subscription(update)
+        lang = await self.bot.lang(update, sub)
+        if not await self._allowed(update, context, lang):
+            return ConversationHandler.END
+        if [a.casefold() for a in args] in (["keyword"], ["keywords"], ["키워드"]):
+            await reply(update, messages.plain(lang, "keyword_prompt"), ForceReply(selective=True))
+            return TYPING_KEYWORD
+        if not args:
+            current = sub.filter if sub else Filter()
+            markup = keyboards.subscription_keyboard(
+                current, section="topics", taxonomy=self.bot.taxonomy, lang=lang
+            )
+            await reply(update, messages.plain(lang, "choose_prompt"), markup)
+            return ConversationHandler.END
+        try:
+            change = parse_subscription(args, topics=self.bot.taxonomy.slugs)
+        except UsageError as exc:
+            await self._usage(update, lang, "subscribe_usage", exc)
+            return ConversationHandler.END
+        base = sub or await self.bot.new_or_current(update)
+        saved = await self.bot.save(
+            update, replace(base, filter=apply_change(base.filter, change, add=True), active=True)
+        )
+        await self._summary(update, saved, lang, heading="subscribed")
+        return ConversationHandler.END
+
+    async def keyword_typed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        """The keyword the conversation asked for: add it and end."""
+        message = update.effective_message
+        words = (message.text or "").split() if message else []
+        lang = await self.bot.lang(update)
+        try:
+            change = parse_subscription(["keyword", *words], topics=())
+        except UsageError as exc:
+            await self._usage(update, lang, "subscribe_usage", exc)
+            return TYPING_KEYWORD
+        base = await self.bot.new_or_current(update)
+        sub = replace(base, filter=apply_change(base.filter, change, add=True), active=True)
+        await self.bot.save(update, sub)
+        await reply(update, messages.plain(lang, "keyword_added", keyword=change.keywords[0]))
+        return ConversationHandler.END
+
+    async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        """Leave the keyword conversation."""
+        await reply(update, messages.plain(await self.bot.lang(update), "cancelled"))
+        return ConversationHandler.END
+
+    async def nothing_to_cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/cancel outside a conversation."""
+        await reply(update, messages.plain(await self.bot.lang(update), "nothing_to_cancel"))
+
+    async def unsubscribe(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """No arguments: stop alerts to the chat; arguments: remove those from the filter."""
+        args = context.args or []
+        sub = await self.bot.subscription(update)
+        lang = await self.bot.lang(update, sub)
+        if not await self._allowed(update, context, lang):
+            return
+        if sub is None:
+            await reply(update, messages.plain(lang, "not_subscribed"))
+            return
+        if not args or [a.casefold() for a in args] in (["all"], ["전체"]):
+            now = self.bot.clock.now()
+            await asyncio.to_thread(
+                self.bot.store.deactivate_subscription, sub.chat_id, "unsubscribed", now
+            )
+            await reply(update, messages.plain(lang, "unsubscribed"))
+            return
+        try:
+            change = parse_subscription(args, topics=self.bot.taxonomy.slugs)
+        except UsageError as exc:
+            await self._usage(update, lang, "unsubscribe_usage", exc)
+            return
+        sub = await self.bot.save(
+            update, replace(sub, filter=apply_change(sub.filter, change, add=False))
+        )
+        await self._summary(update, sub, lang)
+
+    async def subscriptions(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """What this chat receives, with buttons to change or stop it."""
+        sub = await self.bot.subscription(update)
+        lang = await self.bot.lang(update, sub)
+        if sub is None:
+            await reply(
+                update, messages.plain(lang, "not_subscribed"), keyboards.start_keyboard(lang)
+            )
+            return
+        await self._summary(update, sub, lang)
+
+    async def language(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Set the chat's UI language (``/language en|ko``)."""
+        sub = await self.bot.subscription(update)
+        lang = await self.bot.lang(update, sub)
+        try:
+            chosen = parse_language(context.args or [], i18n.languages())
+        except ValueError:
+            choices = "|".join(i18n.languages())
+            await reply(update, messages.plain(lang, "language_usage", choices=choices))
+            return
+        if not await self._allowed(update, context, lang):
+            return
+        # a chat that only picks a language gets an inactive row: settings, no alerts
+        base = sub or Subscription(self._chat_id(update), active=False)
+        await self.bot.save(update, replace(base, ui_language=chosen))
+        await reply(update, messages.plain(chosen, "language_set"))
+
+    async def mute(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Pause alerts for a while (``/mute 2h``)."""
+        sub = await self.bot.subscription(update)
+        lang = await self.bot.lang(update, sub)
+        try:
+            duration = parse_duration(context.args or [])
+        except ValueError as exc:
+            await reply(update, messages.plain(lang, "mute_usage", reason=str(exc)))
+            return
+        if not await self._allowed(update, context, lang):
+            return
+        if sub is None:
+            await reply(update, messages.plain(lang, "not_subscribed"))
+            return
+        until = self.bot.clock.now() + duration
+        await self.bot.save(update, replace(sub, muted_until=until))
+        shown = messages.format_time(until, sub.timezone)
+        await reply(update, messages.plain(lang, "muted", until=shown))
+
+    async def unmute(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Resume alerts now."""
+        sub = await self.bot.subscription(update)
+        lang = await self.bot.lang(update, sub)
+        if not await self._allowed(update, context, lang):
+            return
+        if sub is None:
+            await reply(update, messages.plain(lang, "not_subscribed"))
+            return
+        await self.bot.save(update, replace(sub, muted_until=None))
+        await reply(update, messages.plain(lang, "unmuted"))
+
+    async def alerts(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Turn instant alerts on or off (``/alerts on|off``)."""
+        sub = await self.bot.subscription(update)
+        lang = await self.bot.lang(update, sub)
+        try:
+            instant = parse_switch(context.args or [])
+        except ValueError:
+            await reply(update, messages.plain(lang, "alerts_usage"))
+            return
+        if not await self._allowed(update, context, lang):
+            return
+        if sub is None:
+            await reply(update, messages.plain(lang, "not_subscribed"))
+            return
+        await self.bot.save(update, replace(sub, instant=instant))
+        await reply(update, messages.plain(lang, "alerts_on" if instant else "alerts_off"))
+
+    async def latest(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The N newest items, relevant ones first."""
+        lang = await self.bot.lang(update)
+        try:
+            count = parse_count(context.args or ())
+        except ValueError:
+            await reply(update, messages.plain(lang, "bad_count", maximum=MAX_COUNT))
+            return
+        rows = messages.relevant_first(await self._recent(LATEST_WINDOW))[:count]
+        await self._send_items(update, lang, rows)
+
+    async def search(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Items with every word, then similar stories in other languages (by embeddings)."""
+        lang = await self.bot.lang(update)
+        try:
+            words = parse_words(context.args or ())
+        except ValueError:
+            await reply(update, messages.plain(lang, "search_usage"))
+            return
+        model = self.bot.model_id or ""
+        store = self.bot.store
+        rows = await asyncio.to_thread(
+            store.search_items, words, model_id=model, limit=SEARCH_RESULTS
+        )
+        if not rows:
+            await reply(update, messages.plain(lang, "no_results", words=" ".join(words)))
+            return
+        similar = await asyncio.to_thread(
+            store.similar_items,
+            [item.id for item, _ in rows],
+            model_id=model,
+            limit=SIMILAR_RESULTS * 4,
+            min_cosine=SIMILAR_MIN_COSINE,
+        )
+        found = {_language(item, labels) for item, labels in rows}
+        others = [(i, lab) for i, lab, _ in similar if _language(i, lab) not in found]
+        blocks = await self._item_blocks(lang, rows)
+        if others:
+            blocks.append(f"<b>{messages.plain(lang, 'similar_header')}</b>")
+            blocks += await self._item_blocks(lang, others[:SIMILAR_RESULTS])
+        for text in messages.pack(blocks):
+            await reply(update, text)
+
+    async def feedback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """👍/👎 under an alert: store the chat's vote and thank."""
+        query = update.callback_query
+        assert query is not None  # registered for callback queries only
+        lang = await self.bot.lang(update)
+        try:
+            item_id, vote = parse_feedback(query.data or "")
+            chat_id = self._chat_id(update)
+            now = self.bot.clock.now()
+            await asyncio.to_thread(self.bot.store.save_feedback, chat_id, item_id, vote, now)
+        except (ValueError, StoreError):
+            logger.warning("feedback not stored: %r", query.data, exc_info=True)
+            await query.answer(i18n.text(lang, "feedback_unknown"))
+            return
+        await query.answer(i18n.text(lang, "feedback_thanks"))
+
+    async def tap(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A subscription keyboard button: apply it, redraw the message, answer the query."""
+        query = update.callback_query
+        assert query is not None  # registered for callback queries only
+        sub = await self.bot.subscription(update)
+        lang = await self.bot.lang(update, sub)
+        try:
+            tap = keyboards.parse_tap(query.data or "")
+        except ValueError:
+            await query.answer(i18n.text(lang, "feedback_unknown"))
+            return
+        if tap.action not in ("view", "done") and not await may_change(self.bot, update, context):
+            await query.answer(i18n.text(lang, "group_admins_only"), show_alert=True)
+            return
+        base = sub or await self.bot.new_or_current(update)
+        if tap.action == "stop":
+            now = self.bot.clock.now()
+            store = self.bot.store
+            await asyncio.to_thread(
+                store.deactivate_subscription, base.chat_id, "unsubscribed", now
+            )
+            markup = keyboards.subscriptions_keyboard(lang, active=False)
+            await self._edit(query.message, messages.plain(lang, "unsubscribed"), markup)
+        elif tap.action in ("on", "done"):
+            if tap.action == "on" or sub is None:
+                base = await self.bot.save(update, replace(base, active=True))
+            heading = "subscribed" if tap.action == "on" else None
+            markup = keyboards.subscriptions_keyboard(lang, active=base.active)
+            await self._edit(query.message, self._summary_text(base, lang, heading), markup)
+        else:
+            if tap.action not in ("view", "edit"):
+                base = await self.bot.save(
+                    update, replace(base, filter=keyboards.toggle(base.filter, tap), active=True)
+                )
+            markup = keyboards.subscription_keyboard(
+                base.filter,
+                section=keyboards.section_of(tap),
+                taxonomy=self.bot.taxonomy,
+                lang=lang,
+            )
+            text = messages.plain(lang, "choose_prompt") if tap.action == "edit" else None
+            await self._edit(query.message, text, markup)
+        await query.answer(i18n.text(lang, "updated"))
+
+    async def membership(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The bot was added to or removed from a chat: greet it, or deactivate its subscription."""
+        change = update.my_chat_member
+        if change is None:
+            return
+        old, new = change.old_chat_member.status, change.new_chat_member.status
+        if new in BOT_GONE:
+            reason = "bot blocked" if change.chat.type == ChatType.PRIVATE else "bot removed"
+            now = self.bot.clock.now()
+            await asyncio.to_thread(
+                self.bot.store.deactivate_subscription, change.chat.id, reason, now
+            )
+            logger.info("%s from chat %s", reason, change.chat.id)
+        elif old in BOT_GONE and change.chat.type != ChatType.PRIVATE:
+            lang = user_language(update)
+            await context.bot.send_message(
+                change.chat.id,
+                messages.plain(lang, "welcome"),
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboards.start_keyboard(lang),
+            )
+
+    async def unknown(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A command the bot does not know (in groups: only when addressed to this bot)."""
+        message = update.effective_message
+        text = message.text or "" if message else ""
+        if not addressed_to(text, context.bot.username or ""):
+            return
+        command = text.split(maxsplit=1)[0].split("@")[0] if text.strip() else "/"
+        await reply(update, messages.plain(await self.bot.lang(update), "unknown", command=command))
+
+    # -- helpers -------------------------------------------------------------------
+
+    async def _allowed(self, update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str) -> bool:
+        if await may_change(self.bot, update, context):
+            return True
+        await reply(update, messages.plain(lang, "group_admins_only"))
+        return False
+
+    async def _usage(self, update: Update, lang: str, key: str, error: UsageError) -> None:
+        topics = ", ".join(self.bot.taxonomy.slugs)
+        text = messages.plain(lang, key, word=error.word, topics=topics)
+        await reply(update, f"{html.escape(str(error))}\n\n{text}")
+
+    def _summary_text(self, sub: Subscription, lang: str, heading: str | None = None) -> str:
+        lines = [messages.plain(lang, heading or "sub_title")]
+        lines += messages.format_filter(sub.filter, taxonomy=self.bot.taxonomy, lang=lang)
+        lines.append(messages.plain(lang, "sub_instant_on" if sub.instant else "sub_instant_off"))
+        if sub.muted(self.bot.clock.now()) and sub.muted_until is not None:
+            until = messages.format_time(sub.muted_until, sub.timezone)
+            lines.append(messages.plain(lang, "sub_muted", until=until))
+        if not sub.active:
+            lines.append(messages.plain(lang, "sub_inactive"))
+        if sub.thread_id is not None:
+            lines.append(messages.plain(lang, "sub_thread"))
+        return "\n".join(lines)
+
+    async def _summary(
+        self, update: Update, sub: Subscription, lang: str, heading: str | None = None
+    ) -> None:
+        markup = keyboards.subscriptions_keyboard(lang, active=sub.active)
+        await reply(update, self._summary_text(sub, lang, heading), markup)
+
+    async def _edit(self, message: object, text: str | None, markup: InlineKeyboardMarkup) -> None:
+        if not isinstance(message, Message):
+            return  # too old to edit (Telegram sends an inaccessible message)
+        try:
+            if text is None:
+                await message.edit_reply_markup(reply_markup=markup)
+            else:
+                await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():  # a double tap changes nothing
+                raise
+
+    def _chat_id(self, update: Update) -> int:
+        chat = update.effective_chat
+        assert chat is not None  # commands and button presses come from a chat
+        return chat.id
+
+    async def _recent(self, limit: int) -> list[tuple[StoredItem, Labels | None]]:
+        store = self.bot.store
+        if self.bot.model_id is not None:
+            return await asyncio.to_thread(store.items_with_labels, self.bot.model_id, limit=limit)
+        items = await asyncio.to_thread(store.recent_items, limit)
+        return [(item, None) for item in items]
+
+    async def _item_blocks(
+        self, lang: str, rows: Sequence[tuple[StoredItem, Labels | None]]
+    ) -> list[str]:
+        names = {f.url: f.name for f in await asyncio.to_thread(self.bot.store.feed_health)}
+        return [
+            messages.format_item(
+                item,
+                labels,
+                feed_name=names.get(item.feed_url, item.feed_url),
+                taxonomy=self.bot.taxonomy,
+                lang=lang,
+            )
+            for item, labels in rows
+        ]
+
+    async def _send_items(
+        self, update: Update, lang: str, rows: Sequence[tuple[StoredItem, Labels | None]]
+    ) -> None:
+        if not rows:
+            await reply(update, messages.plain(lang, "no_items"))
+            return
+        for text in messages.pack(await self._item_blocks(lang, rows)):
+            await reply(update, text)
+
+
+def _language(item: StoredItem, labels: Labels | None) -> str:
+    return labels.language if labels else (item.language_hint or "")
