@@ -14,12 +14,12 @@ from monitor.ingest.dedup import (
     NEAR_DUPLICATE_THRESHOLD,
     NUM_PERMUTATIONS,
     DedupKeys,
-    canonical_url,
     content_hash,
     dedup_keys,
     is_near_duplicate,
     similarity,
 )
+from monitor.ingest.urls import canonical_url
 
 ROOT = Path(__file__).resolve().parent.parent
 

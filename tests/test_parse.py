@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from monitor.errors import FeedParseError
-from monitor.ingest.parse import ParsedFeed, decode_bytes, html_to_text, parse_feed
+from monitor.ingest.decode import decode_bytes
+from monitor.ingest.parse import ParsedFeed, html_to_text, parse_feed
 from monitor.models import Item
 
 DATA = Path(__file__).parent / "data"

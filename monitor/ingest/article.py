@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import trafilatura
 
-from monitor.ingest.parse import decode_bytes
+from monitor.ingest.decode import decode_bytes
 
 MAX_ARTICLE_BYTES = 5_000_000
 """Larger pages are cut before extraction (bounded time and memory)."""
