@@ -2,8 +2,12 @@
 
 An item's title and lead are embedded once; logistic heads fitted on our labelled
 data and on the examples of `topics.toml` decide relevance, cooperation and each
-topic. Countries come from the gazetteer, the language from the detector, the
-summary from the extractive summariser ranking sentences under the same model.
+topic. Topics also look at the whole text: the sentences the summariser ranks (at
+most its `CANDIDATES`, embedded once and shared with it) are scored by the same topic
+heads against a stricter passage threshold, and a topic whose name or acronym the
+text contains (`names` in topics.toml) is taken. An item gets every topic that passes,
+or none when nothing specific is named. Countries come from the gazetteer, the language
+from the detector, the summary from the extractive summariser.
 Editing `topics.toml` (a new topic, more examples) refits the heads on next start;
 the fitted heads are cached under the data directory, keyed by what they were fitted on.
 """
@@ -15,6 +19,7 @@ import io
 import json
 import logging
 import tempfile
+import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -25,16 +30,17 @@ from classifiers.base import Document, Encoder, Labels, Summariser
 from classifiers.e5_encoder import E5Encoder
 from classifiers.gazetteer import find_countries, story_countries
 from classifiers.gold import TRAIN_FILE, GoldItem, load_gold
-from classifiers.heads import Head, fit_heads, load_heads, save_heads
+from classifiers.heads import Head, fit_heads, fit_topic_head, load_heads, save_heads
 from classifiers.language import UNDETERMINED, detect_language
+from classifiers.mentions import TopicNames
 from classifiers.summarise import ExtractiveSummariser
 from classifiers.taxonomy import Taxonomy, load_taxonomy
 
 log = logging.getLogger(__name__)
 
-HEADS_VERSION = "4"  # bump when the features or the fitting change
-MAX_CHARS = 1000  # title + lead: the rest of a long article adds little and costs a lot
-MAX_TOPICS = 3  # a story is rarely about more; extra labels are mostly noise
+HEADS_VERSION = "5"  # bump when the features or the fitting change
+MAX_CHARS = 1000  # title + lead, embedded as one; the rest is read sentence by sentence
+MAX_TOPICS = 6  # ministers' readouts list up to six agreed areas
 BUNDLED_DIR = Path(__file__).parent / "model"  # heads fitted on the shipped data
 RELEVANT = "relevant"
 COOPERATION = "cooperation"
@@ -68,7 +74,14 @@ class EmbeddingClassifier:
         self._encoder = encoder
         self._taxonomy = taxonomy or load_taxonomy()
         self._training = list(load_gold(TRAIN_FILE) if training is None else training)
-        self._summariser = summariser or ExtractiveSummariser(embed=self._embed_sentences)
+        self._shared = threading.local()  # sentence vectors of the batch being classified
+        extractive = ExtractiveSummariser(embed=self._embed_sentences)
+        self._summariser = summariser or extractive
+        # the sentences a topic is looked for in: those the extractive summariser ranks
+        self._sentences = (
+            self._summariser if isinstance(self._summariser, ExtractiveSummariser) else extractive
+        )
+        self._names = TopicNames.of(self._taxonomy)
         self.digest = _digest(encoder.model_id, self._taxonomy, self._training)
         self._model_id = f"{encoder.model_id}+heads-{self.digest}"
         self.heads = self._load_or_fit(cache_dir, self.digest)
@@ -89,50 +102,84 @@ class EmbeddingClassifier:
         if not docs:
             return []
         x = self._encoder.encode([document_text(d.title, d.text) for d in docs])
-        p_relevant = self.heads[RELEVANT].probability(x)
-        p_coop = self.heads[COOPERATION].probability(x)
-        topic_p = {
-            slug: self.heads[TOPIC + slug].probability(x)
-            for slug in self._taxonomy.slugs
-            if TOPIC + slug in self.heads
-        }
-        results = []
-        for i, doc in enumerate(docs):
-            language = detect_language(doc.title, doc.text, doc.language_hint)
-            # no language found means junk or no words: nothing to report, whatever the vector
-            readable = language != UNDETERMINED and has_words(doc)
-            relevant = readable and bool(p_relevant[i] >= self.heads[RELEVANT].threshold)
-            scores = {slug: float(p[i]) for slug, p in topic_p.items()}
-            topics = self._topics(scores) if relevant else ()
-            results.append(
-                Labels(
-                    language=language,
-                    relevant=relevant,
-                    cooperation=relevant and bool(p_coop[i] >= self.heads[COOPERATION].threshold),
-                    topics=topics,
-                    countries=(story_countries if relevant else find_countries)(
-                        f"{doc.title}\n{doc.text}", language
-                    ),
-                    summary=self._summariser.summarise(doc.title, doc.text, language),
-                    relevance_score=float(p_relevant[i]),
-                    cooperation_score=float(p_coop[i]),
-                    topic_scores=scores,
-                    embedding=tuple(x[i].tolist()),
-                )
-            )
-        return results
+        languages = [detect_language(d.title, d.text, d.language_hint) for d in docs]
+        passages = [
+            self._sentences.texts_to_embed(d.title, d.text, lang)
+            for d, lang in zip(docs, languages, strict=True)
+        ]
+        vectors = self._embed_once([text for texts in passages for text in texts])
+        self._shared.vectors = vectors
+        try:
+            return [
+                self._labels(doc, language, x[i], [vectors[t] for t in passages[i]])
+                for i, (doc, language) in enumerate(zip(docs, languages, strict=True))
+            ]
+        finally:
+            self._shared.vectors = {}
 
-    def _topics(self, scores: dict[str, float]) -> tuple[str, ...]:
-        """Topics over their thresholds, best first, at most MAX_TOPICS; a relevant item gets
-        at least its best topic (relative to threshold), since every health story has one."""
-        if not scores:
-            return ()
-        margin = {s: p / self.heads[TOPIC + s].threshold for s, p in scores.items()}
-        chosen = sorted((s for s in scores if margin[s] >= 1.0), key=lambda s: -margin[s])
-        return tuple(chosen[:MAX_TOPICS]) or (max(margin, key=margin.__getitem__),)
+    def _labels(
+        self,
+        doc: Document,
+        language: str,
+        x: NDArray[np.float32],
+        passages: list[NDArray[np.float32]],
+    ) -> Labels:
+        p_relevant = float(self.heads[RELEVANT].probability(x[None, :])[0])
+        p_coop = float(self.heads[COOPERATION].probability(x[None, :])[0])
+        # no language found means junk or no words: nothing to report, whatever the vector
+        readable = language != UNDETERMINED and has_words(doc)
+        relevant = readable and p_relevant >= self.heads[RELEVANT].threshold
+        scores = self._topic_scores(x, passages, f"{doc.title}\n{doc.text}")
+        return Labels(
+            language=language,
+            relevant=relevant,
+            cooperation=relevant and p_coop >= self.heads[COOPERATION].threshold,
+            topics=_topics(scores) if relevant else (),
+            countries=(story_countries if relevant else find_countries)(
+                f"{doc.title}\n{doc.text}", language
+            ),
+            summary=self._summariser.summarise(doc.title, doc.text, language),
+            relevance_score=p_relevant,
+            cooperation_score=p_coop,
+            topic_scores=scores,
+            embedding=tuple(x.tolist()),
+        )
+
+    def _topic_scores(
+        self, x: NDArray[np.float32], passages: list[NDArray[np.float32]], text: str
+    ) -> dict[str, float]:
+        """Per topic, a score that reaches 0.5 exactly when the topic is decided: the document's
+        probability over its threshold, the best passage's over its own, or a named mention."""
+        named = self._names.find(text) if self._names else frozenset()
+        sentences = np.vstack(passages) if passages else None
+        scores = {}
+        for slug in self._taxonomy.slugs:
+            head = self.heads.get(TOPIC + slug)
+            if head is None:
+                continue
+            p = float(head.probability(x[None, :])[0])
+            score = _calibrated(p, head.threshold)
+            if sentences is not None:
+                best = float(head.probability(sentences).max())
+                score = max(score, _calibrated(best, head.passage_threshold))
+            if slug in named:
+                score = max(score, NAMED_SCORE)
+            scores[slug] = round(score, 6)
+        return scores
+
+    def _embed_once(self, texts: list[str]) -> dict[str, NDArray[np.float32]]:
+        unique = list(dict.fromkeys(texts))
+        if not unique:
+            return {}
+        return dict(zip(unique, self._encoder.encode(unique), strict=True))
 
     def _embed_sentences(self, sentences: list[str]) -> NDArray[np.float32]:
-        return self._encoder.encode(sentences)
+        """For the summariser: the vectors this batch already has, the rest encoded now."""
+        known: dict[str, NDArray[np.float32]] = getattr(self._shared, "vectors", {})
+        missing = [s for s in dict.fromkeys(sentences) if s not in known]
+        fresh = self._embed_once(missing)
+        both = known | fresh
+        return np.vstack([both[s] for s in sentences]).astype(np.float32)
 
     def _load_or_fit(self, cache_dir: Path | None, digest: str) -> dict[str, Head]:
         """Heads fitted on exactly this data: from the cache, the package, or fitted now."""
@@ -145,27 +192,89 @@ class EmbeddingClassifier:
             "(once per change of the data or the taxonomy)",
             len(self._training),
         )
-        heads = fit_heads(self._training_set(cache_dir))
+        rows = list(_rows(self._training, self._taxonomy))
+        x = _cached_encode(self._encoder, [text for text, _, _ in rows], cache_dir)
+        heads = fit_heads(
+            {h: _head_rows(rows, x, h) for h in (RELEVANT, COOPERATION)},
+        )
         missing = {RELEVANT, COOPERATION} - set(heads)
         if missing:
             raise ValueError(f"labelled data has no positive or no negative rows for {missing}")
+        heads |= self._fit_topic_heads(rows, x, cache_dir)
         if cache_dir is not None:
             _write_atomically(cache_dir / name, save_heads(heads))
         return heads
 
-    def _training_set(
-        self, cache_dir: Path | None
-    ) -> dict[str, tuple[NDArray[np.float32], NDArray[np.int8]]]:
-        """Per head: the rows it is labelled on and their 0/1 labels."""
-        rows = list(_rows(self._training, self._taxonomy))
-        texts = [text for text, _, _ in rows]
-        x = _cached_encode(self._encoder, texts, cache_dir)
-        training = {}
-        for head in [RELEVANT, COOPERATION] + [TOPIC + s for s in self._taxonomy.slugs]:
+    def _fit_topic_heads(
+        self,
+        rows: list[tuple[str, dict[str, int], str]],
+        x: NDArray[np.float32],
+        cache_dir: Path | None,
+    ) -> dict[str, Head]:
+        """Topic heads, with thresholds chosen on the labelled items as they are classified:
+        document, best passage, named mention."""
+        items = {item.id: item for item in self._training if item.relevant}
+        texts = self._passages_of(items.values())
+        flat = [t for ts in texts.values() for t in ts]
+        vectors = dict(zip(flat, _cached_encode(self._encoder, flat, cache_dir), strict=True))
+        named = {o: self._names.find(f"{item.title}\n{item.text}") for o, item in items.items()}
+        empty = np.zeros((0, x.shape[1]), np.float32)
+        heads = {}
+        for slug in self._taxonomy.slugs:
+            head = TOPIC + slug
             index = [i for i, (_, known, _) in enumerate(rows) if head in known]
             y = np.array([rows[i][1][head] for i in index], np.int8)
-            training[head] = (x[index], y)
-        return training
+            if not 0 < int(y.sum()) < len(y):
+                continue
+            origins = [rows[i][2] for i in index]
+            heads[head] = fit_topic_head(
+                x[index],
+                y,
+                items=np.array([o in items for o in origins]),
+                passages=[
+                    np.vstack([vectors[t] for t in texts[o]]) if texts.get(o) else empty
+                    for o in origins
+                ],
+                mentioned=np.array([slug in named.get(o, ()) for o in origins]),
+            )
+        return heads
+
+    def _passages_of(self, items: Iterable[GoldItem]) -> dict[str, list[str]]:
+        return {
+            item.id: self._sentences.texts_to_embed(item.title, item.text, item.language)
+            for item in items
+        }
+
+    def passage_texts(self) -> list[str]:
+        """The passages of the relevant training items (their vectors are bundled too)."""
+        texts = self._passages_of(item for item in self._training if item.relevant)
+        return list(dict.fromkeys(t for ts in texts.values() for t in ts))
+
+
+NAMED_SCORE = 0.9  # the topic score of an item that names the topic outright
+
+
+def _calibrated(p: float, threshold: float) -> float:
+    """Map a probability so that its threshold lands on 0.5 (piecewise linear, 0 and 1 kept)."""
+    if threshold >= 1.0:
+        return p * 0.5  # a rule that never decides alone
+    if p >= threshold:
+        return 0.5 + 0.5 * (p - threshold) / (1.0 - threshold)
+    return 0.5 * p / threshold
+
+
+def _topics(scores: dict[str, float]) -> tuple[str, ...]:
+    """Topics whose score reaches 0.5, best first, at most MAX_TOPICS; none when nothing
+    specific is named (courtesy calls, general cooperation agreements)."""
+    chosen = sorted((s for s, v in scores.items() if v >= 0.5), key=lambda s: -scores[s])
+    return tuple(chosen[:MAX_TOPICS])
+
+
+def _head_rows(
+    rows: list[tuple[str, dict[str, int], str]], x: NDArray[np.float32], head: str
+) -> tuple[NDArray[np.float32], NDArray[np.int8]]:
+    index = [i for i, (_, known, _) in enumerate(rows) if head in known]
+    return x[index], np.array([rows[i][1][head] for i in index], np.int8)
 
 
 def _rows(
@@ -270,6 +379,7 @@ def bundle(encoder: Encoder | None = None) -> Path:
     with tempfile.TemporaryDirectory() as scratch:
         classifier = EmbeddingClassifier(encoder, cache_dir=Path(scratch))
         texts = [text for text, _, _ in _rows(classifier.training, classifier.taxonomy)]
+        texts += classifier.passage_texts()
         vectors = _cached_encode(encoder, texts, Path(scratch))
     for stale in BUNDLED_DIR.glob("*.npz"):
         stale.unlink()
@@ -286,6 +396,10 @@ def _digest(model_id: str, taxonomy: Taxonomy, training: Sequence[GoldItem]) -> 
     h.update(f"{HEADS_VERSION}\n{model_id}\n".encode())
     for text, known, origin in _rows(training, taxonomy):
         h.update(json.dumps([text, sorted(known.items()), origin], ensure_ascii=False).encode())
+    for item in training:  # passages and mentions are read from the whole text
+        h.update(json.dumps([item.id, item.language, item.title, item.text]).encode())
+    for topic in taxonomy.topics:
+        h.update(json.dumps([topic.slug, topic.all_names], ensure_ascii=False).encode())
     return h.hexdigest()[:12]
 
 

@@ -1,8 +1,12 @@
 """Labelled items (JSON lines) for training the label heads and for evaluation.
 
 One object per line: id, language, title, text, relevant, cooperation, topics, countries.
-`classifiers/data/train.jsonl` fits the heads; `classifiers/data/dev.jsonl` is held out
-and only ever used by `monitor eval`.
+`classifiers/data/train.jsonl` fits the heads. Two splits are held out and only ever
+scored (`monitor eval`), never fitted on: `dev.jsonl`, shaped like the training data, and
+`heldout.jsonl`, written after the patterns of real published reports (ministers'
+readouts listing several areas, courtesy calls and general agreements naming none,
+equipment grants, training programmes, items without a title, long wire copies), with
+every story's versions in all languages kept on the same side of the split.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from classifiers.errors import ClassifierDataError, Problem
 DATA_DIR = Path(__file__).parent / "data"
 TRAIN_FILE = DATA_DIR / "train.jsonl"
 DEV_FILE = DATA_DIR / "dev.jsonl"
+HELDOUT_FILE = DATA_DIR / "heldout.jsonl"
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,40 @@ MALAY_WORDS = frozenset(
     amerika_syarikat""".split()
 )
 
+# Short Latin-script texts (headlines): lingua often prefers Tagalog, Malay, Dutch ... for
+# English headlines made mostly of names ("Thailand and Laos cooperate on dengue" -> tl at
+# 0.39, English 0.39). Below SHORT_CHECK letters, such an answer stands only if the text has
+# a word of that language (its everyday words, or the Indonesian/Malay lists below) and not
+# more English everyday words; otherwise, if lingua gives English at least ENGLISH_FLOOR,
+# the text is English.
+SHORT_CHECK = 120
+ENGLISH_FLOOR = 0.1
+FUNCTION_WORDS = {
+    "en": frozenset(
+        """the a an and or of to in on for with at by from as is are was were be been has
+        have had will would after over into says say said its their his her new not this that
+        than more amid about against under up out""".split()
+    ),
+    "tl": frozenset(
+        """ang ng mga sa na ay at para kay ni nang hindi naman mag ito iyon siya sila kanilang
+        upang ayon dahil pang ating po ba may mayroon""".split()
+    ),
+    "id": frozenset(
+        """yang dan di ke dari untuk dengan pada akan ini itu dalam oleh bagi tidak telah sudah
+        juga serta kepada antara bisa jadi karena soal usai""".split()
+    ),
+    "ms": frozenset(
+        """yang dan di ke dari untuk dengan pada akan ini itu dalam oleh bagi tidak telah sudah
+        juga serta kepada antara boleh kerana selepas""".split()
+    ),
+    "fr": frozenset("le la les des du de et en un une pour dans sur au aux est".split()),
+    "es": frozenset("el la los las de del y en un una por para con es al".split()),
+    "de": frozenset("der die das und den dem ein eine mit für von zu auf ist im".split()),
+    "pt": frozenset("o a os as de do da dos das e em um uma para com por no na".split()),
+    "it": frozenset("il lo la gli le di del della e in un una per con è al".split()),
+    "nl": frozenset("de het een van en in is op met voor niet aan bij".split()),
+}
+
 _WORD_RE = re.compile(r"[^\W\d_]+", re.UNICODE)
 # UTF-8 read as Latin-1/cp1252: a lead byte (Â..ô) followed by a continuation byte.
 _MOJIBAKE_RE = re.compile(
@@ -179,11 +213,20 @@ class LanguageDetector:
                 top = guarded[0]
                 code = _code(top.language)
                 if code in LATIN_OTHERS and top.value >= GUARD_CONFIDENCE:
-                    return code
+                    if letters >= SHORT_CHECK or _has_words_of(code, sample):
+                        return code
         values = main.compute_language_confidence_values(sample)
         if not values or values[0].value < UNSURE_CONFIDENCE:
             return hint or UNDETERMINED
         best = _code(values[0].language)
+        english = next((v.value for v in values if _code(v.language) == "en"), 0.0)
+        if (
+            best not in ("en", "vi")
+            and letters < SHORT_CHECK
+            and english >= ENGLISH_FLOOR
+            and not _has_words_of(best, sample)
+        ):
+            return "en"
         if best in ("id", "ms"):
             # lingua is often sure and wrong between these two (Indonesian news read as Malay
             # at 0.95-1.0): distinctive words decide, then the feed's hint, then lingua
@@ -208,6 +251,18 @@ class LanguageDetector:
                 self._main = main.build()
                 self._guard = guard.build()
             return self._main, self._guard
+
+
+def _has_words_of(code: str, text: str) -> bool:
+    """Does `text` show a word of `code` (an everyday word, or a listed Indonesian/Malay one)
+    at least as often as English everyday words?"""
+    words = [word.lower() for word in _WORD_RE.findall(text)]
+    tokens = set(words) | {f"{a}_{b}" for a, b in itertools.pairwise(words)}
+    own_words = FUNCTION_WORDS.get(code, frozenset())
+    if code in ("id", "ms"):
+        own_words = own_words | INDONESIAN_WORDS | MALAY_WORDS
+    own = len(tokens & own_words)
+    return own > 0 and own >= len(tokens & FUNCTION_WORDS["en"])
 
 
 def indonesian_or_malay(text: str, default: str) -> str:

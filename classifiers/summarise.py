@@ -181,6 +181,24 @@ class ExtractiveSummariser:
         raw = _SPACES_RE.sub(" ", raw.replace("\n", " ")).strip()
         return _cut(raw, self.max_chars, family) if raw else ""
 
+    def texts_to_embed(self, title: str, text: str, language: str) -> list[str]:
+        """The texts `summarise` will ask `embed` for: the title (or first sentence) and the
+        candidate sentences; empty when the item is short enough to need no ranking.
+
+        A caller that embeds these texts anyway (the classifier scores topics on them) can
+        hand the vectors back through `embed`, so each sentence is embedded once.
+        """
+        title = _clean_line(title or "")
+        body = clean_text((text or "")[:READ_CHARS])
+        family = _family(language, f"{title}\n{body}")
+        sentences = self._candidates(title, body, language, family)
+        joiner = "" if family == "cjk" else " "
+        if len(sentences) <= 1 or (
+            len(sentences) <= self.max_sentences and len(joiner.join(sentences)) <= self.max_chars
+        ):
+            return []
+        return [title or sentences[0], *sentences]
+
     def _candidates(self, title: str, body: str, language: str, family: str) -> list[str]:
         minimum = MIN_SENTENCE_CHARS[family]
         title_key = _key(title)

@@ -26,9 +26,10 @@ SLUG_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 # ISO 639-1 (or 639-2/3 when there is no 639-1 code), optionally with a script/region subtag.
 LANGUAGE_KEY_RE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
 
-TOPIC_KEYS = frozenset({"slug", "name", "name_ko", "description", "examples", "negatives"})
+TOPIC_KEYS = frozenset({"slug", "name", "name_ko", "description", "examples", "negatives", "names"})
 LABEL_KEYS = frozenset({"description", "examples", "negatives"})
 TOP_LEVEL_KEYS = frozenset({"relevance", "cooperation", "topic"})
+MIN_NAME_CHARS = 2  # a one-letter "name" would match everywhere
 
 Examples = Mapping[str, tuple[str, ...]]
 
@@ -66,6 +67,9 @@ class Topic:
         description: One paragraph in English.
         examples: Language code -> positive example sentences or headlines.
         negatives: Hard negatives (texts that look close but are not the topic).
+        names: Language code -> names and acronyms that name the topic outright
+            (``"universal health coverage"``, ``"UHC"``, ``"全民健康覆盖"``); a text that
+            contains one is about the topic (see `classifiers.mentions`).
     """
 
     slug: str
@@ -74,6 +78,12 @@ class Topic:
     description: str
     examples: Examples = field(hash=False)
     negatives: tuple[str, ...] = ()
+    names: Examples = field(default_factory=lambda: MappingProxyType({}), hash=False)
+
+    @property
+    def all_names(self) -> tuple[str, ...]:
+        """Every listed name, languages in file order."""
+        return tuple(text for texts in self.names.values() for text in texts)
 
     @property
     def all_examples(self) -> tuple[str, ...]:
@@ -348,6 +358,7 @@ class _Checker:
         description = self._description(entry, where, line_of)
         examples = self._examples(entry, where, line_of)
         negatives = self._negatives(entry, where, line_of)
+        names = self._names(entry, where, line_of)
         if len(self.problems) > before:
             return None
         assert isinstance(slug, str) and name is not None
@@ -359,7 +370,26 @@ class _Checker:
             description=description,
             examples=examples,
             negatives=negatives,
+            names=names or MappingProxyType({}),
         )
+
+    def _names(self, table: Mapping[str, object], where: str, line_of: _LineOf) -> Examples | None:
+        """Optional `names`: language -> names or acronyms, each at least two characters."""
+        value = table.get("names")
+        if value is None:
+            return None
+        parsed = self._language_lists(value, where, "names", line_of)
+        if parsed is None:
+            return None
+        for language, texts in parsed.items():
+            for position, text in enumerate(texts, start=1):
+                if len(text) < MIN_NAME_CHARS:
+                    self.problem(
+                        line_of("names", language),
+                        f"{where}: names.{language}[{position}] {text!r} is too short to name "
+                        f"a topic (at least {MIN_NAME_CHARS} characters)",
+                    )
+        return parsed
 
     def _string(
         self,
