@@ -216,11 +216,7 @@ def _database_url(url: str) -> str:
             f"MONITOR_DATABASE_URL: {url.split('://')[0]}:// is not supported "
             "(use sqlite:///path or postgresql://user@host/db)"
         )
-    if url.startswith("postgres://"):
-        url = "postgresql://" + url.removeprefix("postgres://")
-    if url.startswith("postgresql://"):  # psycopg 3 is the driver we ship
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return url
+    return url  # the store picks the driver (monitor.store.engine.sqlalchemy_url)
 
 
 def _digest_time(value: object) -> str:

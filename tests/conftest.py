@@ -34,11 +34,9 @@ POSTGRES_DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 def postgres_base_url() -> str:
     """The PostgreSQL server tests use, as a SQLAlchemy URL with the psycopg driver."""
-    from sqlalchemy.engine import make_url
+    from monitor.store.engine import sqlalchemy_url
 
-    url = make_url(os.environ.get("MONITOR_TEST_DATABASE_URL") or POSTGRES_DEFAULT_URL)
-    if url.drivername in ("postgres", "postgresql"):
-        url = url.set(drivername="postgresql+psycopg")
+    url = sqlalchemy_url(os.environ.get("MONITOR_TEST_DATABASE_URL") or POSTGRES_DEFAULT_URL)
     return url.render_as_string(hide_password=False)
 
 

@@ -39,7 +39,7 @@ def test_file_values_and_environment_wins(tmp_path: Path) -> None:
     assert settings.timezone == "Asia/Jakarta"
     assert settings.smtp_port == 2525
     assert settings.telegram_admins == (11, 22)
-    assert settings.database_url == "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    assert settings.database_url == "postgresql://postgres@127.0.0.1:5432/test"
     assert settings.poll.tick == timedelta(seconds=45)
     assert settings.poll.concurrency == 8
 

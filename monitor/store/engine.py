@@ -160,14 +160,24 @@ def migrate(engine: Engine, action: Callable[[Config], None]) -> None:
         action(cfg)
 
 
-def create_store_engine(url: str, busy_timeout_s: float) -> tuple[Engine, str]:
-    display_url = _mask(url)
+def sqlalchemy_url(url: str) -> URL:
+    """`url` as SQLAlchemy takes it: ``postgres://`` and ``postgresql://`` get psycopg 3.
+
+    Raises:
+        StoreError: the URL cannot be parsed.
+    """
     try:
         sa_url = make_url(url)
     except ArgumentError as exc:
-        raise StoreError(f"invalid database URL {display_url}: {exc}") from exc
+        raise StoreError(f"invalid database URL {_mask(url)}: {exc}") from exc
     if sa_url.drivername in ("postgres", "postgresql"):
         sa_url = sa_url.set(drivername="postgresql+psycopg")  # psycopg 3 is what we ship
+    return sa_url
+
+
+def create_store_engine(url: str, busy_timeout_s: float) -> tuple[Engine, str]:
+    display_url = _mask(url)
+    sa_url = sqlalchemy_url(url)
     backend = sa_url.get_backend_name()
     try:
         if backend == "sqlite":
