@@ -63,6 +63,26 @@ class Labels:
     embedding: tuple[float, ...] = field(default=(), repr=False, compare=False)
 
 
+def labels_record(labels: Labels, *, digits: int | None = None) -> dict[str, object]:
+    """Labels as a JSON-ready dict, every field but the embedding: what the store keeps and
+    `monitor classify` prints. Scores are rounded to `digits` places when given."""
+
+    def score(value: float) -> float:
+        return float(value) if digits is None else round(float(value), digits)
+
+    return {
+        "language": labels.language,
+        "relevant": labels.relevant,
+        "cooperation": labels.cooperation,
+        "topics": list(labels.topics),
+        "countries": list(labels.countries),
+        "summary": labels.summary,
+        "relevance_score": score(labels.relevance_score),
+        "cooperation_score": score(labels.cooperation_score),
+        "topic_scores": {str(k): score(v) for k, v in labels.topic_scores.items()},
+    }
+
+
 class Classifier(Protocol):
     """A backend. `model_id` names model + version, so stored labels can be reused."""
 

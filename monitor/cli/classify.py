@@ -9,7 +9,7 @@ from typing import IO
 
 import click
 
-from classifiers.base import CLASSIFY_BATCH, Classifier, Document, Labels
+from classifiers.base import CLASSIFY_BATCH, Classifier, Document, Labels, labels_record
 from monitor.cli.main import build_classifier, err, main, out, settings_of
 
 
@@ -102,18 +102,7 @@ def _classify_with_progress(
 
 
 def labels_json(doc_id: str, labels: Labels) -> dict[str, object]:
-    return {
-        "id": doc_id,
-        "language": labels.language,
-        "relevant": labels.relevant,
-        "cooperation": labels.cooperation,
-        "topics": list(labels.topics),
-        "countries": list(labels.countries),
-        "summary": labels.summary,
-        "relevance_score": round(labels.relevance_score, 4),
-        "cooperation_score": round(labels.cooperation_score, 4),
-        "topic_scores": {k: round(v, 4) for k, v in labels.topic_scores.items()},
-    }
+    return {"id": doc_id, **labels_record(labels, digits=4)}
 
 
 @main.command(name="eval")

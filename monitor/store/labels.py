@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
 from sqlalchemy import (
     and_,
@@ -12,7 +12,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import RowMapping
 
-from classifiers.base import Labels
+from classifiers.base import Labels, labels_record
 from monitor.store.engine import StoreBase, chunked
 from monitor.store.items import StoredItem, stored_item
 from monitor.store.schema import ITEMS, LABELS
@@ -38,7 +38,7 @@ class LabelRows(StoreBase):
 
     def save_labels(self, content_hash: str, model_id: str, labels: Labels, now: datetime) -> None:
         """Remember `labels` for this text and model; saving again replaces them."""
-        values = _label_values(labels)
+        values = labels_record(labels)
         stmt = self._insert(LABELS).values(
             content_hash=content_hash, model_id=model_id, created_at=now, **values
         )
@@ -83,20 +83,6 @@ class LabelRows(StoreBase):
             )
             for row in rows
         ]
-
-
-def _label_values(value: Labels) -> dict[str, Any]:
-    return {
-        "language": value.language,
-        "relevant": value.relevant,
-        "cooperation": value.cooperation,
-        "topics": list(value.topics),
-        "countries": list(value.countries),
-        "summary": value.summary,
-        "relevance_score": float(value.relevance_score),
-        "cooperation_score": float(value.cooperation_score),
-        "topic_scores": {str(k): float(v) for k, v in value.topic_scores.items()},
-    }
 
 
 def _labels(row: RowMapping, prefix: str = "") -> Labels:
