@@ -31,7 +31,9 @@ MAX_BACKOFF = timedelta(hours=24)
 BACKOFF_JITTER = 0.1  # spread retries of feeds that failed together
 
 
-class Fetcher(Protocol):
+class PageFetcher(Protocol):
+    """What the pipeline needs of `monitor.ingest.fetch.Fetcher`: one conditional GET."""
+
     async def fetch(
         self, url: str, *, etag: str | None = None, last_modified: str | None = None
     ) -> FetchResult: ...
@@ -142,7 +144,7 @@ def next_poll_at(
 async def poll_feed(
     spec: FeedSpec,
     *,
-    fetcher: Fetcher,
+    fetcher: PageFetcher,
     store: PipelineStore,
     clock: Clock,
     classifier: Classifier | None = None,
@@ -215,7 +217,7 @@ async def poll_feed(
 async def poll_feeds(
     specs: Sequence[FeedSpec],
     *,
-    fetcher: Fetcher,
+    fetcher: PageFetcher,
     store: PipelineStore,
     clock: Clock,
     classifier: Classifier | None = None,
@@ -312,7 +314,7 @@ def _store_item(item: Item, store: PipelineStore, now: datetime) -> NewItem | No
 
 
 async def _add_fulltext(
-    originals: list[NewItem], fetcher: Fetcher, store: PipelineStore
+    originals: list[NewItem], fetcher: PageFetcher, store: PipelineStore
 ) -> list[NewItem]:
     async def one(new: NewItem) -> NewItem:
         if not new.item.url:

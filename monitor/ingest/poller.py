@@ -17,7 +17,7 @@ from typing import Protocol
 
 from classifiers.base import Classifier
 from monitor.clock import Clock
-from monitor.ingest.pipeline import Fetcher, PipelineStore, PollOutcome, poll_feeds
+from monitor.ingest.pipeline import PageFetcher, PipelineStore, PollOutcome, poll_feeds
 from monitor.models import FeedSpec
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ class Poller:
         *,
         feeds: FeedSource,
         store: PollerStore,
-        fetcher: Fetcher,
+        fetcher: PageFetcher,
         clock: Clock,
         lease: timedelta,
         classifier: Classifier | None = None,
