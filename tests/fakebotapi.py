@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -83,6 +84,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     api: FakeBotAPI
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], BrokenPipeError | ConnectionResetError):
+            return  # the client gave up on a long poll (the updater stopped)
+        super().handle_error(request, client_address)
 
 
 class FakeBotAPI:

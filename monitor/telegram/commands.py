@@ -121,7 +121,11 @@ def with_chat(sub: Subscription, update: Update) -> Subscription:
     message = update.effective_message
     if chat is None:
         return sub
-    title = chat.title or chat.full_name or chat.username or sub.title
+    user = update.effective_user
+    named = chat.title or chat.full_name or chat.username
+    if not named and chat.type == ChatType.PRIVATE and user is not None:
+        named = user.full_name  # a button press carries the bot's message's bare chat
+    title = named or sub.title
     in_topic = message is not None and bool(message.is_topic_message)
     thread = message.message_thread_id if message is not None and in_topic else None
     return replace(sub, chat_type=str(chat.type), title=title or "", thread_id=thread)
