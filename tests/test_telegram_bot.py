@@ -82,11 +82,9 @@ def settings_for(tmp_path: Path, api: FakeBotAPI, **overrides: Any) -> Settings:
 async def running(
     settings: Settings, store: Store, clock: FakeClock
 ) -> AsyncIterator[BotApplication]:
-    """The bot started the way the service starts it: post_init, start, long polling."""
+    """The bot started the way the service starts it: start, then long polling."""
     application = build_application(settings, store, model_id=MODEL, clock=clock)
     async with application:
-        assert application.post_init is not None
-        await application.post_init(application)
         await application.start()
         assert application.updater is not None
         await application.updater.start_polling()

@@ -1,9 +1,11 @@
 """`build_application`: the python-telegram-bot `Application` with every handler registered.
 
 The service starts it inside its own event loop (``async with application``,
-``await application.post_init(application)``, ``start()``,
-``updater.start_polling()``); `post_init` registers the command menus with
-setMyCommands, English by default and one per other catalogue language.
+``start()``, ``updater.start_polling()``). `MonitorApplication.start` registers
+the command menus with setMyCommands, English by default and one per other
+catalogue language: it runs on every start, whether the service starts the
+application itself or through ``run_polling`` (where a ``post_init`` hook would
+run, but not in the service's own start sequence).
 """
 
 from __future__ import annotations
@@ -42,6 +44,16 @@ from monitor.telegram.commands import TYPING_KEYWORD, Bot, Commands, Handler, us
 logger = logging.getLogger(__name__)
 
 BotApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+class MonitorApplication(BotApplication):
+    """An `Application` that registers its command menus each time it starts."""
+
+    async def start(self) -> None:
+        """Start dispatching updates, then register the menus (setMyCommands)."""
+        await super().start()
+        await set_commands(self)
+
 
 # The menu Telegram shows, in this order (operator commands are left out of it).
 MENU = (
@@ -112,7 +124,7 @@ def build_application(
         .token(settings.telegram_token)
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
-        .post_init(set_commands)
+        .application_class(MonitorApplication)
     )
     if rate_limiter_available():
         builder = builder.rate_limiter(AIORateLimiter())
