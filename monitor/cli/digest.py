@@ -262,3 +262,89 @@ def _language(value: str) -> str:
     if code is None:
         raise ValueError(f"{value!r} is not an ISO 639-1 language code (like ko)")
     return code
+
+
+@main.command()
+@click.option("--send", is_flag=True, help="Mail it (SMTP, or .eml files without SMTP settings).")
+@click.option(
+    "--date",
+    "on_date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The digest sent on this local date at the send time (default: the one ending now).",
+)
+@click.option("--to", "to", metavar="ADDR", help="Only this recipient (or this address).")
+@click.option("--open", "open_browser", is_flag=True, help="Open the HTML in a browser.")
+@click.pass_context
+def digest(
+    ctx: click.Context, send: bool, on_date: Any, to: str | None, open_browser: bool
+) -> None:
+    """Build the digest: print and save a preview, or with --send mail it."""
+    import asyncio
+
+    from classifiers.taxonomy import load_taxonomy
+    from monitor.clock import SystemClock
+    from monitor.digest.compose import period_ending, period_for
+    from monitor.digest.jobs import DigestBuilder, DigestSender
+    from monitor.digest.mail import mailer_for, write_eml
+    from monitor.store import Store
+
+    settings = settings_of(ctx)
+    now = SystemClock().now()
+    with Store.open(settings.database_url) as store:
+        targets = _targets(store, settings, to)
+        builder = DigestBuilder(settings, store, load_taxonomy())
+        for recipient in targets:
+            period = (
+                period_for(recipient, on_date.date())
+                if on_date is not None
+                else period_ending(recipient, now)
+            )
+            if send:
+                sender = DigestSender(builder, mailer_for(settings), SystemClock(), store=store)
+                outcome = asyncio.run(sender.send(recipient, period))
+                if outcome.status == "already":
+                    out.print(f"{recipient.email}: {period.key} was already sent (digest log)")
+                else:
+                    where = f" → {outcome.where}" if outcome.where else ""
+                    error = f" ({outcome.error})" if outcome.error else ""
+                    out.print(
+                        f"{recipient.email}: {outcome.status}, {outcome.items} stories"
+                        f"{where}{error}",
+                        highlight=False,
+                    )
+                continue
+            built = builder.build(recipient, period, now)
+            preview = settings.outbox_dir / "preview"
+            eml = write_eml(built.message, preview)
+            html_path = eml.with_suffix(".html")
+            html_path.write_text(built.rendered.html, encoding="utf-8")
+            click.echo(f"Subject: {built.rendered.subject}\n")
+            click.echo(built.rendered.text)  # as it is: no console wrapping or markup
+            click.echo(f"HTML preview: {html_path}\n.eml preview: {eml}")
+            if open_browser:
+                import webbrowser
+
+                if not webbrowser.open(html_path.resolve().as_uri()):
+                    out.print("no browser found: open the HTML file above yourself")
+
+
+def _targets(store: Any, settings: Any, to: str | None) -> list[Recipient]:
+    """--to's recipient (or an ad-hoc one), else every active recipient, else a sample one."""
+    if to is not None:
+        address = _email(to)
+        found = store.recipient(address)
+        if found is not None:
+            return [found]
+        return [_sample(settings, address)]
+    active: list[Recipient] = store.recipients(active_only=True)
+    return active or [_sample(settings, "preview@example.org")]
+
+
+def _sample(settings: Any, address: str) -> Recipient:
+    """A recipient with the default filter and settings, for previews."""
+    return Recipient(
+        email=address,
+        send_time=parse_send_time(settings.digest_time),
+        timezone=settings.timezone,
+        token="preview",
+    )
