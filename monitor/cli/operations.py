@@ -24,6 +24,7 @@ def stats(ctx: click.Context, days: int) -> None:
     try:
         health = store.feed_health()
         per_day = store.items_per_day(days, SystemClock().now())
+        digest_failures = _digest_failures(store, days)
     finally:
         store.close()
     table = Table(title="feed health")
@@ -61,6 +62,31 @@ def stats(ctx: click.Context, days: int) -> None:
     for day, count in per_day:
         add_plain_row(days_table, day.isoformat(), str(count))
     out.print(days_table)
+    if digest_failures is not None:
+        out.print(digest_failures)
+
+
+def _digest_failures(store: object, days: int) -> Table | None:
+    """Digests refused for good (5xx) in the last `days` days, or None when there were none."""
+    from datetime import timedelta
+
+    from monitor.clock import SystemClock
+    from monitor.store import Store
+    from monitor.store.recipients import FAILED
+
+    assert isinstance(store, Store)
+    since = SystemClock().now() - timedelta(days=days)
+    failed = store.digest_log(statuses=[FAILED], since=since)
+    if not failed:
+        return None
+    table = Table(title=f"failed digests (last {days} days)")
+    for column in ("recipient", "period", "when", "error"):
+        table.add_column(column, overflow="fold")
+    for entry in failed:
+        add_plain_row(
+            table, entry.email, entry.period_key, _when(entry.updated_at), entry.error or ""
+        )
+    return table
 
 
 def _when(value: object) -> str:
