@@ -257,6 +257,11 @@ async def test_feedback_votes_are_stored(
     assert sqlite_store.feedback_counts() == (1, 0)
     await press(api, alert.message_id, f"fb:{item_id}:down")  # the last vote counts
     assert sqlite_store.feedback_counts() == (0, 1)
+    gone = InlineKeyboardMarkup([[InlineKeyboardButton("👍", callback_data="fb:999999:up")]])
+    stale = await bot.bot.send_message(USER, "an alert of a purged item", reply_markup=gone)
+    answer = await press(api, stale.message_id, "fb:999999:up")
+    assert answer["text"] == "This button has expired."
+    assert sqlite_store.feedback_counts() == (0, 1)
 
 
 # -- help for mistakes ----------------------------------------------------------------

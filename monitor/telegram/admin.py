@@ -23,7 +23,7 @@ from monitor.ingest.fetch import Fetcher, FetchLimits
 from monitor.ingest.parse import ParsedFeed, parse_feed
 from monitor.models import FeedSpec
 from monitor.telegram import messages
-from monitor.telegram.commands import Bot, reply
+from monitor.telegram.commands import BotContext, reply
 from monitor.telegram.parsing import parse_addfeed, parse_feed_key
 
 ADDFEED_RETRIES = 0  # the operator is waiting for an answer; they can send it again
@@ -33,7 +33,7 @@ MAX_NAME_CHARS = 80  # a feed name taken from the feed's own title
 class Operators:
     """The operators' handlers; everyone else gets a polite refusal."""
 
-    def __init__(self, bot: Bot, *, resolver: Resolver = system_resolver) -> None:
+    def __init__(self, bot: BotContext, *, resolver: Resolver = system_resolver) -> None:
         self.bot = bot
         self.resolver = resolver
 

@@ -39,7 +39,7 @@ from monitor.settings import Settings
 from monitor.store import Store
 from monitor.telegram import i18n, messages
 from monitor.telegram.admin import Operators
-from monitor.telegram.commands import TYPING_KEYWORD, Bot, Commands, Handler, user_language
+from monitor.telegram.commands import TYPING_KEYWORD, BotContext, Commands, Handler, user_language
 
 logger = logging.getLogger(__name__)
 
@@ -131,12 +131,12 @@ def build_application(
     else:
         logger.warning("aiolimiter is not installed: Telegram rate limits are not enforced")
     application: BotApplication = builder.build()
-    bot = Bot(settings, store, taxonomy or load_taxonomy(), model_id, clock or SystemClock())
+    bot = BotContext(settings, store, taxonomy or load_taxonomy(), model_id, clock or SystemClock())
     register(application, bot, Operators(bot, resolver=resolver))
     return application
 
 
-def register(application: BotApplication, bot: Bot, operators: Operators) -> None:
+def register(application: BotApplication, bot: BotContext, operators: Operators) -> None:
     """Add every handler: the conversation first, then commands, buttons, membership, errors."""
     commands = Commands(bot)
     application.add_handler(
@@ -184,7 +184,7 @@ def register(application: BotApplication, bot: Bot, operators: Operators) -> Non
 class ErrorReporter:
     """Logs a failed handler, apologises to the user and tells the first operator."""
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: BotContext) -> None:
         self.bot = bot
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

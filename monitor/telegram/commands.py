@@ -67,7 +67,7 @@ BOT_GONE = (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
 
 
 @dataclass(frozen=True)
-class Bot:
+class BotContext:
     """What every handler needs: settings, the store, the taxonomy, the model and the clock."""
 
     settings: Settings
@@ -132,7 +132,11 @@ def with_chat(sub: Subscription, update: Update) -> Subscription:
 
 
 async def reply(
-    update: Update, text: str, markup: InlineKeyboardMarkup | ForceReply | None = None
+    update: Update,
+    text: str,
+    markup: InlineKeyboardMarkup | ForceReply | None = None,
+    *,
+    quote: bool = False,
 ) -> Message | None:
     """Answer in the update's chat (and forum topic), as HTML without link previews."""
     message = update.effective_message
@@ -142,12 +146,12 @@ async def reply(
         text,
         parse_mode=ParseMode.HTML,
         disable_web_page_preview=True,
-        do_quote=False,
+        do_quote=quote,
         reply_markup=markup,
     )
 
 
-async def may_change(bot: Bot, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def may_change(bot: BotContext, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """Whether the sender may change this chat's subscription (private: yes; group: admins)."""
     chat, user, message = update.effective_chat, update.effective_user, update.effective_message
     if chat is None or chat.type == ChatType.PRIVATE:
@@ -161,9 +165,9 @@ async def may_change(bot: Bot, update: Update, context: ContextTypes.DEFAULT_TYP
 
 
 class Commands:
-    """The handlers of the officials' commands, bound to one `Bot`."""
+    """The handlers of the officials' commands, bound to one `BotContext`."""
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: BotContext) -> None:
         self.bot = bot
 
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -191,7 +195,8 @@ class Commands:
         if not await self._allowed(update, context, lang):
             return ConversationHandler.END
         if [a.casefold() for a in args] in (["keyword"], ["keywords"], ["키워드"]):
-            await reply(update, messages.plain(lang, "keyword_prompt"), ForceReply(selective=True))
+            prompt = messages.plain(lang, "keyword_prompt")
+            await reply(update, prompt, ForceReply(selective=True), quote=True)  # for the sender
             return TYPING_KEYWORD
         if not args:
             current = sub.filter if sub else Filter()
@@ -410,7 +415,7 @@ class Commands:
         except ValueError:
             await query.answer(i18n.text(lang, "feedback_unknown"))
             return
-        if tap.action not in ("view", "done") and not await may_change(self.bot, update, context):
+        if tap.action != "view" and not await may_change(self.bot, update, context):
             await query.answer(i18n.text(lang, "group_admins_only"), show_alert=True)
             return
         base = sub or await self.bot.new_or_current(update)

@@ -154,9 +154,7 @@ def start_keyboard(lang: str) -> InlineKeyboardMarkup:
 def subscriptions_keyboard(lang: str, *, active: bool) -> InlineKeyboardMarkup:
     """Under /subscriptions: change the choices, and stop (or start) the alerts."""
     second = (
-        _button(text(lang, "kb_stop"), "stop")
-        if active
-        else _button(text(lang, "subscribe_default_button"), "on")
+        _button(text(lang, "kb_stop"), "stop") if active else _button(text(lang, "kb_resume"), "on")
     )
     return InlineKeyboardMarkup([[_button(text(lang, "kb_change"), "edit"), second]])
 
