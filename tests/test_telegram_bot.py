@@ -24,7 +24,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from classifiers.base import Labels
 from monitor.filters import Filter
 from monitor.models import FeedSpec, Item
-from monitor.settings import Settings
+from monitor.settings import PollSettings, Settings
 from monitor.store import Store
 from monitor.telegram import BotApplication, build_application
 
@@ -342,6 +342,23 @@ async def test_addfeed_with_the_allowance_fetches_parses_and_saves(
         assert missing["text"].startswith("Could not remove the feed")
     assert (tmp_path / "feeds.toml").read_text() == FEEDS_TOML
     assert feed_server.hits("/rss.xml") == 2  # fetched once per /addfeed, before saving
+
+
+async def test_a_slow_addfeed_does_not_hold_up_other_chats(
+    tmp_path: Path, api: FakeBotAPI, sqlite_store: Store, clock: FakeClock, feed_server: FeedServer
+) -> None:
+    slow = feed_server.add_drip("/slow.xml", RSS, interval_s=0.05)  # ~25 s for the whole body
+    poll = PollSettings(timeout_s=1.0, budget_s=1.0)
+    settings = settings_for(tmp_path, api, allow_private_feeds=True, poll=poll)
+    async with running(settings, sqlite_store, clock):
+        before = sent_count(api)
+        api.send_text(f"/addfeed {slow}", user=ADMIN)
+        help_ = await say(api, "/help", user=USER)  # answered while the feed drips
+        await wait(api, lambda reqs: sum(m == "sendMessage" for m, _ in reqs) >= before + 2)
+        [first, second] = api.calls("sendMessage")[before : before + 2]
+    assert first == help_ and first["chat_id"] == str(USER)
+    assert second["chat_id"] == str(ADMIN)
+    assert second["text"].startswith("Could not add the feed: gave up fetching")
 
 
 async def test_operators_see_stats_and_feeds(

@@ -73,6 +73,9 @@ MENU = (
 )
 
 
+SLOW_COMMANDS = frozenset({"addfeed"})  # run as tasks beside the other updates
+
+
 def rate_limiter_available() -> bool:
     """Whether `AIORateLimiter` can be used (python-telegram-bot[rate-limiter] installed)."""
     return importlib.util.find_spec("aiolimiter") is not None
@@ -171,7 +174,8 @@ def register(application: BotApplication, bot: BotContext, operators: Operators)
         "removefeed": operators.removefeed,
     }
     for name, callback in handlers.items():
-        application.add_handler(CommandHandler(name, callback))
+        # /addfeed waits on someone else's server: it must not hold up everyone's updates
+        application.add_handler(CommandHandler(name, callback, block=name not in SLOW_COMMANDS))
     application.add_handler(CallbackQueryHandler(commands.feedback, pattern=r"^fb:"))
     application.add_handler(CallbackQueryHandler(commands.tap, pattern=r"^sub:"))
     application.add_handler(
