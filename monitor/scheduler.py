@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 POLL_JOB = "poll"
@@ -34,3 +35,52 @@ def build_scheduler(
         misfire_grace_time=None,
     )
     return scheduler
+
+
+DIGEST_SWEEP_JOB = "digest-sweep"
+DIGEST_JOB_PREFIX = "digest:"
+
+
+def add_digest_sweep(
+    scheduler: AsyncIOScheduler,
+    sweep: Callable[[], Awaitable[object]],
+    *,
+    every: timedelta,
+    now: datetime | None = None,
+) -> None:
+    """The digest sweep: at once (today's missed digests go out after a restart), then every
+    `every` (new recipients get their triggers; deferred digests are tried again)."""
+    scheduler.add_job(
+        sweep,
+        IntervalTrigger(seconds=every.total_seconds(), timezone=UTC),
+        id=DIGEST_SWEEP_JOB,
+        name="digests: catch up and sync triggers",
+        next_run_time=now or datetime.now(UTC),
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+    )
+
+
+def sync_digest_jobs(
+    scheduler: AsyncIOScheduler,
+    triggers: Mapping[str, BaseTrigger],
+    run: Callable[[], Awaitable[object]],
+) -> None:
+    """One job per digest trigger (ids ``digest:<zone>:<HH:MM>[:<day>]``): add new, drop gone.
+
+    An id names its schedule, so a job whose id stays keeps its trigger.
+    """
+    current = {job.id for job in scheduler.get_jobs() if job.id.startswith(DIGEST_JOB_PREFIX)}
+    for job_id in current - set(triggers):
+        scheduler.remove_job(job_id)
+    for job_id in sorted(set(triggers) - current):
+        scheduler.add_job(
+            run,
+            triggers[job_id],
+            id=job_id,
+            name=f"digests at {job_id.removeprefix(DIGEST_JOB_PREFIX)}",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=3600,  # a late wake-up still sends; the sweep covers the rest
+        )

@@ -16,6 +16,7 @@ from typing import Literal
 
 from classifiers.base import Classifier
 from monitor.clock import Clock, SystemClock
+from monitor.digest.jobs import digest_sender, install_digest_jobs
 from monitor.feeds import FeedsFile
 from monitor.ingest.fetch import Fetcher, FetchLimits
 from monitor.ingest.pipeline import PollOutcome
@@ -128,6 +129,8 @@ async def _serve(
         scheduler = build_scheduler(
             poll=functools.partial(_scheduled_round, parts.poller), tick=settings.poll.tick
         )
+        model_id = classifier.model_id if classifier is not None else None
+        install_digest_jobs(scheduler, digest_sender(settings, parts.store, model_id=model_id))
         scheduler.start()
         log.info(
             "monitor running: %d feeds from %s", len(parts.feeds.current()), settings.feeds_path

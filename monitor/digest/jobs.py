@@ -20,6 +20,8 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Final, Protocol
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
 from classifiers.base import Labels
 from classifiers.taxonomy import Taxonomy
 from monitor.clock import Clock
@@ -36,7 +38,8 @@ from monitor.digest.mail import (
 )
 from monitor.digest.recipient import Recipient
 from monitor.digest.render import RenderedDigest, render_digest
-from monitor.digest.schedule import due_date
+from monitor.digest.schedule import digest_triggers, due_date
+from monitor.scheduler import add_digest_sweep, sync_digest_jobs
 from monitor.settings import Settings
 from monitor.store import Store
 from monitor.store.items import StoredItem
@@ -45,6 +48,7 @@ from monitor.store.recipients import DEFERRED, FAILED, SENT, SKIPPED
 log = logging.getLogger(__name__)
 
 OFFICIAL_TAGS: Final = frozenset({"official", "ministry", "government", "who", "un"})
+SWEEP_EVERY: Final = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -248,3 +252,45 @@ class DigestSender:
             error=error,
             message_id=message_id,
         )
+
+
+def digest_sender(
+    settings: Settings,
+    store: Store,
+    *,
+    model_id: str | None = None,
+    clock: Clock | None = None,
+    taxonomy: Taxonomy | None = None,
+    mailer: Mailer | None = None,
+) -> DigestSender:
+    """The service's digest sender: SMTP when configured, else ``.eml`` files in the outbox."""
+    from classifiers.taxonomy import load_taxonomy
+    from monitor.clock import SystemClock
+    from monitor.digest.mail import OutboxMailer, mailer_for
+
+    mailer = mailer or mailer_for(settings)
+    if isinstance(mailer, OutboxMailer):
+        log.info("SMTP is not configured: digests are written to %s", mailer.directory)
+    builder = DigestBuilder(settings, store, taxonomy or load_taxonomy(), model_id=model_id)
+    return DigestSender(builder, mailer, clock or SystemClock(), store=store)
+
+
+def install_digest_jobs(
+    scheduler: AsyncIOScheduler,
+    sender: DigestSender,
+    *,
+    every: timedelta = SWEEP_EVERY,
+    now: datetime | None = None,
+) -> None:
+    """Add the digest sweep to the service's scheduler; each sweep syncs the triggers.
+
+    The triggers fire at each recipient's local send time; the sweep (at once, then
+    every `every`) catches up after downtime and retries deferred digests.
+    """
+
+    async def sweep() -> None:
+        recipients = await asyncio.to_thread(sender.store.recipients, active_only=True)
+        sync_digest_jobs(scheduler, digest_triggers(recipients), sender.run_due)
+        await sender.run_due()
+
+    add_digest_sweep(scheduler, sweep, every=every, now=now)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import datetime, time
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -44,6 +44,7 @@ class Recipient:
         confirmed: the address proved it wants mail (a code from Telegram, or an operator).
         chat_id: the Telegram chat that manages this recipient, if any.
         token: secret for the unsubscribe links (set by the store on first save).
+        created_at: when the store first saw it (a digest due before that is not sent).
     """
 
     email: str
@@ -58,6 +59,7 @@ class Recipient:
     confirmed: bool = True
     chat_id: int | None = None
     token: str = ""
+    created_at: datetime | None = field(default=None, compare=False)
 
 
 def parse_email(value: str) -> str:

@@ -30,8 +30,8 @@ def due_date(recipient: Recipient, now: datetime) -> date | None:
     """The local date whose digest is due for `recipient` at `now`, or None.
 
     Due from the send time until the end of that local day; None before the
-    send time, on another weekday (weekly), or for an inactive or unconfirmed
-    recipient.
+    send time, on another weekday (weekly), for an inactive or unconfirmed
+    recipient, or when the recipient was added after that day's send time.
     """
     if not (recipient.active and recipient.confirmed):
         return None
@@ -39,8 +39,11 @@ def due_date(recipient: Recipient, now: datetime) -> date | None:
     today = now.astimezone(zone).date()
     if recipient.frequency == WEEKLY and today.weekday() != recipient.weekday:
         return None
-    if now < local_send_time(today, recipient.send_time, zone):
+    send_at = local_send_time(today, recipient.send_time, zone)
+    if now < send_at:
         return None
+    if recipient.created_at is not None and recipient.created_at > send_at:
+        return None  # added after today's send time: the first digest is tomorrow's
     return today
 
 

@@ -101,6 +101,10 @@ class RecipientRows(StoreBase):
             stored = conn.scalar(select(RECIPIENTS.c.token).where(RECIPIENTS.c.email == email))
             token = recipient.token or stored or secrets.token_urlsafe(24)
             saved = replace(recipient, email=email, token=token)
+            created = conn.scalar(
+                select(RECIPIENTS.c.created_at).where(RECIPIENTS.c.email == email)
+            )
+            saved = replace(saved, created_at=created or now)
             values = _recipient_values(saved)
             if stored is None:
                 conn.execute(RECIPIENTS.insert().values(created_at=now, updated_at=now, **values))
@@ -375,6 +379,7 @@ def _recipient(row: RowMapping) -> Recipient:
         confirmed=bool(row["confirmed"]),
         chat_id=None if row["chat_id"] is None else int(row["chat_id"]),
         token=row["token"],
+        created_at=row["created_at"],
     )
 
 
