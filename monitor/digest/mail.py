@@ -244,3 +244,19 @@ def mailer_for(settings: Settings) -> Mailer:
     if settings.smtp_host:
         return SmtpMailer.from_settings(settings)
     return OutboxMailer(settings.outbox_dir)
+
+
+def build_confirmation(
+    to: str, code: str, *, sender: str, subject: str, body: str, date: datetime
+) -> EmailMessage:
+    """The plain-text mail that carries a confirmation code (the only mail to an
+    address before it is confirmed)."""
+    message = EmailMessage(policy=SMTP)
+    message["From"] = Address(FROM_NAME, addr_spec=sender)
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(date)
+    message["Message-ID"] = message_id(to, f"confirm-{code}-{date.timestamp():.0f}", sender)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(body, charset="utf-8", cte="quoted-printable")
+    return message
