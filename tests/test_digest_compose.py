@@ -173,6 +173,10 @@ def test_render_html_is_escaped_inline_and_linked() -> None:
     for text in (KO_TITLE, "中国与老挝签署卫生合作协议", "介護人材", "ไทยและลาว"):
         assert text in html and text in rendered.text
     assert "Digital health" in html and "Korea" in html
+    assert ">Cooperation<" not in html  # all of a cooperation-only digest is: no badge
+    wide = Recipient("a@b.co", filter=Filter(cooperation_only=False))
+    wide_html = render_digest(digest_for(wide), topic_names=NAMES, unsubscribe_url="x").html
+    assert ">Cooperation<" in wide_html and ">Official source<" in wide_html
     text = rendered.text
     assert EVIL_TITLE in text  # plain text: as it is
     assert url_of("ko") in text and "Also reported by" in text

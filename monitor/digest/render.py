@@ -29,6 +29,7 @@ PALETTE: Final = (
 )  # fmt: skip
 OTHER_COLOUR: Final = "#9ca3af"
 BAR_MAX_PERCENT: Final = 100
+MAX_COUNTRIES: Final = 16  # in the header; the rest are "and N more"
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,8 @@ def _context(
 ) -> dict[str, object]:
     colours = _colours(digest, topic_order)
     period = digest.period
+    # a cooperation-only digest has nothing but cooperation: no badge saying so each time
+    cooperation_only = digest.recipient.filter.cooperation_only
     max_total = max((d.total for d in digest.days), default=0)
     chart = []
     for day in digest.days:
@@ -186,8 +189,13 @@ def _context(
         ],
         "countries": [
             {"code": code, "name": w.country_name(code), "n": n}
-            for code, n in digest.country_counts
+            for code, n in digest.country_counts[:MAX_COUNTRIES]
         ],
+        "more_countries": (
+            w("and_more", n=len(digest.country_counts) - MAX_COUNTRIES)
+            if len(digest.country_counts) > MAX_COUNTRIES
+            else ""
+        ),
         "chart": chart,
         "chart_has_items": max_total > 0,
         "legend": [
@@ -198,7 +206,7 @@ def _context(
             {
                 "name": _topic_name(g.slug, topic_names, w),
                 "colour": colours.get(g.slug, OTHER_COLOUR),
-                "stories": [_story_view(s, w) for s in g.stories],
+                "stories": [_story_view(s, w, badge=not cooperation_only) for s in g.stories],
             }
             for g in digest.groups
         ],
@@ -208,13 +216,13 @@ def _context(
     }
 
 
-def _story_view(story: Story, w: Words) -> dict[str, object]:
+def _story_view(story: Story, w: Words, *, badge: bool) -> dict[str, object]:
     summary = story.summary if story.summary and story.summary != story.title else ""
     return {
         "title": story.title,
         "url": story.url,
         "meta": _meta(story, w),
-        "cooperation": story.cooperation,
+        "cooperation": story.cooperation and badge,
         "official": story.official,
         "summary": _clip(summary, 600),
         "others": [
