@@ -17,6 +17,7 @@ from typing import Literal
 from classifiers.base import Classifier
 from monitor.clock import Clock, SystemClock
 from monitor.digest.jobs import digest_sender, install_digest_jobs
+from monitor.digest.unsubscribe import start_unsubscribe_server
 from monitor.feeds import FeedsFile
 from monitor.ingest.fetch import Fetcher, FetchLimits
 from monitor.ingest.pipeline import PollOutcome
@@ -131,6 +132,7 @@ async def _serve(
         )
         model_id = classifier.model_id if classifier is not None else None
         install_digest_jobs(scheduler, digest_sender(settings, parts.store, model_id=model_id))
+        unsubscribe = await start_unsubscribe_server(settings, parts.store)  # MONITOR_HTTP_LISTEN
         scheduler.start()
         log.info(
             "monitor running: %d feeds from %s", len(parts.feeds.current()), settings.feeds_path
@@ -148,6 +150,8 @@ async def _serve(
                 log.warning("polls still running after %s; their leases expire", SHUTDOWN_GRACE)
             # only now: APScheduler's asyncio executor cancels the jobs still running
             scheduler.shutdown(wait=False)
+            if unsubscribe is not None:
+                await unsubscribe.close()
 
 
 async def _scheduled_round(poller: Poller) -> None:

@@ -89,6 +89,7 @@ class Settings:
     timezone: str = DEFAULT_TIMEZONE
     digest_time: str = DEFAULT_DIGEST_TIME  # local send time of new digest recipients
     public_url: str | None = None  # base of the one-click unsubscribe links in digests
+    http_listen: str | None = None  # host:port of the unsubscribe endpoint (behind public_url)
     allow_private_feeds: bool = False  # /addfeed may add feeds on private/loopback addresses
     poll: PollSettings = field(default_factory=PollSettings)
 
@@ -150,6 +151,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         timezone=timezone,
         digest_time=_digest_time(pick("digest_time")),
         public_url=(str(pick("public_url")).rstrip("/") or None) if pick("public_url") else None,
+        http_listen=_listen(pick("http_listen")),
         allow_private_feeds=_flag("allow_private_feeds", pick("allow_private_feeds")),
         poll=_poll_settings(file_values.get("poll", {}), config_path),
     )
@@ -188,6 +190,7 @@ def _read_config_file(path: Path, *, explicit: bool) -> dict[str, Any]:
         "timezone",
         "digest_time",
         "public_url",
+        "http_listen",
         "allow_private_feeds",
         "poll",
     }
@@ -217,6 +220,15 @@ def _database_url(url: str) -> str:
             "(use sqlite:///path or postgresql://user@host/db)"
         )
     return url  # the store picks the driver (monitor.store.engine.sqlalchemy_url)
+
+
+def _listen(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    host, _, port = str(value).rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"MONITOR_HTTP_LISTEN: {value!r} is not host:port (like 127.0.0.1:8080)")
+    return f"{host}:{int(port)}"
 
 
 def _digest_time(value: object) -> str:
