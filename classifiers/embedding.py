@@ -21,6 +21,7 @@ import logging
 import tempfile
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +31,17 @@ from classifiers.base import Document, Encoder, Labels, Summariser
 from classifiers.e5_encoder import E5Encoder
 from classifiers.gazetteer import find_countries, story_countries
 from classifiers.gold import TRAIN_FILE, GoldItem, load_gold
-from classifiers.heads import Head, fit_heads, fit_topic_head, load_heads, save_heads
+from classifiers.heads import (
+    Head,
+    TopicEvidence,
+    fit_head,
+    fit_heads,
+    fit_topic_head,
+    load_heads,
+    save_heads,
+    topic_cuts,
+    topic_evidence,
+)
 from classifiers.language import UNDETERMINED, detect_language
 from classifiers.mentions import TopicNames
 from classifiers.summarise import ExtractiveSummariser
@@ -38,12 +49,13 @@ from classifiers.taxonomy import Taxonomy, load_taxonomy
 
 log = logging.getLogger(__name__)
 
-HEADS_VERSION = "5"  # bump when the features or the fitting change
+HEADS_VERSION = "7"  # bump when the features or the fitting change
 MAX_CHARS = 1000  # title + lead, embedded as one; the rest is read sentence by sentence
 MAX_TOPICS = 6  # ministers' readouts list up to six agreed areas
 BUNDLED_DIR = Path(__file__).parent / "model"  # heads fitted on the shipped data
 RELEVANT = "relevant"
 COOPERATION = "cooperation"
+UNSPECIFIC = "unspecific"  # relevant, but names no specific area (courtesy calls, framework MOUs)
 TOPIC = "topic:"
 
 
@@ -129,7 +141,14 @@ class EmbeddingClassifier:
         # no language found means junk or no words: nothing to report, whatever the vector
         readable = language != UNDETERMINED and has_words(doc)
         relevant = readable and p_relevant >= self.heads[RELEVANT].threshold
-        scores = self._topic_scores(x, passages, f"{doc.title}\n{doc.text}")
+        unspecific = self.heads.get(UNSPECIFIC)
+        scores = self._topic_scores(
+            x,
+            passages,
+            f"{doc.title}\n{doc.text}",
+            unspecific=unspecific is not None
+            and bool(unspecific.probability(x[None, :])[0] >= unspecific.threshold),
+        )
         return Labels(
             language=language,
             relevant=relevant,
@@ -146,10 +165,19 @@ class EmbeddingClassifier:
         )
 
     def _topic_scores(
-        self, x: NDArray[np.float32], passages: list[NDArray[np.float32]], text: str
+        self,
+        x: NDArray[np.float32],
+        passages: list[NDArray[np.float32]],
+        text: str,
+        *,
+        unspecific: bool,
     ) -> dict[str, float]:
         """Per topic, a score that reaches 0.5 exactly when the topic is decided: the document's
-        probability over its threshold, the best passage's over its own, or a named mention."""
+        probability over its threshold, the best passage's over its own, or a named mention.
+
+        When the lead names no specific area (`unspecific`: a courtesy call, a framework
+        agreement), the lead alone decides no topic; a passage or a named mention still does.
+        """
         named = self._names.find(text) if self._names else frozenset()
         sentences = np.vstack(passages) if passages else None
         scores = {}
@@ -159,6 +187,8 @@ class EmbeddingClassifier:
                 continue
             p = float(head.probability(x[None, :])[0])
             score = _calibrated(p, head.threshold)
+            if unspecific:
+                score = min(score, UNSPECIFIC_CAP)
             if sentences is not None:
                 best = float(head.probability(sentences).max())
                 score = max(score, _calibrated(best, head.passage_threshold))
@@ -195,7 +225,7 @@ class EmbeddingClassifier:
         rows = list(_rows(self._training, self._taxonomy))
         x = _cached_encode(self._encoder, [text for text, _, _ in rows], cache_dir)
         heads = fit_heads(
-            {h: _head_rows(rows, x, h) for h in (RELEVANT, COOPERATION)},
+            {h: _head_rows(rows, x, h) for h in (RELEVANT, COOPERATION, UNSPECIFIC)},
         )
         missing = {RELEVANT, COOPERATION} - set(heads)
         if missing:
@@ -219,15 +249,16 @@ class EmbeddingClassifier:
         vectors = dict(zip(flat, _cached_encode(self._encoder, flat, cache_dir), strict=True))
         named = {o: self._names.find(f"{item.title}\n{item.text}") for o, item in items.items()}
         empty = np.zeros((0, x.shape[1]), np.float32)
-        heads = {}
+        rows_of: dict[str, list[int]] = {}
+        evidence: dict[str, TopicEvidence] = {}
         for slug in self._taxonomy.slugs:
-            head = TOPIC + slug
-            index = [i for i, (_, known, _) in enumerate(rows) if head in known]
-            y = np.array([rows[i][1][head] for i in index], np.int8)
+            index = [i for i, (_, known, _) in enumerate(rows) if TOPIC + slug in known]
+            y = np.array([rows[i][1][TOPIC + slug] for i in index], np.int8)
             if not 0 < int(y.sum()) < len(y):
                 continue
+            rows_of[slug] = index
             origins = [rows[i][2] for i in index]
-            heads[head] = fit_topic_head(
+            found = topic_evidence(
                 x[index],
                 y,
                 items=np.array([o in items for o in origins]),
@@ -237,6 +268,19 @@ class EmbeddingClassifier:
                 ],
                 mentioned=np.array([slug in named.get(o, ()) for o in origins]),
             )
+            if found is not None:
+                evidence[slug] = found
+        cuts, passage_cut = topic_cuts(evidence)
+        heads = {}
+        for slug, index in rows_of.items():
+            y = np.array([rows[i][1][TOPIC + slug] for i in index], np.int8)
+            if slug in cuts:
+                heads[TOPIC + slug] = fit_topic_head(x[index], y, cuts[slug], passage_cut)
+            else:  # too few labelled items (a topic just added): its cut from all its rows
+                head = fit_head(x[index], y)
+                heads[TOPIC + slug] = replace(
+                    head, passage_threshold=max(head.threshold, passage_cut)
+                )
         return heads
 
     def _passages_of(self, items: Iterable[GoldItem]) -> dict[str, list[str]]:
@@ -251,6 +295,7 @@ class EmbeddingClassifier:
         return list(dict.fromkeys(t for ts in texts.values() for t in ts))
 
 
+UNSPECIFIC_CAP = 0.49  # the lead's score for any topic on an unspecific item: under the cut
 NAMED_SCORE = 0.9  # the topic score of an item that names the topic outright
 
 
@@ -291,6 +336,9 @@ def _rows(
             # "health or not" (5-fold CV on the training split: cooperation F1 0.969 -> 0.980,
             # topic micro-F1 0.846 -> 0.851); the relevance head does the rest
             known[COOPERATION] = int(item.cooperation)
+            # the unspecific head learns from whole items only: courtesy calls and framework
+            # agreements versus stories about something specific
+            known[UNSPECIFIC] = int(not item.topics)
             known |= {TOPIC + s: int(s in item.topics) for s in slugs}
         yield document_text(item.title, item.text), known, item.id
         if item.title.strip() and item.text.strip():

@@ -5,9 +5,9 @@ nothing about cooperation, say). Its decision threshold is the one that maximise
 F1 on cross-validated predictions of the training rows; the held-out splits are
 never seen here.
 
-A topic head has two thresholds: one for the document (title + lead) and a higher one
-for its best passage (a sentence anywhere in the text). Both are chosen together, by
-F1 on cross-validated predictions for the labelled items only (where stories with
+A topic head has two thresholds: its own for the document (title + lead), and one for
+the best passage (a sentence anywhere in the text) shared by all topics. They are
+chosen on cross-validated predictions for the labelled items only (where stories with
 several topics and with none are common), with explicit mentions of the topic counted
 as positives, exactly as the classifier decides.
 """
@@ -17,13 +17,19 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
+if TYPE_CHECKING:  # sklearn is imported when heads are fitted, not when they are used
+    from sklearn.linear_model import LogisticRegression
+
 CV_FOLDS = 5
 NEVER = 2.0  # a threshold no probability reaches
-PASSAGE_RANGE = (0.3, 0.98)  # candidate cuts for the best passage of an item
+# candidate cuts for the best passage of an item: a single sentence saturates the heads
+# more than a whole lead does, so the grid is finest near 1
+PASSAGE_CUTS = (*np.linspace(0.3, 0.9, 13), *np.linspace(0.91, 0.999, 30))
 MIN_ITEM_POSITIVES = 4  # fewer labelled items with the topic: thresholds from all rows
 THRESHOLD_RANGE = (0.15, 0.85)  # a threshold outside this says the head has too little data
 REGULARISATION_C = (
@@ -68,7 +74,17 @@ def fit_head(x: NDArray[np.float32], y: NDArray[np.int8], *, seed: int = 0) -> H
     )
 
 
-def fit_topic_head(
+@dataclass(frozen=True)
+class TopicEvidence:
+    """Cross-validated probabilities of one topic head on the labelled items (one per item)."""
+
+    document: NDArray[np.float32]  # of the title + lead
+    passage: NDArray[np.float32]  # of the item's best passage (0 when it has none)
+    mentioned: NDArray[np.bool_]  # the item names the topic outright
+    y: NDArray[np.int8]
+
+
+def topic_evidence(
     x: NDArray[np.float32],
     y: NDArray[np.int8],
     *,
@@ -76,8 +92,8 @@ def fit_topic_head(
     passages: list[NDArray[np.float32]],
     mentioned: NDArray[np.bool_],
     seed: int = 0,
-) -> Head:
-    """Fit a topic head and its document and passage thresholds.
+) -> TopicEvidence | None:
+    """Out-of-fold document and passage probabilities of a topic head on the labelled items.
 
     Args:
         x, y: Every row that informs the topic (items, topics.toml examples, negatives).
@@ -85,32 +101,74 @@ def fit_topic_head(
         passages: Per row, the vectors of its passages (empty when it has none).
         mentioned: Per row, whether the text names the topic outright.
         seed: For the folds.
+
+    Returns:
+        None when the labelled items hold too few examples of the topic to choose cuts
+        (a topic an operator has just added has only its topics.toml examples).
     """
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold
-
-    def model() -> LogisticRegression:
-        return LogisticRegression(C=REGULARISATION_C, class_weight="balanced", max_iter=2000)
-
     positives = int(y.sum())
     folds = min(CV_FOLDS, positives, len(y) - positives)
-    item_positives = int(y[items].sum())
-    if folds < 2 or item_positives < MIN_ITEM_POSITIVES:
-        head = fit_head(x, y, seed=seed)  # e.g. a topic an operator just added
-        return Head(head.weights, head.bias, head.threshold, max(head.threshold, 0.6))
+    if folds < 2 or int(y[items].sum()) < MIN_ITEM_POSITIVES:
+        return None
+    from sklearn.model_selection import StratifiedKFold
+
     document = np.zeros(len(y), np.float32)
     passage = np.zeros(len(y), np.float32)
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for train, test in cv.split(x, y):
-        fold = model().fit(x[train], y[train])
+        fold = _model().fit(x[train], y[train])
         document[test] = fold.predict_proba(x[test])[:, 1]
         for i in test:
             if items[i] and len(passages[i]):
                 passage[i] = fold.predict_proba(passages[i])[:, 1].max()
-    threshold, passage_threshold = best_f1_pair(
-        document[items], passage[items], mentioned[items], y[items]
-    )
-    fitted = model().fit(x, y)
+    return TopicEvidence(document[items], passage[items], mentioned[items], y[items])
+
+
+def topic_cuts(evidence: Mapping[str, TopicEvidence]) -> tuple[dict[str, float], float]:
+    """Per-topic document cuts and one passage cut shared by all topics.
+
+    The passage cut is shared because few labelled items are long enough to have passages:
+    pooled over topics there is enough evidence to choose it, per topic there is not. For
+    each candidate passage cut every topic gets its best document cut (F1 of
+    ``doc >= t or passage >= u or mentioned``); the passage cut with the best micro-F1 over
+    all topics wins, the highest one among equals (the passage rule is the riskier one).
+    """
+    best: tuple[float, float, dict[str, float]] = (-1.0, NEVER, {})
+    for u in [NEVER, *PASSAGE_CUTS[::-1]]:
+        cuts: dict[str, float] = {}
+        tp = fp = fn = 0.0
+        for slug, e in evidence.items():
+            t, counts = _best_document_cut(e, float(u))
+            cuts[slug] = t
+            tp, fp, fn = tp + counts[0], fp + counts[1], fn + counts[2]
+        micro = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        if micro > best[0] + 1e-9:
+            best = (micro, float(u), cuts)
+    return best[2], best[1]
+
+
+def _best_document_cut(e: TopicEvidence, u: float) -> tuple[float, tuple[float, float, float]]:
+    """The document cut with the best F1 for a fixed passage cut (middle of the best run)."""
+    truth = e.y == 1
+    by_passage = (e.passage >= u) | e.mentioned
+    results = []
+    for t in np.linspace(*THRESHOLD_RANGE, 71):
+        predicted = by_passage | (e.document >= t)
+        tp = float(np.sum(predicted & truth))
+        fp = float(np.sum(predicted & ~truth))
+        fn = float(np.sum(~predicted & truth))
+        results.append((2 * tp / (2 * tp + fp + fn) if tp else 0.0, float(t), (tp, fp, fn)))
+    top = max(f1 for f1, _, _ in results)
+    run = [r for r in results if r[0] >= top - 1e-9]
+    _, t, counts = run[len(run) // 2]
+    return t, counts
+
+
+def fit_topic_head(
+    x: NDArray[np.float32], y: NDArray[np.int8], threshold: float, passage_threshold: float
+) -> Head:
+    """Fit a topic head on all its rows, with cuts chosen by `topic_cuts`."""
+    fitted = _model().fit(x, y)
     return Head(
         weights=fitted.coef_[0].astype(np.float32),
         bias=float(fitted.intercept_[0]),
@@ -119,32 +177,10 @@ def fit_topic_head(
     )
 
 
-def best_f1_pair(
-    document: NDArray[np.floating],
-    passage: NDArray[np.floating],
-    mentioned: NDArray[np.bool_],
-    y: NDArray[np.int8],
-) -> tuple[float, float]:
-    """The (document, passage) cuts that maximise F1 of `doc >= t or passage >= u or mentioned`.
+def _model() -> LogisticRegression:
+    from sklearn.linear_model import LogisticRegression
 
-    Among equally good pairs: the highest passage cut (the passage rule is the riskier one),
-    then the middle of the best run of document cuts.
-    """
-    truth = y == 1
-    t_grid = np.linspace(*THRESHOLD_RANGE, 71)
-    results: list[tuple[float, float, float]] = []  # (f1, u, t)
-    for u in [*np.linspace(*PASSAGE_RANGE, 35), NEVER]:
-        by_passage = (passage >= u) | mentioned
-        for t in t_grid:
-            predicted = by_passage | (document >= t)
-            tp = float(np.sum(predicted & truth))
-            fp = float(np.sum(predicted & ~truth))
-            fn = float(np.sum(~predicted & truth))
-            results.append((2 * tp / (2 * tp + fp + fn) if tp else 0.0, float(u), float(t)))
-    best = max(f1 for f1, _, _ in results)
-    u_best = max(u for f1, u, _ in results if f1 >= best - 1e-9)
-    ts = [t for f1, u, t in results if u == u_best and f1 >= best - 1e-9]
-    return ts[len(ts) // 2], u_best
+    return LogisticRegression(C=REGULARISATION_C, class_weight="balanced", max_iter=2000)
 
 
 def best_f1_threshold(p: NDArray[np.floating], y: NDArray[np.int8]) -> float:

@@ -6,7 +6,8 @@ language are looked for in every text (an acronym listed under ``en`` is also fo
 Japanese text). Matching:
 
 * an all-capitals Latin acronym (``UHC``, ``AMR``, ``NCDs``) is case-sensitive;
-  other Latin names ignore case, and a space in a name also matches a hyphen or a line break;
+  other Latin names ignore case; a space in a name also matches a hyphen or a line break,
+  and a hyphen also matches a space or nothing;
 * a Latin name must not touch more Latin letters or digits (``AMR`` is not in ``AMRO``);
 * names in scripts without spaces (Chinese, Japanese, Thai, Korean) match as substrings.
 
@@ -51,7 +52,8 @@ def _pattern(name: str) -> str:
     """A regular expression for one name (see the module docstring)."""
     words = name.split()
     latin = [_is_latin(word) for word in words]
-    parts = [re.escape(word) for word in words]
+    # a hyphen inside a word also matches a space or nothing ("non-communicable", "noncommunicable")
+    parts = [re.escape(word).replace(r"\-", r"[\s\-‐–]?") for word in words]
     body = r"[\s\-‐–]+".join(parts)
     acronym = all(latin) and re.fullmatch(r"[A-Z][A-Z0-9&\-]*[A-Z0-9]s?", name) is not None
     if not acronym and any(latin):

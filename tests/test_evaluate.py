@@ -10,7 +10,7 @@ from cli_runner import Monitor
 
 from classifiers.base import Labels
 from classifiers.errors import ClassifierDataError
-from classifiers.evaluate import ALL, score
+from classifiers.evaluate import ALL, TOPIC, evaluate_file, report_table, score
 from classifiers.gold import GoldItem, parse_gold
 
 
@@ -49,6 +49,64 @@ def test_scores_per_label_and_language() -> None:
     assert report.language_accuracy("ko") == 1.0 and report.language_accuracy(ALL) == 2 / 3
     assert report.languages() == ["ko", "th", ALL]
     assert len(report.errors) == 2
+
+
+def test_topic_shape_per_topic_and_per_count() -> None:
+    golds = [
+        gold("en", True, True, ("uhc", "ncd", "ageing"), ()),  # three topics
+        gold("en", True, True, ("uhc", "ncd"), ()),  # two
+        gold("en", True, True, (), ()),  # a courtesy call: none
+        gold("en", True, True, (), ()),
+        gold("ko", True, False, ("amr",), ()),
+        gold("ko", False, False, (), ()),  # not relevant: not in the topic-count table
+    ]
+    predicted = [
+        labels("en", True, True, ("uhc", "ncd"), ()),
+        labels("en", True, True, ("uhc",), ()),
+        labels("en", True, True, (), ()),
+        labels("en", True, True, ("uhc",), ()),
+        labels("ko", True, False, ("amr",), ()),
+        labels("ko", False, False, (), ()),
+    ]
+    report = score(golds, predicted)
+    uhc = report.counts[(TOPIC + "uhc", ALL)]
+    assert (uhc.tp, uhc.fp, uhc.fn) == (2, 1, 0)
+    assert report.counts[(TOPIC + "ageing", "en")].recall == 0.0
+    assert report.topics() == ["ageing", "amr", "ncd", "uhc"]
+    # ageing 0, amr 1, ncd 2/3, uhc 0.8
+    assert report.topic_macro_f1() == pytest.approx((0 + 1 + 2 / 3 + 0.8) / 4)
+    assert report.multi_topic_rate() == (1, 2)
+    assert report.no_topic_rate() == (1, 2)
+    assert report.no_topic_rate("ko") == (0, 0)
+    assert report.topic_counts["en"][("3+", "2")] == 1
+    assert sum(report.topic_counts[ALL].values()) == 5
+
+
+def test_report_names_its_split_and_shows_the_topic_tables(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    class Fixed:
+        model_id = "fixed"
+
+        def classify(self, docs):  # type: ignore[no-untyped-def]
+            return [Labels("en", True, True, ("uhc",), ("KR",), "s") for _ in docs]
+
+    path = tmp_path / "heldout.jsonl"
+    item = {"id": "a", "language": "en", "title": "t", "text": "x", "relevant": True}
+    path.write_text(
+        json.dumps(item | {"cooperation": True, "topics": ["uhc", "ncd"], "countries": ["KR"]})
+        + "\n",
+        encoding="utf-8",
+    )
+    report = evaluate_file(path, Fixed())
+    console = Console(width=160, record=True)
+    console.print(report_table(report))
+    text = console.export_text()
+    assert report.name == "heldout"
+    assert "heldout: F1 (precision/recall)" in text
+    assert "heldout: per topic" in text and "ncd" in text
+    assert "0/0/1/0" in text and "0/1/0/0" in text  # gold 2 topics, predicted 1
+    assert "0/1 (0%)" in text  # the two-topic item did not keep two
 
 
 def test_bad_labelled_lines_are_all_reported() -> None:

@@ -513,3 +513,25 @@ def test_story_countries_default_to_the_home_of_a_national_language() -> None:
     # Chinese is written in several countries: no default
     assert story_countries("登革热病例本周大幅上升", "zh") == ()
     assert story_countries("Lào ghi nhận ca sốt xuất huyết tăng mạnh", "vi") == ("LA",)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("남북 보건의료 협력 재개…감염병 공동 대응", ("KR", "KP")),
+        ("통일부는 남측이 북측에 말라리아 공동 방역을 제안했다", ("KR", "KP")),
+        ("남북미 정상이 판문점에서 만났다", ("KR", "KP", "US")),
+        ("朝韩同意就传染病防控开展合作", ("KR", "KP")),
+        ("南北朝鲜卫生合作", ("KR", "KP")),
+        ("南北対話の再開に向け協議", ("KR", "KP")),
+    ],
+)
+def test_inter_korean_stories_name_both_koreas(text: str, expected: tuple[str, ...]) -> None:
+    assert set(find_countries(text, None)) == set(expected)
+
+
+@pytest.mark.parametrize(
+    "text", ["미국 남북전쟁 당시의 야전병원", "남북극 해빙 관측", "大江南北流感高发"]
+)
+def test_north_south_that_is_not_inter_korean(text: str) -> None:
+    assert not {"KR", "KP"} & set(find_countries(text, None))

@@ -351,3 +351,40 @@ def test_detector_instance_and_default_are_shared() -> None:
     assert default_detector() is default_detector()
     detector = LanguageDetector(preload=True)
     assert detector.detect("Dengue cases rise sharply after monsoon rains", "") == "en"
+
+
+# Short English headlines made mostly of names: lingua alone reads several as Tagalog, Malay
+# or Dutch; without a word of that language they stay English.
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Thailand and Laos cooperate on dengue",
+        "Singapore, Malaysia to share outbreak data",
+        "Philippines, Japan boost nurse training",
+        "Vietnam, Cambodia boost cross-border TB control",
+        "Malaysia, Brunei hold health talks",
+    ],
+)
+def test_short_english_headlines_with_names_stay_english(title: str) -> None:
+    assert detect_language(title, "") == "en"
+
+
+@pytest.mark.parametrize(
+    ("expected", "title"),
+    [
+        ("tl", "DOH nagbabala sa pagtaas ng dengue"),
+        ("tl", "Pilipinas at Japan lumagda ng kasunduan"),
+        ("id", "Menkes terima Dubes Jepang"),
+        ("id", "Kasus DBD meningkat"),
+        ("ms", "Hospital kerajaan kekurangan doktor pakar"),
+        ("ms", "Wabak denggi meningkat"),
+    ],
+)
+def test_short_headlines_with_their_own_words_keep_their_language(
+    expected: str, title: str
+) -> None:
+    assert detect_language(title, "") == expected
+
+
+def test_a_latin_hint_decides_a_short_headline_without_words_of_either() -> None:
+    assert detect_language("Singapore, Malaysia to share outbreak data", "", hint="en") == "en"

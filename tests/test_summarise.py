@@ -408,3 +408,30 @@ def test_split_empty() -> None:
 )
 def test_clean_text(raw: str, clean: str) -> None:
     assert clean_text(raw) == clean
+
+
+def test_texts_to_embed_are_exactly_what_summarise_embeds() -> None:
+    """The classifier embeds these for topics and hands the vectors back: nothing twice."""
+    asked: list[list[str]] = []
+
+    def embed(texts: list[str]) -> NDArray[np.float64]:
+        asked.append(list(texts))
+        rng = np.random.default_rng(len(asked))
+        return rng.normal(size=(len(texts), 8))
+
+    summariser = ExtractiveSummariser(embed=embed)
+    title = "Korea and Viet Nam agree to cooperate in five areas"
+    text = " ".join(
+        f"Sentence number {n} says something about health cooperation between them."
+        for n in range(1, 9)
+    )
+    expected = summariser.texts_to_embed(title, text, "en")
+    summariser.summarise(title, text, "en")
+    assert asked == [expected]
+    assert expected[0] == title and len(expected) == 9
+
+
+def test_a_short_lead_needs_no_embedding() -> None:
+    summariser = ExtractiveSummariser(embed=lambda texts: np.zeros((len(texts), 4)))
+    assert summariser.texts_to_embed("Title", "One short sentence about dengue cases.", "en") == []
+    assert summariser.texts_to_embed("", "", "en") == []

@@ -353,3 +353,49 @@ def test_bundled_file_text_round_trips() -> None:
 
 def test_zero_topics_is_allowed() -> None:
     assert parse_taxonomy(textwrap.dedent(LABELS), "t").topics == ()
+
+
+# -- names: what names a topic outright ---------------------------------------------------
+
+
+def test_names_are_read_per_language() -> None:
+    topic = TOPIC.format(slug="amr").replace(
+        "[topic.examples]",
+        '[topic.names]\nen = ["antimicrobial resistance", "AMR"]\nja = ["薬剤耐性"]\n'
+        "[topic.examples]",
+    )
+    amr = parse_taxonomy(build(topic), "topics.toml").topics[0]
+    assert amr.names["ja"] == ("薬剤耐性",)
+    assert amr.all_names == ("antimicrobial resistance", "AMR", "薬剤耐性")
+
+
+def test_names_are_optional() -> None:
+    assert parse_taxonomy(build(TOPIC.format(slug="amr")), "topics.toml").topics[0].names == {}
+
+
+def test_too_short_name_names_its_line() -> None:
+    topic = TOPIC.format(slug="amr").replace(
+        "[topic.examples]", '[topic.names]\nen = ["AMR", "A"]\n[topic.examples]'
+    )
+    text = build(topic)
+    line = text.splitlines().index('en = ["AMR", "A"]') + 1
+    assert problems_of(text) == [
+        f"topics.toml:{line}: topic 'amr': names.en[2] 'A' is too short to name a topic "
+        "(at least 2 characters)"
+    ]
+
+
+def test_names_of_the_wrong_shape() -> None:
+    topic = TOPIC.format(slug="amr").replace(
+        "[topic.examples]", '[topic.names]\nko = "항생제 내성"\n[topic.examples]'
+    )
+    text = build(topic)
+    line = text.splitlines().index('ko = "항생제 내성"') + 1
+    assert problems_of(text) == [
+        f"topics.toml:{line}: topic 'amr': names.ko must be a list of strings"
+    ]
+
+
+def test_bundled_topics_are_named_in_every_target_language(bundled: Taxonomy) -> None:
+    for topic in bundled.topics:
+        assert set(TARGET_LANGUAGES) <= set(topic.names), topic.slug

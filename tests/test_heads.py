@@ -1,0 +1,97 @@
+"""Label heads: per-topic document cuts and a shared passage cut, saved and loaded."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from classifiers.heads import (
+    NEVER,
+    Head,
+    TopicEvidence,
+    fit_topic_head,
+    load_heads,
+    save_heads,
+    topic_cuts,
+    topic_evidence,
+)
+
+
+def evidence(
+    document: list[float], passage: list[float], y: list[int], named: list[bool] | None = None
+) -> TopicEvidence:
+    return TopicEvidence(
+        np.array(document, np.float32),
+        np.array(passage, np.float32),
+        np.array(named or [False] * len(y)),
+        np.array(y, np.int8),
+    )
+
+
+def test_passage_cut_is_used_when_bodies_name_what_leads_do_not() -> None:
+    # items 0-3 are about the topic: two say so in the lead, two only in a later passage
+    e = evidence(
+        [0.9, 0.8, 0.2, 0.1, 0.3, 0.2, 0.1, 0.1],
+        [0.99, 0.99, 0.995, 0.99, 0.5, 0.6, 0.4, 0.0],
+        [1, 1, 1, 1, 0, 0, 0, 0],
+    )
+    cuts, passage_cut = topic_cuts({"a": e, "b": e})
+    assert 0.3 < cuts["a"] <= 0.8 and 0.6 < passage_cut <= 0.99
+
+
+def test_passage_cut_is_off_when_passages_only_add_noise() -> None:
+    e = evidence(
+        [0.9, 0.8, 0.7, 0.1, 0.2, 0.1], [0.5, 0.4, 0.6, 0.999, 0.999, 0.99], [1, 1, 1, 0, 0, 0]
+    )
+    assert topic_cuts({"a": e})[1] == NEVER
+
+
+def test_named_items_count_as_positives_when_cuts_are_chosen() -> None:
+    # two positives are only named: no document cut needs to reach down to them
+    e = evidence(
+        [0.9, 0.2, 0.2, 0.3, 0.1], [0.0] * 5, [1, 1, 1, 0, 0], [False, True, True, False, False]
+    )
+    cuts, _ = topic_cuts({"a": e})
+    assert 0.3 < cuts["a"] <= 0.9
+
+
+def test_topic_evidence_is_out_of_fold_on_items_only() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 8)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int8)
+    items = np.arange(60) < 40
+    passages = [x[i : i + 1] if items[i] else np.zeros((0, 8), np.float32) for i in range(60)]
+    found = topic_evidence(x, y, items=items, passages=passages, mentioned=np.zeros(60, bool))
+    assert found is not None and len(found.y) == 40
+    assert np.mean((found.document >= 0.5) == (found.y == 1)) > 0.85
+    assert np.allclose(found.document, found.passage, atol=1e-5)  # the passage is the item
+
+
+def test_too_few_labelled_items_give_no_evidence() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(30, 4)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int8)
+    empty = [np.zeros((0, 4), np.float32)] * 30  # only topics.toml examples: a new topic
+    assert (
+        topic_evidence(x, y, items=np.zeros(30, bool), passages=empty, mentioned=np.zeros(30, bool))
+        is None
+    )
+
+
+def test_fit_topic_head_keeps_the_chosen_cuts() -> None:
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(40, 4)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int8)
+    head = fit_topic_head(x, y, 0.6, 0.97)
+    assert (head.threshold, head.passage_threshold) == (0.6, 0.97)
+    assert np.mean((head.probability(x) >= 0.5) == (y == 1)) > 0.85
+
+
+def test_heads_round_trip_with_their_passage_threshold() -> None:
+    heads = {
+        "topic:amr": Head(np.ones(3, np.float32), -0.5, 0.6, 0.85),
+        "relevant": Head(np.zeros(3, np.float32), 0.1, 0.3),
+    }
+    loaded = load_heads(save_heads(heads))
+    assert loaded["topic:amr"].passage_threshold == np.float32(0.85)
+    assert loaded["relevant"].passage_threshold == NEVER
+    assert loaded["topic:amr"].threshold == np.float32(0.6)

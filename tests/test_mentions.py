@@ -1,0 +1,63 @@
+"""Explicit topic mentions: names and acronyms from topics.toml found in text."""
+
+from __future__ import annotations
+
+import pytest
+
+from classifiers.mentions import READ_CHARS, TopicNames
+from classifiers.taxonomy import load_taxonomy
+
+NAMES = TopicNames(
+    {
+        "amr": ["antimicrobial resistance", "AMR", "薬剤耐性", "항생제 내성"],
+        "uhc": ["universal health coverage", "UHC", "全民健康覆盖", "보편적 건강보장"],
+        "ncd": ["non-communicable diseases", "NCDs", "โรคไม่ติดต่อ"],
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("薬剤耐性（AMR）対策アクションプランを改定", {"amr"}),
+        ("보편적 건강보장(UHC)과 항생제 내성 대응에 협력", {"uhc", "amr"}),
+        ("三国将推进全民健康覆盖", {"uhc"}),
+        ("Ministers agree on Universal Health Coverage", {"uhc"}),
+        ("Tackling non-communicable\ndiseases and AMR", {"ncd", "amr"}),
+        ("Non communicable diseases kill millions", {"ncd"}),  # a hyphen may be a space
+        ("ไทยเร่งควบคุมโรคไม่ติดต่อ", {"ncd"}),
+    ],
+)
+def test_names_are_found_in_any_language(text: str, expected: set[str]) -> None:
+    assert NAMES.find(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The AMRO office said growth will slow",  # an acronym inside a longer word
+        "Amr Diab tours Asia",  # acronyms are case-sensitive
+        "uhc",
+        "nothing about health",
+        "CAMR",
+    ],
+)
+def test_lookalikes_are_not_mentions(text: str) -> None:
+    assert NAMES.find(text) == frozenset()
+
+
+def test_only_the_start_of_a_huge_text_is_read() -> None:
+    assert NAMES.find("x " * READ_CHARS + "antimicrobial resistance") == frozenset()
+
+
+def test_no_names_finds_nothing() -> None:
+    empty = TopicNames({})
+    assert not empty and empty.find("AMR") == frozenset()
+
+
+def test_the_bundled_taxonomy_names_the_issue_examples() -> None:
+    names = TopicNames.of(load_taxonomy())
+    assert "uhc" in names.find("중국, 일본과 보편적 건강보장(UHC) 협력")
+    assert "uhc" in names.find("中日韩三国同意推进全民健康覆盖")
+    assert "amr" in names.find("薬剤耐性（AMR）で日ASEAN協力")
+    assert "amr" in names.find("Korea, ASEAN to fight AMR")
