@@ -158,7 +158,9 @@ def test_digest_items_with_duplicates_and_newest_labels(store: Store) -> None:
     assert [(i.id, lab.summary) for i, lab in labelled] == [(inside, "second")]
     assert [d.id for d in duplicates] == [copy]
     labelled, _ = store.digest_items(NOW - timedelta(days=1), NOW, model_id="m1")
-    assert [lab.summary for _, lab in labelled] == ["first"]
+    assert [lab.summary for _, lab in labelled] == ["first"]  # the model's own, though older
+    labelled, _ = store.digest_items(NOW - timedelta(days=1), NOW, model_id="m3")
+    assert [lab.summary for _, lab in labelled] == ["second"]  # a new model: the newest
     assert unlabelled and old
 
 

@@ -131,7 +131,8 @@ class RecipientRows(StoreBase):
     ) -> tuple[list[tuple[StoredItem, Labels]], list[StoredItem]]:
         """Classified originals first seen in [since, until), and their duplicates.
 
-        Labels are `model_id`'s, or without one the newest any model gave. The
+        Labels are `model_id`'s where it gave some, else the newest any model gave
+        (after a model upgrade, the day's items keep their earlier labels). The
         duplicates (re-posts, the same story in other outlets) are those of the
         returned originals, whenever they were seen; they carry no labels.
         """
@@ -147,15 +148,14 @@ class RecipientRows(StoreBase):
         with self._begin("reading digest items") as conn:
             items = [stored_item(row) for row in conn.execute(stmt).mappings()]
             hashes = list(dict.fromkeys(i.content_hash for i in items))
-            newest: dict[str, tuple[datetime, Labels]] = {}
+            newest: dict[str, tuple[tuple[bool, datetime], Labels]] = {}
             for chunk in chunked(hashes):
                 label_stmt = select(LABELS).where(LABELS.c.content_hash.in_(chunk))
-                if model_id is not None:
-                    label_stmt = label_stmt.where(LABELS.c.model_id == model_id)
                 for row in conn.execute(label_stmt).mappings():
+                    rank = (row["model_id"] == model_id, row["created_at"])
                     seen = newest.get(row["content_hash"])
-                    if seen is None or row["created_at"] > seen[0]:
-                        newest[row["content_hash"]] = (row["created_at"], labels_of_row(row))
+                    if seen is None or rank > seen[0]:
+                        newest[row["content_hash"]] = (rank, labels_of_row(row))
             ids = [i.id for i in items]
             duplicates: list[StoredItem] = []
             for start in range(0, len(ids), CHUNK):
