@@ -211,3 +211,19 @@ def test_telegram_messages_are_escaped_and_short() -> None:
     assert "&lt;script&gt;" in joined and "<script>" not in joined
     assert f'<a href="{url_of("ko").replace("&", "&amp;")}">' in joined
     assert "Wire &lt;News&gt; &amp; Co (Korean)" in joined
+
+
+def test_a_busy_topic_lists_its_most_important_and_counts_the_rest() -> None:
+    wide = Recipient("a@b.co", filter=Filter(cooperation_only=False))
+    originals, copies = rows()
+    digest = compose_digest(
+        wide, period_ending(wide, NOW), originals, copies, sources=SOURCES, max_per_topic=1
+    )
+    [systems] = [g for g in digest.groups if g.slug == "health_systems"]
+    assert len(systems.stories) == 1 and systems.more == 1
+    assert systems.stories[0].cooperation  # the cooperation story outranks the domestic one
+    assert digest.story_count == 6
+    rendered = render_digest(digest, topic_names=NAMES, unsubscribe_url="x")
+    assert "1 more on this topic in this period." in rendered.html
+    assert "(1 more on this topic in this period.)" in rendered.text
+    assert rendered.subject.endswith("— 6 items")

@@ -30,6 +30,8 @@ CHART_DAYS: Final = 7
 SAME_STORY_COSINE: Final = 0.90  # the alerts' threshold for "the same story in another language"
 OTHER_TOPIC: Final = ""  # the group of relevant items without a topic
 MAX_OTHER_REPORTS: Final = 8  # "also reported by" entries shown per story
+# stories listed per topic: keeps a busy day's HTML under Gmail's ~100 KB clipping
+MAX_PER_TOPIC: Final = 10
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ class TopicGroup:
 
     slug: str
     stories: tuple[Story, ...]
+    more: int = 0  # stories beyond `MAX_PER_TOPIC`, counted but not listed
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,7 @@ class Digest:
 
     @property
     def story_count(self) -> int:
-        return sum(len(g.stories) for g in self.groups)
+        return sum(len(g.stories) + g.more for g in self.groups)
 
     @property
     def empty(self) -> bool:
@@ -180,6 +183,7 @@ def compose_digest(
     sources: Mapping[str, Source] | None = None,
     vectors: Mapping[int, Sequence[float]] | None = None,
     topic_order: Sequence[str] = (),
+    max_per_topic: int = MAX_PER_TOPIC,
 ) -> Digest:
     """Build the digest of `period` for `recipient`.
 
@@ -193,6 +197,7 @@ def compose_digest(
         sources: feed URL -> `Source` (a missing feed shows its URL's host).
         vectors: item id -> L2-normalised embedding; links one story across languages.
         topic_order: the taxonomy's slugs, to break ties between topics.
+        max_per_topic: stories listed per topic, the most important; the rest are counted.
     """
     sources = sources or {}
     zone = ZoneInfo(recipient.timezone)
@@ -207,10 +212,12 @@ def compose_digest(
     grouped: dict[str, list[Story]] = defaultdict(list)
     for story in stories:
         grouped[_main_topic(story, recipient.filter.topics, rank)].append(story)
-    groups = [
-        TopicGroup(slug, tuple(sorted(members, key=_story_order)))
-        for slug, members in grouped.items()
-    ]
+    groups = []
+    for slug, members in grouped.items():
+        ranked = sorted(members, key=_story_order)
+        groups.append(
+            TopicGroup(slug, tuple(ranked[:max_per_topic]), max(0, len(ranked) - max_per_topic))
+        )
     # the topics that matter most this period first: their stories' importance summed
     groups.sort(
         key=lambda g: (

@@ -107,7 +107,7 @@ def telegram_messages(
         blocks.append(html.escape(w("empty")))
     for group in digest.groups:
         name = _topic_name(group.slug, topic_names, w)
-        blocks.append(f"<b>▍{html.escape(name)}</b> ({len(group.stories)})")
+        blocks.append(f"<b>▍{html.escape(name)}</b> ({len(group.stories) + group.more})")
         for story in group.stories:
             title = html.escape(story.title)
             link = f'<a href="{html.escape(story.url)}">{title}</a>' if story.url else title
@@ -207,6 +207,8 @@ def _context(
                 "name": _topic_name(g.slug, topic_names, w),
                 "colour": colours.get(g.slug, OTHER_COLOUR),
                 "stories": [_story_view(s, w, badge=not cooperation_only) for s in g.stories],
+                "count": len(g.stories) + g.more,
+                "more": w("more_stories", n=g.more) if g.more else "",
             }
             for g in digest.groups
         ],
