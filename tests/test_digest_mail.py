@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from email.message import EmailMessage
@@ -191,7 +192,7 @@ async def test_without_smtp_digests_become_eml_files(tmp_path: Path, db: Store) 
     assert outcome.status == SENT and path.parent == tmp_path / "data" / "outbox"
     from email import message_from_bytes
 
-    message = message_from_bytes(path.read_bytes(), policy=default)
+    message = message_from_bytes(await asyncio.to_thread(path.read_bytes), policy=default)
     assert isinstance(message, EmailMessage)
     text, _ = parts(message)
     assert KO_TITLE in text
@@ -218,3 +219,14 @@ def test_monitor_digest_preview_and_send(monitor: Monitor, smtp: SmtpServer) -> 
     assert result.exit_code == 0, result.output
     assert "guest@example.org: sent" in result.output
     assert [rcpts for _, rcpts in smtp.envelopes] == [["guest@example.org"]]
+
+
+async def test_a_broken_recipient_does_not_stop_the_others(
+    tmp_path: Path, db: Store, smtp: SmtpServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    db.save_recipient(Recipient("broken@example.org", timezone="Mars/Olympus_Mons"), SEND_AT)
+    db.save_recipient(KIM, SEND_AT)
+    sender = sender_for(smtp_settings(tmp_path, db, smtp), db, FakeClock(SEND_AT))
+    outcomes = await sender.run_due()
+    assert [(o.email, o.status) for o in outcomes] == [("kim@example.org", SENT)]
+    assert "broken@example.org" in caplog.text

@@ -185,10 +185,14 @@ class DigestSender:
             recipients = await asyncio.to_thread(self.store.recipients, active_only=True)
             outcomes = []
             for recipient in recipients:
-                day = due_date(recipient, now)
-                if day is None:
+                try:
+                    day = due_date(recipient, now)
+                    if day is None:
+                        continue
+                    outcome = await self.send(recipient, period_for(recipient, day))
+                except (ValueError, KeyError) as exc:  # one broken row must not stop the others
+                    log.error("digest for %s skipped: %s", recipient.email, exc)
                     continue
-                outcome = await self.send(recipient, period_for(recipient, day))
                 if outcome.status != "already":
                     outcomes.append(outcome)
             return outcomes
@@ -208,10 +212,11 @@ class DigestSender:
             return DigestOutcome(recipient.email, period.key, "already")
         try:
             built = await asyncio.to_thread(self.builder.build, recipient, period, now)
-        except Exception as exc:  # a bug or the database: let the next sweep try again
+        except Exception as exc:  # a bug or the database: the next sweep tries again
             log.exception("digest for %s (%s) could not be built", recipient.email, period.key)
-            await self._finish(recipient, period, DEFERRED, error=f"build failed: {exc}")
-            raise
+            error = f"build failed: {type(exc).__name__}: {exc}"
+            await self._finish(recipient, period, DEFERRED, error=error)
+            return DigestOutcome(recipient.email, period.key, DEFERRED, error=error)
         count = built.digest.story_count
         if built.digest.empty and recipient.skip_empty:
             await self._finish(recipient, period, SKIPPED)
