@@ -230,3 +230,18 @@ async def test_a_broken_recipient_does_not_stop_the_others(
     outcomes = await sender.run_due()
     assert [(o.email, o.status) for o in outcomes] == [("kim@example.org", SENT)]
     assert "broken@example.org" in caplog.text
+
+
+def test_the_same_story_in_two_languages_is_one_by_stored_embeddings(
+    tmp_path: Path, db: Store
+) -> None:
+    db.save_embedding("hash-ko", MODEL, [1.0, 0.0, 0.0], SEND_AT)
+    db.save_embedding("hash-ja", MODEL, [0.95, 0.3122, 0.0], SEND_AT)  # cosine 0.95
+    db.save_embedding("hash-zh", MODEL, [0.0, 1.0, 0.0], SEND_AT)
+    builder = DigestBuilder(digest_settings(tmp_path, db.url), db, load_taxonomy(), model_id=MODEL)
+    from monitor.digest.compose import period_ending
+
+    digest = builder.compose(KIM, period_ending(KIM, SEND_AT))
+    [korean] = [s for g in digest.groups for s in g.stories if s.title == KO_TITLE]
+    assert {r.title for r in korean.others} == {JA_TITLE, KO_TITLE + " (종합)"}
+    assert digest.story_count == 4

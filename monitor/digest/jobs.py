@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Final, Protocol
+from typing import Final
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -70,12 +70,6 @@ class DigestOutcome:
     items: int = 0
     where: str = ""  # SMTP host or .eml path
     error: str | None = None
-
-
-class EmbeddingStore(Protocol):
-    def embeddings(self, item_ids: Sequence[int], model_id: str) -> dict[int, tuple[float, ...]]:
-        """Stored embeddings by item id (the alerts' vector store)."""
-        ...
 
 
 def topic_names(taxonomy: Taxonomy, language: str) -> dict[str, str]:
@@ -159,11 +153,9 @@ class DigestBuilder:
         return BuiltDigest(digest, rendered, build_message(parts, sender=sender))
 
     def _vectors(self, rows: Sequence[tuple[StoredItem, Labels]]) -> Mapping[int, Sequence[float]]:
-        embeddings = getattr(self.store, "embeddings", None)
-        if self.model_id is None or embeddings is None or not rows:
+        if self.model_id is None or not rows:
             return {}
-        vectors: dict[int, tuple[float, ...]] = embeddings([i.id for i, _ in rows], self.model_id)
-        return vectors
+        return self.store.embeddings([i.id for i, _ in rows], self.model_id)
 
 
 class DigestSender:

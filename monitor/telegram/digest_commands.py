@@ -273,20 +273,14 @@ class _DigestCommands:
 
     async def _chat_filter(self, chat_id: int) -> Filter:
         """The chat's Telegram subscription filter, so alerts and digest agree."""
-        subscription = await self._subscription(chat_id)
-        found = getattr(subscription, "filter", None)
-        return found if isinstance(found, Filter) else Filter()
+        subscription = await asyncio.to_thread(self.store.subscription, chat_id)
+        return subscription.filter if subscription is not None else Filter()
 
     async def _chat_timezone(self, chat_id: int) -> str:
-        subscription = await self._subscription(chat_id)
-        zone = getattr(subscription, "timezone", None)
-        if isinstance(zone, str) and zone and zone != "UTC":
-            return zone
+        subscription = await asyncio.to_thread(self.store.subscription, chat_id)
+        if subscription is not None and subscription.timezone not in ("", "UTC"):
+            return subscription.timezone
         return self.settings.timezone
-
-    async def _subscription(self, chat_id: int) -> object:
-        lookup = getattr(self.store, "subscription", None)  # the alerts' subscriptions
-        return None if lookup is None else await asyncio.to_thread(lookup, chat_id)
 
     async def _words(self, update: Update) -> Words:
         chat = update.effective_chat
@@ -294,9 +288,9 @@ class _DigestCommands:
             recipient = await asyncio.to_thread(self.store.recipient_for_chat, chat.id)
             if recipient is not None:
                 return words(recipient.language)
-            language = getattr(await self._subscription(chat.id), "ui_language", None)
-            if isinstance(language, str):
-                return words(language)
+            subscription = await asyncio.to_thread(self.store.subscription, chat.id)
+            if subscription is not None:
+                return words(subscription.ui_language)
         user = update.effective_user
         code = (user.language_code or "") if user else ""
         return words("ko" if code.lower().startswith("ko") else "en")
