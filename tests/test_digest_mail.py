@@ -245,3 +245,6 @@ def test_the_same_story_in_two_languages_is_one_by_stored_embeddings(
     [korean] = [s for g in digest.groups for s in g.stories if s.title == KO_TITLE]
     assert {r.title for r in korean.others} == {JA_TITLE, KO_TITLE + " (종합)"}
     assert digest.story_count == 4
+    assert db.latest_model_id() == MODEL  # what `monitor digest` (no classifier) links with
+    no_model = DigestBuilder(digest_settings(tmp_path, db.url), db, load_taxonomy())
+    assert no_model.compose(KIM, period_ending(KIM, SEND_AT)).story_count == 4

@@ -153,9 +153,10 @@ class DigestBuilder:
         return BuiltDigest(digest, rendered, build_message(parts, sender=sender))
 
     def _vectors(self, rows: Sequence[tuple[StoredItem, Labels]]) -> Mapping[int, Sequence[float]]:
-        if self.model_id is None or not rows:
+        if not rows:
             return {}
-        return self.store.embeddings([i.id for i, _ in rows], self.model_id)
+        model_id = self.model_id or self.store.latest_model_id()
+        return {} if model_id is None else self.store.embeddings([i.id for i, _ in rows], model_id)
 
 
 class DigestSender:

@@ -168,6 +168,13 @@ class RecipientRows(StoreBase):
         labelled = [(i, newest[i.content_hash][1]) for i in items if i.content_hash in newest]
         return labelled, duplicates
 
+    def latest_model_id(self) -> str | None:
+        """The model that labelled most recently (what a CLI without a classifier uses)."""
+        stmt = select(LABELS.c.model_id).order_by(LABELS.c.created_at.desc()).limit(1)
+        with self._begin("reading labels") as conn:
+            found = conn.scalar(stmt)
+        return None if found is None else str(found)
+
     # -- the digest log --------------------------------------------------------
 
     def claim_digest(
