@@ -32,11 +32,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-from classifiers.base import Labels
+from classifiers.base import (
+    Labels,
+    labels_record,  # the label cache's own row values
+)
 from monitor.alerts.routing import SubscriptionIndex
 from monitor.alerts.stories import STORY_WINDOW, same_story, split_by_story
 from monitor.store.engine import StoreBase
-from monitor.store.labels import _label_values  # the label cache's own row values
 from monitor.store.schema import (
     DELIVERIES,
     EMBEDDINGS,
@@ -115,7 +117,7 @@ class OutboxRows(StoreBase):
         Items published more than `MAX_ALERT_AGE` before `now` alert no one.
         Calling it again for the same item adds nothing (one row per chat and item).
         """
-        values = _label_values(labels)
+        values = labels_record(labels)
         label_stmt = self._insert(LABELS).values(
             content_hash=content_hash, model_id=model_id, created_at=now, **values
         )
