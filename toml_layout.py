@@ -203,3 +203,54 @@ class Layout:
             if kind.kind == "header" and kind.path == table and not kind.array:
                 return i
         return None
+
+    # -- positions by name, for validators that walk the parsed data ------------
+
+    def table_line(self, root: str, index: int | None = None) -> int | None:
+        """1-based line of the ``[root]`` header, or of the `index`-th ``[[root]]`` one."""
+        span = self._span(root, index)
+        return span[0] + 1 if span else None
+
+    def key_line(self, root: str, index: int | None, *path: str) -> int | None:
+        """1-based line where `path` is set inside table `root` (the `index`-th of an array).
+
+        Finds ``key = ...``, dotted keys (``examples.en = ...``) and sub-tables
+        (``[root.examples]`` then ``en = ...``); falls back to the closest enclosing
+        header when the key itself cannot be placed.
+        """
+        span = self._span(root, index)
+        if span is None:
+            return None
+        start, end = span
+        fallback = start + 1
+        if not path:
+            return fallback
+        for i in range(start + 1, end):
+            kind = self.kinds[i]
+            if kind.kind == "key" and kind.path[: len(path)] == path:
+                return i + 1
+            if kind.kind == "header" and path and kind.path[1 : 1 + len(path)] == path[:1]:
+                fallback = i + 1  # [root.examples] for ("examples", "en")
+                rest = path[1:]
+                for j in range(i + 1, self.next_header(i)):
+                    sub = self.kinds[j]
+                    if sub.kind == "key" and sub.path[: len(rest)] == rest:
+                        return j + 1
+        return fallback
+
+    def _span(self, root: str, index: int | None) -> tuple[int, int] | None:
+        """0-based first line and end (exclusive) of a table with its sub-tables."""
+        seen = -1
+        start: int | None = None
+        for i, kind in enumerate(self.kinds):
+            if kind.kind != "header":
+                continue
+            if start is not None:
+                if kind.path[:1] != (root,) or kind.path == (root,):
+                    return start, i
+                continue
+            if kind.path == (root,):
+                seen += 1 if kind.array else 0
+                if index is None or (kind.array and seen == index):
+                    start = i
+        return None if start is None else (start, len(self.kinds))

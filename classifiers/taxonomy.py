@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import Protocol
 
 from classifiers.errors import Problem, TaxonomyError
+from toml_layout import Layout
 
 BUNDLED_NAME = "topics.toml"
 SLUG_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -176,89 +177,12 @@ def parse_taxonomy(text: str, source: str) -> Taxonomy:
     return taxonomy
 
 
-_HEADER_RE = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-
-
-class _Lines:
-    """Finds the line of a table or key in the raw TOML, for error messages.
-
-    TOML parsers do not report positions, so this scans table headers. It understands
-    the shapes topics.toml uses (``[relevance]``, ``[[topic]]``, ``[topic.examples]``,
-    ``key = ...``); when unsure it points at the enclosing table's header.
-    """
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
-        # (line number, header name, is array-of-tables)
-        self.headers: list[tuple[int, str, bool]] = []
-        for number, line in enumerate(self.lines, start=1):
-            match = _HEADER_RE.match(line)
-            if match and not line.lstrip().startswith("#"):
-                name = re.sub(r"\s*\.\s*", ".", match.group(1)).replace('"', "")
-                self.headers.append((number, name, line.lstrip().startswith("[[")))
-
-    def _span(self, root: str, index: int | None) -> tuple[int, int] | None:
-        """First and last line of a table (with its sub-tables); `index` for ``[[root]]``."""
-        start: int | None = None
-        seen = -1
-        for number, name, is_array in self.headers:
-            if start is None:
-                if name == root and (index is None or (is_array and seen + 1 == index)):
-                    start = number
-                elif name == root and is_array:
-                    seen += 1
-            elif name != root and not name.startswith(root + "."):
-                return start, number - 1
-            elif name == root:
-                return start, number - 1
-        if start is None:
-            return None
-        return start, len(self.lines)
-
-    def table(self, root: str, index: int | None = None) -> int | None:
-        """Line of the header of table `root` (the `index`-th one for ``[[root]]``)."""
-        span = self._span(root, index)
-        return span[0] if span else None
-
-    def key(self, root: str, index: int | None, *path: str) -> int | None:
-        """Line where ``path`` (e.g. ``("examples", "en")``) is set in a table; else its header."""
-        span = self._span(root, index)
-        if span is None:
-            return None
-        start, end = span
-        fallback = start
-        if len(path) >= 2:
-            sub = f"{root}.{path[0]}"
-            for number, name, _ in self.headers:
-                if start <= number <= end and name == sub:
-                    fallback = number
-                    found = self._find_key(number + 1, end, path[1])
-                    if found is not None:
-                        return found
-            dotted = self._find_key(start + 1, end, f"{path[0]}.{path[1]}")
-            return dotted if dotted is not None else fallback
-        found = self._find_key(start + 1, end, path[0]) if path else None
-        return found if found is not None else fallback
-
-    def _find_key(self, first: int, last: int, key: str) -> int | None:
-        parts = [re.escape(part) for part in key.split(".")]
-        quoted = [rf"(?:{p}|\"{p}\"|'{p}')" for p in parts]
-        pattern = re.compile(r"^\s*" + r"\s*\.\s*".join(quoted) + r"\s*[=.]")
-        for number in range(first, min(last, len(self.lines)) + 1):
-            line = self.lines[number - 1]
-            if _HEADER_RE.match(line):
-                break
-            if pattern.match(line):
-                return number
-        return None
-
-
 class _Checker:
     """Collects every problem of one file while building the taxonomy."""
 
     def __init__(self, text: str, source: str) -> None:
         self.source = source
-        self.lines = _Lines(text)
+        self.lines = Layout.of(text)
         self.problems: list[Problem] = []
 
     def problem(self, line: int | None, reason: str) -> None:
@@ -267,7 +191,7 @@ class _Checker:
     def check(self, data: Mapping[str, object]) -> Taxonomy | None:
         for key in data:
             if key not in TOP_LEVEL_KEYS:
-                line = self.lines.table(key) or self._top_key_line(key)
+                line = self.lines.table_line(key) or self._top_key_line(key)
                 self.problem(line, f"unknown top-level key {key!r} ({_expected(TOP_LEVEL_KEYS)})")
         relevance = self._label(data, "relevance")
         cooperation = self._label(data, "cooperation")
@@ -277,26 +201,25 @@ class _Checker:
         return Taxonomy(topics=topics, relevance=relevance, cooperation=cooperation)
 
     def _top_key_line(self, key: str) -> int | None:
-        first_header = self.lines.headers[0][0] if self.lines.headers else len(self.lines.lines)
-        return self.lines._find_key(1, first_header, key)
+        return self.lines.root_key_line((key,))
 
     def _label(self, data: Mapping[str, object], name: str) -> LabelSpec | None:
         raw = data.get(name)
         if raw is None:
             self.problem(None, f"missing [{name}] table (description and examples of the label)")
             return None
-        header = self.lines.table(name) or self._top_key_line(name)
+        header = self.lines.table_line(name) or self._top_key_line(name)
         if not isinstance(raw, dict):
             self.problem(header, f"{name!r} must be a table: [{name}]")
             return None
         where = f"[{name}]"
         for key in raw:
             if key not in LABEL_KEYS:
-                line = self.lines.key(name, None, key)
+                line = self.lines.key_line(name, None, key)
                 self.problem(line, f"{where}: unknown key {key!r} ({_expected(LABEL_KEYS)})")
-        description = self._description(raw, where, lambda *p: self.lines.key(name, None, *p))
-        examples = self._examples(raw, where, lambda *p: self.lines.key(name, None, *p))
-        negatives = self._negatives(raw, where, lambda *p: self.lines.key(name, None, *p))
+        description = self._description(raw, where, lambda *p: self.lines.key_line(name, None, *p))
+        examples = self._examples(raw, where, lambda *p: self.lines.key_line(name, None, *p))
+        negatives = self._negatives(raw, where, lambda *p: self.lines.key_line(name, None, *p))
         if description is None or examples is None or negatives is None:
             return None
         return LabelSpec(name, description, examples, negatives)
@@ -305,12 +228,14 @@ class _Checker:
         if raw is None:
             return ()
         if not isinstance(raw, list):
-            self.problem(self.lines.table("topic"), "'topic' must be an array of tables: [[topic]]")
+            self.problem(
+                self.lines.table_line("topic"), "'topic' must be an array of tables: [[topic]]"
+            )
             return ()
         topics: list[Topic] = []
         first_line: dict[str, int | None] = {}
         for index, entry in enumerate(raw):
-            header = self.lines.table("topic", index)
+            header = self.lines.table_line("topic", index)
             if not isinstance(entry, dict):
                 self.problem(header, f"topic #{index + 1} must be a table: [[topic]]")
                 continue
@@ -327,7 +252,7 @@ class _Checker:
         first_line: dict[str, int | None],
     ) -> Topic | None:
         def line_of(*path: str) -> int | None:
-            return self.lines.key("topic", index, *path)
+            return self.lines.key_line("topic", index, *path)
 
         before = len(self.problems)
         slug = entry.get("slug")
