@@ -470,3 +470,16 @@ async def test_search_shows_matches_and_similar_stories_in_other_languages(
     korean_hit = (await say(api, "/search 원격의료"))["text"]
     assert "원격의료 협약" in korean_hit and "telemedicine pact" in korean_hit
     assert "Nothing found for: &lt;b&gt;" in (await say(api, "/search <b>"))["text"]
+
+
+async def test_digest_command_is_registered_and_not_unknown(
+    bot: BotApplication, api: FakeBotAPI
+) -> None:
+    before = sent_count(api)
+    api.send_text("/digest help", user=USER)
+    api.send_text("/help", user=USER)  # a barrier: updates are handled in order
+    await wait(api, lambda reqs: sum(m == "sendMessage" for m, _ in reqs) >= before + 2)
+    replies = [m["text"] for m in api.calls("sendMessage")[before:]]
+    assert len(replies) == 2 and "/digest" in replies[0]
+    assert not any(r.startswith("Unknown command") for r in replies)
+    assert "digest" in {c["command"] for c in api.commands(None)}

@@ -37,7 +37,7 @@ from monitor.clock import Clock, SystemClock
 from monitor.ingest.address_guard import Resolver, system_resolver
 from monitor.settings import Settings
 from monitor.store import Store
-from monitor.telegram import i18n, messages
+from monitor.telegram import digest_commands, i18n, messages
 from monitor.telegram.admin import Operators
 from monitor.telegram.commands import TYPING_KEYWORD, BotContext, Commands, Handler, user_language
 
@@ -69,6 +69,7 @@ MENU = (
     "mute",
     "unmute",
     "alerts",
+    "digest",
     "cancel",
 )
 
@@ -136,6 +137,7 @@ def build_application(
     application: BotApplication = builder.build()
     bot = BotContext(settings, store, taxonomy or load_taxonomy(), model_id, clock or SystemClock())
     register(application, bot, Operators(bot, resolver=resolver))
+    digest_commands.register(application, settings=settings, store=store, clock=bot.clock)
     return application
 
 
