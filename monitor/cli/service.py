@@ -7,7 +7,7 @@ import asyncio
 import click
 from rich.markup import escape
 
-from monitor.cli.main import build_classifier, main, out, settings_of
+from monitor.cli.main import EXIT_FAILED, build_classifier, main, out, settings_of
 from monitor.cli.tables import outcome_table
 from monitor.ingest.pipeline import PollOutcome
 
@@ -51,6 +51,8 @@ def poll(ctx: click.Context, once: bool, all_feeds: bool, no_classify: bool) -> 
     failed = sum(1 for o in outcomes if o.error)
     new = sum(len(o.originals) for o in outcomes)
     out.print(f"{len(outcomes)} feeds polled, {failed} failed, {new} new items")
+    if failed:
+        ctx.exit(EXIT_FAILED)  # like `feeds check`: cron and systemd notice a failing feed
 
 
 def _print_new_items(outcomes: list[PollOutcome]) -> None:
