@@ -89,6 +89,10 @@ class PipelineStore(Protocol):
         self, content_hash: str, model_id: str, labels: Labels, now: datetime
     ) -> None: ...
 
+    def save_labels_and_route(
+        self, item_id: int, content_hash: str, model_id: str, labels: Labels, now: datetime
+    ) -> object: ...
+
 
 @dataclass(frozen=True)
 class NewItem:
@@ -356,8 +360,9 @@ async def _classify(
             )
             continue
         for new, label in zip(batch, labels, strict=True):
+            # labels and the alerts they cause in one transaction (the outbox): none is lost
             await asyncio.to_thread(
-                store.save_labels, new.content_hash, model_id, label, clock.now()
+                store.save_labels_and_route, new.id, new.content_hash, model_id, label, clock.now()
             )
             cached[new.content_hash] = label
     return [replace(n, labels=cached.get(n.content_hash)) for n in originals]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import (
@@ -37,7 +37,7 @@ from classifiers.base import (
     labels_record,  # the label cache's own row values
 )
 from monitor.alerts.routing import SubscriptionIndex
-from monitor.alerts.stories import STORY_WINDOW, same_story, split_by_story
+from monitor.alerts.stories import STORY_WINDOW, StoryCandidate, same_story, split_by_story
 from monitor.store.engine import StoreBase
 from monitor.store.schema import (
     DELIVERIES,
@@ -271,6 +271,14 @@ class OutboxRows(StoreBase):
                     .values(lease_owner=None, lease_until=None)
                 )
 
+    def next_delivery_at(self) -> datetime | None:
+        """When the earliest pending row is due (or its lease ends), None when none is pending."""
+        due = func.coalesce(DELIVERIES.c.lease_until, DELIVERIES.c.not_before)
+        stmt = select(func.min(due)).where(DELIVERIES.c.status == PENDING)
+        with self._begin("reading the outbox") as conn:
+            value = conn.scalar(stmt)
+        return _as_utc(value)
+
     def delivery_counts(self) -> dict[str, int]:
         """Rows per status (pending, sent, failed, skipped; zeros included)."""
         stmt = select(DELIVERIES.c.status, func.count()).group_by(DELIVERIES.c.status)
@@ -356,7 +364,7 @@ class OutboxRows(StoreBase):
             .subquery()
         )
         stmt = (
-            select(ITEMS.c.id, EMBEDDINGS.c.vector)
+            select(ITEMS.c.id, EMBEDDINGS.c.vector, LABELS.c.countries, LABELS.c.topics)
             .join(alerted, alerted.c.item_id == ITEMS.c.id)
             .join(
                 EMBEDDINGS,
@@ -365,9 +373,21 @@ class OutboxRows(StoreBase):
                     EMBEDDINGS.c.model_id == model_id,
                 ),
             )
+            .join(
+                LABELS,
+                and_(
+                    LABELS.c.content_hash == ITEMS.c.content_hash,
+                    LABELS.c.model_id == model_id,
+                ),
+            )
         )
-        candidates = [(int(i), decode_vector(v)) for i, v in conn.execute(stmt)]
-        return same_story(labels.embedding, candidates)
+        candidates = [
+            StoryCandidate(
+                int(row[0]), decode_vector(row[1]), frozenset(row[2] or ()), frozenset(row[3] or ())
+            )
+            for row in conn.execute(stmt)
+        ]
+        return same_story(labels, candidates)
 
 
 def _row(
@@ -451,3 +471,13 @@ def _chunks(values: Sequence[int]) -> Iterator[list[int]]:
     values = list(values)
     for start in range(0, len(values), ID_CHUNK):
         yield values[start : start + ID_CHUNK]
+
+
+def _as_utc(value: object) -> datetime | None:
+    """An aggregate's time: SQLite returns min() of stored times as text, without the type."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -1,0 +1,486 @@
+"""The deliverer: drains the outbox into a sink (Telegram, or the console without a token).
+
+Each pass claims due rows with a lease, sends them within the rate limits and
+settles every row in its own short transaction right after the sink answered
+(Telegram's message id is stored, so a later "also reported" can reply to it).
+
+Exactly once. A row is sent only while its lease is held; a deliverer that dies
+mid-pass leaves its leases to expire (`DeliveryLimits.lease`), and the next
+pass of any process sends those rows. The one window for a duplicate is between
+Telegram's answer and the commit of ``mark_sent`` (a few milliseconds on a local
+database): a crash exactly there, or a timeout after Telegram had accepted the
+message, sends it again. Nothing is lost in any case: a row only leaves
+``pending`` once the sink has answered.
+
+Errors (the sink raises them, translated from its library):
+- `RetryLater` (HTTP 429): the row waits ``retry_after``; the deliverer sends
+  nothing more until then.
+- `TransientError` (5xx, network, timeout): a few quick retries with
+  exponential backoff (tenacity), then the row is retried on later passes with
+  a growing delay, and given up after `DeliveryLimits.max_attempts`.
+- `ChatGone` (403: bot blocked, kicked, chat deleted): the chat's subscription is
+  deactivated and its unsent alerts dropped.
+- `Rejected` (other 4xx): the row failed; the others go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Final, Protocol
+
+from aiolimiter import AsyncLimiter
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from classifiers.base import Labels
+from monitor.alerts.message import feedback_buttons, format_alert, format_also_reported
+from monitor.clock import Clock
+from monitor.errors import DeliveryError
+from monitor.store.items import StoredItem
+from monitor.store.outbox import ALERT, ALSO, NOTICE, Delivery
+from monitor.store.subscriptions import Subscription
+
+log = logging.getLogger(__name__)
+
+MAX_RETRY_DELAY: Final = timedelta(hours=1)
+FIRST_RETRY_DELAY: Final = timedelta(seconds=30)
+
+
+class RetryLater(DeliveryError):
+    """The chat service asked us to wait (HTTP 429)."""
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class TransientError(DeliveryError):
+    """A server error, a network error or a timeout: trying again may work."""
+
+
+class ChatGone(DeliveryError):
+    """The chat can no longer be written to (HTTP 403)."""
+
+
+class Rejected(DeliveryError):
+    """The message was refused for good (HTTP 400 and the like)."""
+
+
+class AlertSink(Protocol):
+    """Where messages go: Telegram, or the console."""
+
+    async def send(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        thread_id: int | None = None,
+        reply_to: int | None = None,
+        buttons: Sequence[tuple[str, str]] = (),
+    ) -> int | None:
+        """Send one HTML message; the message's id, when the sink has ids.
+
+        Raises:
+            RetryLater, TransientError, ChatGone, Rejected.
+        """
+        ...
+
+
+class OutboxStore(Protocol):
+    """The part of `monitor.store.Store` the deliverer uses."""
+
+    def claim_deliveries(
+        self, worker: str, now: datetime, lease: timedelta, *, limit: int = 100
+    ) -> list[Delivery]: ...
+
+    def mark_sent(self, delivery_id: int, message_id: int | None, now: datetime) -> None: ...
+
+    def mark_retry(self, delivery_id: int, *, error: str, not_before: datetime) -> None: ...
+
+    def mark_failed(self, delivery_id: int, error: str) -> None: ...
+
+    def mark_skipped(self, delivery_id: int, reason: str) -> None: ...
+
+    def release_deliveries(self, delivery_ids: Sequence[int], worker: str) -> None: ...
+
+    def next_delivery_at(self) -> datetime | None: ...
+
+    def subscription(self, chat_id: int) -> Subscription | None: ...
+
+    def deactivate_subscription(self, chat_id: int, reason: str, now: datetime) -> None: ...
+
+    def items_by_id(
+        self, item_ids: Sequence[int], model_id: str | None
+    ) -> dict[int, tuple[StoredItem, Labels | None]]: ...
+
+    def feed_names(self) -> dict[str, str]: ...
+
+
+@dataclass(frozen=True)
+class DeliveryLimits:
+    """Telegram's limits and our patience; the defaults are Telegram's published limits."""
+
+    overall_per_s: float = 30.0
+    per_chat_per_s: float = 1.0
+    group_per_min: float = 20.0
+    lease: timedelta = timedelta(minutes=2)  # a dead deliverer's rows are free after this
+    batch: int = 50  # rows claimed at once
+    quick_tries: int = 3  # tries of one row within a pass on network/5xx errors
+    quick_wait_s: float = 0.5  # first wait between them (then doubled)
+    max_attempts: int = 12  # passes with errors before a row is given up (about 6 h)
+
+
+@dataclass
+class DrainReport:
+    """What one drain did."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    skipped: int = 0
+    chats_gone: list[int] = field(default_factory=list)
+
+    def add(self, other: DrainReport) -> None:
+        self.sent += other.sent
+        self.retried += other.retried
+        self.failed += other.failed
+        self.skipped += other.skipped
+        self.chats_gone.extend(other.chats_gone)
+
+
+class Deliverer:
+    """Drains the outbox into one sink for one process (`worker` names it in leases)."""
+
+    def __init__(
+        self,
+        *,
+        store: OutboxStore,
+        sink: AlertSink,
+        clock: Clock,
+        worker: str,
+        topic_names: Mapping[str, Mapping[str, str]] | None = None,
+        limits: DeliveryLimits | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        """Args:
+        store: the outbox.
+        sink: where messages go.
+        clock: the time for leases, retries and records.
+        worker: this process's name in lease columns.
+        topic_names: UI language -> topic slug -> name (slugs shown when missing).
+        limits: rates and retries.
+        sleep: waits between quick retries and for `drain_until_idle` (tests inject one).
+        """
+        self._store = store
+        self._sink = sink
+        self._clock = clock
+        self.worker = worker
+        self._topic_names = topic_names or {}
+        self.limits = limits or DeliveryLimits()
+        self._sleep = sleep
+        self._overall = AsyncLimiter(self.limits.overall_per_s, 1)
+        self._chats: dict[int, AsyncLimiter] = {}
+        self._groups: dict[int, AsyncLimiter] = {}
+        self._paused_until: datetime | None = None
+        self._gone: set[int] = set()  # chats that answered 403 during this process's life
+        self._lock = asyncio.Lock()
+
+    @property
+    def paused_until(self) -> datetime | None:
+        """After a 429: nothing is sent before this time."""
+        return self._paused_until
+
+    async def drain(self) -> DrainReport:
+        """Send every row that is due now; return when none is left (or after a 429)."""
+        report = DrainReport()
+        async with self._lock:  # one pass at a time per process (the scheduler may overlap)
+            while not self._paused():
+                now = self._clock.now()
+                batch = await asyncio.to_thread(
+                    self._store.claim_deliveries,
+                    self.worker,
+                    now,
+                    self.limits.lease,
+                    limit=self.limits.batch,
+                )
+                if not batch:
+                    break
+                report.add(await self._send_batch(batch))
+        return report
+
+    async def drain_until_idle(self, max_wait: timedelta) -> DrainReport:
+        """Drain, then wait for rows due within `max_wait` (429 waits, retries), and drain again.
+
+        For `monitor poll --once`: it exits with nothing left that is due soon.
+        """
+        report = DrainReport()
+        deadline = self._clock.now() + max_wait
+        while True:
+            report.add(await self.drain())
+            due = await asyncio.to_thread(self._store.next_delivery_at)
+            if self._paused_until is not None and (due is None or due < self._paused_until):
+                due = self._paused_until
+            if due is None or due > deadline:
+                return report
+            wait = (due - self._clock.now()).total_seconds()
+            if wait > 0:
+                await self._sleep(wait)
+
+    def _paused(self) -> bool:
+        if self._paused_until is None:
+            return False
+        if self._clock.now() >= self._paused_until:
+            self._paused_until = None
+            return False
+        return True
+
+    async def _send_batch(self, batch: Sequence[Delivery]) -> DrainReport:
+        """Each chat's rows in order, chats side by side; the limiters set the pace."""
+        by_chat: defaultdict[int, list[Delivery]] = defaultdict(list)
+        for delivery in batch:
+            by_chat[delivery.chat_id].append(delivery)
+        names = await asyncio.to_thread(self._store.feed_names)
+        reports = await asyncio.gather(*(self._send_chat(rows, names) for rows in by_chat.values()))
+        total = DrainReport()
+        for r in reports:
+            total.add(r)
+        return total
+
+    async def _send_chat(self, rows: Sequence[Delivery], names: Mapping[str, str]) -> DrainReport:
+        report = DrainReport()
+        chat_id = rows[0].chat_id
+        sub = await asyncio.to_thread(self._store.subscription, chat_id)
+        for index, delivery in enumerate(rows):
+            if self._paused():  # a 429 elsewhere: leave the rest for after the wait
+                ids = [d.id for d in rows[index:]]
+                await asyncio.to_thread(self._store.release_deliveries, ids, self.worker)
+                break
+            outcome = await self._deliver(delivery, sub, names)
+            setattr(report, outcome, getattr(report, outcome) + 1)
+            if outcome == "failed" and chat_id in self._gone:
+                report.chats_gone.append(chat_id)
+                report.skipped += len(rows) - index - 1  # deactivation skipped them already
+                break
+        return report
+
+    async def _deliver(
+        self, delivery: Delivery, sub: Subscription | None, names: Mapping[str, str]
+    ) -> str:
+        """Send one row and record the outcome: "sent", "retried", "failed" or "skipped"."""
+        now = self._clock.now()
+        skip = _skip_reason(delivery, sub, now)
+        if skip is not None:
+            await asyncio.to_thread(self._store.mark_skipped, delivery.id, skip)
+            return "skipped"
+        message = await self._message(delivery, sub, names)
+        if message is None:
+            await asyncio.to_thread(self._store.mark_skipped, delivery.id, "item gone")
+            return "skipped"
+        text, reply_to, buttons = message
+        thread_id = sub.thread_id if sub is not None and delivery.kind != NOTICE else None
+        try:
+            message_id = await self._send_quickly_retried(
+                delivery.chat_id,
+                text,
+                thread_id=thread_id,
+                reply_to=reply_to,
+                buttons=buttons,
+                group=sub is not None and sub.is_group,
+            )
+        except RetryLater as exc:
+            wait = timedelta(seconds=max(exc.retry_after_s, 1.0))
+            self._paused_until = self._clock.now() + wait
+            log.warning("Telegram asked to wait %s (chat %s)", wait, delivery.chat_id)
+            await asyncio.to_thread(
+                self._store.mark_retry,
+                delivery.id,
+                error=str(exc),
+                not_before=self._paused_until,
+            )
+            return "retried"
+        except ChatGone as exc:
+            log.warning("chat %s is gone (%s): subscription deactivated", delivery.chat_id, exc)
+            await asyncio.to_thread(self._store.mark_failed, delivery.id, str(exc))
+            await asyncio.to_thread(
+                self._store.deactivate_subscription, delivery.chat_id, str(exc), self._clock.now()
+            )
+            self._gone.add(delivery.chat_id)
+            return "failed"
+        except Rejected as exc:
+            log.warning("delivery %s to chat %s refused: %s", delivery.id, delivery.chat_id, exc)
+            await asyncio.to_thread(self._store.mark_failed, delivery.id, str(exc))
+            return "failed"
+        except TransientError as exc:
+            attempts = delivery.attempts + 1
+            if attempts >= self.limits.max_attempts:
+                log.error("delivery %s given up after %d attempts: %s", delivery.id, attempts, exc)
+                await asyncio.to_thread(self._store.mark_failed, delivery.id, str(exc))
+                return "failed"
+            delay = min(FIRST_RETRY_DELAY * 2 ** (attempts - 1), MAX_RETRY_DELAY)
+            log.info("delivery %s: %s; retrying in %s", delivery.id, exc, delay)
+            await asyncio.to_thread(
+                self._store.mark_retry,
+                delivery.id,
+                error=str(exc),
+                not_before=self._clock.now() + delay,
+            )
+            return "retried"
+        # its own short transaction, right away: the only duplicate window is before this
+        await asyncio.to_thread(self._store.mark_sent, delivery.id, message_id, self._clock.now())
+        return "sent"
+
+    async def _send_quickly_retried(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        thread_id: int | None,
+        reply_to: int | None,
+        buttons: Sequence[tuple[str, str]],
+        group: bool,
+    ) -> int | None:
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.limits.quick_tries),
+            wait=wait_exponential(multiplier=self.limits.quick_wait_s, max=10),
+            retry=retry_if_exception_type(TransientError),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                async with self._limit(chat_id, group):
+                    return await self._sink.send(
+                        chat_id, text, thread_id=thread_id, reply_to=reply_to, buttons=buttons
+                    )
+        raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+
+    def _limit(self, chat_id: int, group: bool) -> _Limits:
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            chat = self._chats[chat_id] = AsyncLimiter(1, 1 / self.limits.per_chat_per_s)
+        limiters = [self._overall, chat]
+        if group:
+            if chat_id not in self._groups:
+                self._groups[chat_id] = AsyncLimiter(self.limits.group_per_min, 60)
+            limiters.append(self._groups[chat_id])
+        return _Limits(limiters)
+
+    async def _message(
+        self, delivery: Delivery, sub: Subscription | None, names: Mapping[str, str]
+    ) -> tuple[str, int | None, Sequence[tuple[str, str]]] | None:
+        """(HTML, message to reply to, buttons), or None when the item is gone."""
+        if delivery.kind == NOTICE:
+            return delivery.text or "", None, ()
+        if delivery.item_id is None:
+            return None
+        found = await asyncio.to_thread(
+            self._store.items_by_id, [delivery.item_id], delivery.model_id
+        )
+        if delivery.item_id not in found:
+            return None
+        item, labels = found[delivery.item_id]
+        labels = labels or Labels(
+            language=item.language_hint or "und",
+            relevant=True,
+            cooperation=False,
+            topics=(),
+            countries=(),
+            summary="",
+        )
+        lang = sub.ui_language if sub is not None else "en"
+        feed = names.get(item.feed_url, item.feed_url)
+        if delivery.kind == ALSO and delivery.reply_to_message_id is not None:
+            text = format_also_reported(feed, labels.language, ui_language=lang)
+            return text, delivery.reply_to_message_id, ()
+        # an alert, or a reply whose first alert never reached the chat: the full alert
+        text = format_alert(
+            item,
+            labels,
+            feed_name=feed,
+            topic_names=self._topic_names.get(lang, self._topic_names.get("en", {})),
+            tz=sub.timezone if sub is not None else "UTC",
+            ui_language=lang,
+        )
+        return text, None, feedback_buttons(item.id)
+
+
+class _Limits:
+    """Enter several limiters in order (overall, chat, group)."""
+
+    def __init__(self, limiters: Sequence[AsyncLimiter]) -> None:
+        self._limiters = limiters
+
+    async def __aenter__(self) -> None:
+        for limiter in self._limiters:
+            await limiter.acquire()
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+def _skip_reason(delivery: Delivery, sub: Subscription | None, now: datetime) -> str | None:
+    if delivery.kind == NOTICE:
+        return None
+    if sub is None or not sub.active:
+        return "not subscribed"
+    if not sub.instant:
+        return "instant alerts off"
+    if sub.muted(now):
+        return "muted"
+    return None
+
+
+class ConsoleSink:
+    """Alerts printed as text (no token): the same deliverer, the console as the chat."""
+
+    def __init__(self, write: Callable[[str], None]) -> None:
+        self._write = write
+
+    async def send(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        thread_id: int | None = None,
+        reply_to: int | None = None,
+        buttons: Sequence[tuple[str, str]] = (),
+    ) -> int | None:
+        prefix = "  ↳ " if reply_to is not None else "● "
+        self._write(f"{prefix}[chat {chat_id}] {html_to_text(text)}")
+        return None
+
+
+def html_to_text(text: str) -> str:
+    """Our Telegram HTML as plain text: tags dropped (links keep their URL), entities decoded.
+
+    Every stored value was escaped, so each literal ``<`` starts one of our tags.
+    """
+    text = re.sub(r'<a href="([^"]*)">(.*?)</a>', r"\2 (\1)", text, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+__all__ = [
+    "ALERT",
+    "ALSO",
+    "NOTICE",
+    "AlertSink",
+    "ChatGone",
+    "ConsoleSink",
+    "Deliverer",
+    "DeliveryLimits",
+    "DrainReport",
+    "Rejected",
+    "RetryLater",
+    "TransientError",
+]
