@@ -19,6 +19,10 @@ real `Updater` (long polling: a request waits until an update is queued).
 ``getChatMember``; `commands` returns what ``setMyCommands`` registered.
 `wait_for` blocks (on a condition, not a sleep) until a predicate over the
 recorded requests holds.
+
+Failures are scripted too (`fail`): "429 with retry_after 3 for the next
+sendMessage to chat 7", "403 for chat 8", "500 twice"; setting `token` makes
+every other token get 401. Failed calls go to `failed`, not `requests`.
 """
 
 from __future__ import annotations
@@ -66,10 +70,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             params = dict(parse_qsl(body, keep_blank_values=True))
         path = self.path.split("?")[0]
         _token, _, method = path.removeprefix("/bot").partition("/")
+        failure = self.server.api.scripted_failure(_token, method, params)
+        if failure is not None:  # the alerts' scripted errors: recorded apart, not in requests
+            status, error = failure
+            self._answer(status, error)
+            return
         self.server.api.record(method, params)
         result = self.server.api.answer(method, params)
-        payload = json.dumps({"ok": True, "result": result}).encode()
-        self.send_response(200)
+        self._answer(200, {"ok": True, "result": result})
+
+    def _answer(self, status: int, body: dict[str, Any]) -> None:
+        payload = json.dumps(body).encode()
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
@@ -104,6 +116,9 @@ class FakeBotAPI:
         self._closed = False
         self.messages: dict[int, dict[str, Any]] = {}  # the bot's messages by id, as edited
         self.members: dict[tuple[int, int], str] = {}  # (chat, user) -> getChatMember status
+        self.token: str | None = None  # when set, any other token gets 401 Unauthorized
+        self._failures: list[_Failure] = []
+        self.failed: list[tuple[str, dict[str, Any], int]] = []  # scripted failures answered
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.api = self
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -130,6 +145,41 @@ class FakeBotAPI:
     def clear(self) -> None:
         with self._lock:
             self.requests.clear()
+
+    # -- scripted failures (alerts) ------------------------------------------------
+
+    def fail(
+        self,
+        status: int,
+        *,
+        method: str = "sendMessage",
+        chat_id: int | None = None,
+        times: int = 1,
+        retry_after: int | None = None,
+        description: str | None = None,
+    ) -> None:
+        """Answer the next `times` calls of `method` (to `chat_id`, if given) with an error.
+
+        429 carries ``parameters.retry_after``; ``times=-1`` fails every such call.
+        """
+        with self._lock:
+            self._failures.append(
+                _Failure(method, chat_id, status, times, retry_after, description)
+            )
+
+    def scripted_failure(
+        self, token: str, method: str, params: dict[str, Any]
+    ) -> tuple[int, dict[str, Any]] | None:
+        """The error to answer this call with, if one was scripted (or the token is wrong)."""
+        if self.token is not None and token != self.token:
+            return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        with self._lock:
+            for failure in self._failures:
+                if failure.applies(method, params):
+                    failure.times -= 1
+                    self.failed.append((method, dict(params), failure.status))
+                    return failure.status, failure.body()
+        return None
 
     # -- scripted incoming updates ------------------------------------------------
 
@@ -374,6 +424,49 @@ class FakeBotAPI:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+class _Failure:
+    """One scripted error answer (see `FakeBotAPI.fail`)."""
+
+    DESCRIPTIONS = {  # noqa: RUF012
+        400: "Bad Request: chat not found",
+        403: "Forbidden: bot was blocked by the user",
+        429: "Too Many Requests: retry after {retry_after}",
+        500: "Internal Server Error",
+        502: "Bad Gateway",
+    }
+
+    def __init__(
+        self,
+        method: str,
+        chat_id: int | None,
+        status: int,
+        times: int,
+        retry_after: int | None,
+        description: str | None,
+    ) -> None:
+        self.method = method
+        self.chat_id = chat_id
+        self.status = status
+        self.times = times
+        self.retry_after = retry_after
+        self.description = description or self.DESCRIPTIONS.get(status, f"Error {status}")
+
+    def applies(self, method: str, params: dict[str, Any]) -> bool:
+        if self.times == 0 or method != self.method:
+            return False
+        return self.chat_id is None or int(params.get("chat_id", 0)) == self.chat_id
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "ok": False,
+            "error_code": self.status,
+            "description": self.description.format(retry_after=self.retry_after),
+        }
+        if self.retry_after is not None:
+            body["parameters"] = {"retry_after": self.retry_after}
+        return body
 
 
 def _user(user_id: int, lang: str | None) -> dict[str, Any]:

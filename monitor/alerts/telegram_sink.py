@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -22,6 +23,7 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
+from telegram.warnings import PTBDeprecationWarning
 
 from monitor.alerts.deliver import ChatGone, Rejected, RetryLater, TransientError
 
@@ -70,7 +72,9 @@ class TelegramSink:
                 reply_markup=markup,
             )
         except RetryAfter as exc:
-            wait = exc.retry_after
+            with warnings.catch_warnings():  # int today, timedelta in PTB 23: both handled
+                warnings.simplefilter("ignore", PTBDeprecationWarning)
+                wait = exc.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
             raise RetryLater(f"429 flood control: retry after {seconds:g} s", seconds) from exc
         except Forbidden as exc:
