@@ -84,3 +84,45 @@ def sync_digest_jobs(
             coalesce=True,
             misfire_grace_time=3600,  # a late wake-up still sends; the sweep covers the rest
         )
+
+
+OUTBOX_JOB = "outbox"
+FEED_NOTICE_JOB = "feed-notices"
+
+
+def add_outbox_drain(
+    scheduler: AsyncIOScheduler,
+    drain: Callable[[], Awaitable[object]],
+    *,
+    every: timedelta,
+    now: datetime | None = None,
+) -> None:
+    """Drain the alerts outbox at once and then every `every` (a pass ends when it is empty)."""
+    scheduler.add_job(
+        drain,
+        IntervalTrigger(seconds=every.total_seconds(), timezone=UTC),
+        id=OUTBOX_JOB,
+        name="alerts: drain the outbox",
+        next_run_time=now or datetime.now(UTC),
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+    )
+
+
+def add_feed_notices(
+    scheduler: AsyncIOScheduler,
+    check: Callable[[], Awaitable[object]],
+    *,
+    every: timedelta,
+) -> None:
+    """Tell the operators about feeds that keep failing (or came back), every `every`."""
+    scheduler.add_job(
+        check,
+        IntervalTrigger(seconds=every.total_seconds(), timezone=UTC),
+        id=FEED_NOTICE_JOB,
+        name="alerts: tell operators about failing feeds",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+    )

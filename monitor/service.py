@@ -11,20 +11,30 @@ import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Literal
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Literal
 
 from classifiers.base import Classifier
+from monitor.alerts.deliver import CONSOLE_CHAT, ConsoleSink, Deliverer
+from monitor.alerts.operators import feed_notices
+from monitor.alerts.telegram_sink import TelegramSink
 from monitor.clock import Clock, SystemClock
 from monitor.digest.jobs import digest_sender, install_digest_jobs
 from monitor.digest.unsubscribe import start_unsubscribe_server
+from monitor.errors import DeliveryError, MonitorError
 from monitor.feeds import FeedsFile
+from monitor.filters import Filter
 from monitor.ingest.fetch import Fetcher, FetchLimits
 from monitor.ingest.pipeline import PollOutcome
 from monitor.ingest.poller import Poller
-from monitor.scheduler import build_scheduler
+from monitor.scheduler import add_feed_notices, add_outbox_drain, build_scheduler
 from monitor.settings import Settings
-from monitor.store import Store
+from monitor.store import Store, Subscription
+
+if TYPE_CHECKING:
+    from telegram import Bot
+
+    from monitor.telegram import BotApplication
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +98,13 @@ async def run_service(
     classifier: Classifier | None,
     stop: asyncio.Event | None = None,
     on_outcomes: Callable[[list[PollOutcome]], None] | None = None,
+    console: Callable[[str], None] | None = None,
+    clock: Clock | None = None,
 ) -> None:
     """Poll due feeds until SIGINT/SIGTERM (or `stop`), then finish in-flight work and exit.
+
+    The Telegram bot runs in the same event loop and the outbox is drained every
+    `DRAIN_EVERY`; without a token alerts are printed through `console`.
 
     A second signal stops waiting for the polls in flight: their leases expire and
     another worker (or the next start) takes their feeds over.
@@ -110,7 +125,13 @@ async def run_service(
             handled.append(sig)
     try:
         await _serve(
-            settings, classifier=classifier, stop=stop, hurry=hurry, on_outcomes=on_outcomes
+            settings,
+            classifier=classifier,
+            stop=stop,
+            hurry=hurry,
+            on_outcomes=on_outcomes,
+            console=console,
+            clock=clock or SystemClock(),
         )
     finally:  # the loop may outlive the service (tests, embedding): give the signals back
         for sig in handled:
@@ -125,12 +146,34 @@ async def _serve(
     stop: asyncio.Event,
     hurry: asyncio.Event,
     on_outcomes: Callable[[list[PollOutcome]], None] | None,
+    console: Callable[[str], None] | None,
+    clock: Clock,
 ) -> None:
-    async with open_components(settings, classifier=classifier, on_outcomes=on_outcomes) as parts:
+    async with open_components(
+        settings, classifier=classifier, on_outcomes=on_outcomes, clock=clock
+    ) as parts:
         scheduler = build_scheduler(
             poll=functools.partial(_scheduled_round, parts.poller), tick=settings.poll.tick
         )
         model_id = classifier.model_id if classifier is not None else None
+        alerts = contextlib.AsyncExitStack()  # the bot starts first and stops last
+        deliverer = await alerts.enter_async_context(
+            open_alerts(
+                settings,
+                parts.store,
+                clock=clock,
+                worker=parts.poller.worker,
+                model_id=model_id,
+                serve_bot=True,
+                console=console,
+            )
+        )
+        add_outbox_drain(scheduler, functools.partial(drain_outbox, deliverer), every=DRAIN_EVERY)
+        add_feed_notices(
+            scheduler,
+            functools.partial(tell_operators, parts.store, settings, clock),
+            every=FEED_CHECK_EVERY,
+        )
         install_digest_jobs(scheduler, digest_sender(settings, parts.store, model_id=model_id))
         unsubscribe = await start_unsubscribe_server(settings, parts.store)  # MONITOR_HTTP_LISTEN
         scheduler.start()
@@ -152,6 +195,9 @@ async def _serve(
             scheduler.shutdown(wait=False)
             if unsubscribe is not None:
                 await unsubscribe.close()
+            with contextlib.suppress(TimeoutError, MonitorError):  # what is due still goes out
+                await asyncio.wait_for(deliverer.drain(), FINAL_DRAIN.total_seconds())
+            await alerts.aclose()
 
 
 async def _scheduled_round(poller: Poller) -> None:
@@ -184,7 +230,199 @@ async def poll_once(
     classifier: Classifier | None,
     include_not_due: bool,
     on_outcomes: Callable[[list[PollOutcome]], None] | None = None,
+    console: Callable[[str], None] | None = None,
+    clock: Clock | None = None,
 ) -> list[PollOutcome]:
-    """One round over due (or all) feeds, then exit."""
-    async with open_components(settings, classifier=classifier, on_outcomes=on_outcomes) as parts:
-        return await parts.poller.poll_round(include_not_due=include_not_due)
+    """One round over due (or all) feeds, deliver the pending alerts, then exit.
+
+    Raises:
+        DeliveryError: a token is set and Telegram refuses it or cannot be reached
+            (checked before polling: the round's alerts stay queued either way).
+    """
+    clock = clock or SystemClock()
+    async with (
+        open_components(
+            settings, classifier=classifier, on_outcomes=on_outcomes, clock=clock
+        ) as parts,
+        open_alerts(
+            settings,
+            parts.store,
+            clock=clock,
+            worker=parts.poller.worker,
+            model_id=classifier.model_id if classifier is not None else None,
+            serve_bot=False,
+            console=console,
+        ) as deliverer,
+    ):
+        outcomes = await parts.poller.poll_round(include_not_due=include_not_due)
+        await deliverer.drain_until_idle(POLL_ONCE_DELIVERY_WAIT)
+        return outcomes
+
+
+# -- alerts: the Telegram bot, the deliverer, operators' notices ----------------
+
+DRAIN_EVERY = timedelta(seconds=2)  # routing happens in poll rounds; this bounds the wait after
+FEED_CHECK_EVERY = timedelta(minutes=1)
+POLL_ONCE_DELIVERY_WAIT = timedelta(seconds=60)  # `poll --once` waits out 429s up to this long
+FINAL_DRAIN = timedelta(seconds=10)  # on the way out: what is due is still sent
+
+
+@contextlib.asynccontextmanager
+async def open_alerts(
+    settings: Settings,
+    store: Store,
+    *,
+    clock: Clock,
+    worker: str,
+    model_id: str | None,
+    serve_bot: bool,
+    console: Callable[[str], None] | None = None,
+) -> AsyncIterator[Deliverer]:
+    """A deliverer into Telegram (with the bot answering chats if `serve_bot`) or the console.
+
+    With ``MONITOR_TELEGRAM_TOKEN`` the bot is started in this event loop
+    (``async with application`` semantics: initialize, start, long polling) and
+    stopped in reverse on the way out; without it, alerts are printed through
+    `console` and, while nobody subscribed, the console itself is a subscriber
+    of all relevant news (chat 0).
+
+    Raises:
+        DeliveryError: the token is refused or the Bot API cannot be reached at start.
+    """
+    from classifiers.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy()
+    topic_names = {
+        "en": {t.slug: t.name for t in taxonomy},
+        "ko": {t.slug: t.name_ko for t in taxonomy},
+    }
+    if not settings.telegram_token:
+        await asyncio.to_thread(_console_subscriber, store, clock.now(), True)
+        write = console or (lambda line: print(line, flush=True))
+        yield Deliverer(
+            store=store,
+            sink=ConsoleSink(write),
+            clock=clock,
+            worker=worker,
+            topic_names=topic_names,
+        )
+        return
+    await asyncio.to_thread(_console_subscriber, store, clock.now(), False)
+    async with contextlib.AsyncExitStack() as stack:
+        bot = await _start_telegram(
+            stack, settings, store, clock=clock, model_id=model_id, serve_bot=serve_bot
+        )
+        yield Deliverer(
+            store=store,
+            sink=TelegramSink(bot),
+            clock=clock,
+            worker=worker,
+            topic_names=topic_names,
+        )
+
+
+async def _start_telegram(
+    stack: contextlib.AsyncExitStack,
+    settings: Settings,
+    store: Store,
+    *,
+    clock: Clock,
+    model_id: str | None,
+    serve_bot: bool,
+) -> Bot:
+    """Initialize (getMe checks token and reachability), start and long-poll; stops on exit."""
+    from telegram import Bot
+    from telegram.error import InvalidToken, TelegramError
+
+    from monitor.telegram import build_application
+
+    api = settings.telegram_api_url.rstrip("/")
+    try:
+        if not serve_bot:  # `poll --once`: send only; leave the chats' updates to the service
+            bot = Bot(settings.telegram_token or "", base_url=f"{api}/bot")
+            await bot.initialize()
+            stack.push_async_callback(bot.shutdown)
+            return bot
+        application = build_application(settings, store, model_id=model_id, clock=clock)
+        sender: Bot = application.bot
+        await application.initialize()
+        stack.push_async_callback(application.shutdown)
+        await application.start()
+        stack.push_async_callback(application.stop)
+        if application.updater is not None:
+            await application.updater.start_polling()
+            stack.push_async_callback(_stop_updater, application)
+        log.info("Telegram bot @%s started (%s)", sender.username, api)
+        return sender
+    except InvalidToken as exc:
+        raise DeliveryError(
+            f"the Telegram Bot API at {api} refused MONITOR_TELEGRAM_TOKEN ({exc.message}): "
+            "check the token (from @BotFather)"
+        ) from exc
+    except TelegramError as exc:
+        raise DeliveryError(f"cannot reach the Telegram Bot API at {api}: {exc.message}") from exc
+
+
+async def _stop_updater(application: BotApplication) -> None:
+    if application.updater is not None and application.updater.running:
+        await application.updater.stop()
+
+
+def _console_subscriber(store: Store, now: datetime, console: bool) -> None:
+    """Console mode with nobody subscribed: the console gets all relevant news (chat 0).
+
+    With a token the console subscription is switched off, so Telegram never sees chat 0.
+    """
+    existing = store.subscription(CONSOLE_CHAT)
+    if console:
+        if existing is None and not store.subscriptions():
+            store.save_subscription(
+                Subscription(
+                    chat_id=CONSOLE_CHAT,
+                    filter=Filter(cooperation_only=False),
+                    title="console (MONITOR_TELEGRAM_TOKEN unset)",
+                ),
+                now,
+            )
+    elif existing is not None and existing.active:
+        store.deactivate_subscription(CONSOLE_CHAT, "Telegram token set: console alerts off", now)
+
+
+async def drain_outbox(deliverer: Deliverer) -> None:
+    """One scheduled drain; a database or Bot API outage is logged and tried again next time."""
+    try:
+        report = await deliverer.drain()
+    except asyncio.CancelledError:
+        log.info("outbox drain abandoned on the way out")
+        return
+    except MonitorError as exc:
+        log.warning("alerts not delivered now, retrying: %s", exc)
+        return
+    if report.sent or report.failed:
+        log.info(
+            "alerts: %d sent, %d retried, %d failed, %d skipped",
+            report.sent,
+            report.retried,
+            report.failed,
+            report.skipped,
+        )
+
+
+async def tell_operators(store: Store, settings: Settings, clock: Clock) -> int:
+    """Queue one message to the operators per feed that started failing or came back."""
+    if not settings.telegram_admins:
+        return 0
+
+    def check() -> int:
+        now = clock.now()
+        notices = feed_notices(store.feed_health(now), store.feed_notices())
+        return sum(
+            store.tell_operators(n.feed_url, n.state, n.text, settings.telegram_admins, now)
+            for n in notices
+        )
+
+    try:
+        return await asyncio.to_thread(check)
+    except MonitorError as exc:
+        log.warning("feed notices not checked: %s", exc)
+        return 0

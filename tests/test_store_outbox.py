@@ -185,3 +185,11 @@ def test_times_come_back_utc(store: Store) -> None:
     (claimed,) = store.claim_deliveries("w", NOW, LEASE)
     assert claimed.created_at == NOW and claimed.created_at.tzinfo == UTC
     assert datetime(2026, 1, 1, tzinfo=UTC) < claimed.created_at
+
+
+def test_operators_are_told_each_state_once(store: Store) -> None:
+    url = "https://f.example/rss"
+    assert store.tell_operators(url, "failing", "down", [100], NOW) is True
+    assert store.tell_operators(url, "failing", "down", [100], NOW) is False
+    assert store.tell_operators(url, "ok", "back", [100], NOW) is True
+    assert [d.text for d in store.claim_deliveries("w", NOW, LEASE)] == ["down", "back"]

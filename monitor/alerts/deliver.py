@@ -53,6 +53,7 @@ from monitor.store.subscriptions import Subscription
 
 log = logging.getLogger(__name__)
 
+CONSOLE_CHAT: Final = 0  # no Telegram chat has id 0: the console's own subscription
 MAX_RETRY_DELAY: Final = timedelta(hours=1)
 FIRST_RETRY_DELAY: Final = timedelta(seconds=30)
 
@@ -457,7 +458,8 @@ class ConsoleSink:
         buttons: Sequence[tuple[str, str]] = (),
     ) -> int | None:
         prefix = "  ↳ " if reply_to is not None else "● "
-        self._write(f"{prefix}[chat {chat_id}] {html_to_text(text)}")
+        chat = "" if chat_id == CONSOLE_CHAT else f"[chat {chat_id}] "
+        self._write(f"{prefix}{chat}{html_to_text(text)}")
         return None
 
 
@@ -473,6 +475,7 @@ def html_to_text(text: str) -> str:
 __all__ = [
     "ALERT",
     "ALSO",
+    "CONSOLE_CHAT",
     "NOTICE",
     "AlertSink",
     "ChatGone",

@@ -9,7 +9,6 @@ from rich.markup import escape
 
 from monitor.cli.main import EXIT_FAILED, build_classifier, main, out, settings_of
 from monitor.cli.tables import outcome_table
-from monitor.ingest.pipeline import PollOutcome
 
 
 @main.command()
@@ -22,7 +21,7 @@ def run(ctx: click.Context) -> None:
     settings = settings_of(ctx)
     load_feeds(settings.feeds_path)  # a broken feeds.toml fails at once, not after the model loads
     classifier = build_classifier(settings)
-    asyncio.run(run_service(settings, classifier=classifier, on_outcomes=_print_new_items))
+    asyncio.run(run_service(settings, classifier=classifier, console=_print_alert))
 
 
 @main.command()
@@ -43,9 +42,7 @@ def poll(ctx: click.Context, once: bool, all_feeds: bool, no_classify: bool) -> 
     load_feeds(settings.feeds_path)  # a broken feeds.toml fails at once, not after the model loads
     classifier = None if no_classify else build_classifier(settings)
     outcomes = asyncio.run(
-        poll_once(
-            settings, classifier=classifier, include_not_due=all_feeds, on_outcomes=_print_new_items
-        )
+        poll_once(settings, classifier=classifier, include_not_due=all_feeds, console=_print_alert)
     )
     out.print(outcome_table(outcomes))
     failed = sum(1 for o in outcomes if o.error)
@@ -55,17 +52,6 @@ def poll(ctx: click.Context, once: bool, all_feeds: bool, no_classify: bool) -> 
         ctx.exit(EXIT_FAILED)  # like `feeds check`: cron and systemd notice a failing feed
 
 
-def _print_new_items(outcomes: list[PollOutcome]) -> None:
-    """Console alerts: what a subscriber of cooperation news would get."""
-    for outcome in outcomes:
-        for new in outcome.originals:
-            labels = new.labels
-            if labels is None or not labels.relevant:
-                continue
-            kind = "cooperation" if labels.cooperation else "health"
-            out.print(
-                f"[bold green]● {kind}[/] \\[{labels.language}] {escape(new.item.title)}\n"
-                f"  {escape(outcome.feed.name)} · topics: {', '.join(labels.topics) or '-'} · "
-                f"countries: {', '.join(labels.countries) or '-'}\n  {escape(new.item.url)}",
-                highlight=False,
-            )
+def _print_alert(line: str) -> None:
+    """Console alerts (no MONITOR_TELEGRAM_TOKEN): what the deliverer would send, as text."""
+    out.print(escape(line), highlight=False)

@@ -306,20 +306,24 @@ class OutboxRows(StoreBase):
 
     def tell_operators(
         self, feed_url: str, state: str, text: str, chat_ids: Sequence[int], now: datetime
-    ) -> None:
-        """Remember that operators were told `state` about a feed and queue `text` to them.
+    ) -> bool:
+        """Queue `text` to the operators if they were not told `state` about this feed yet.
 
-        Both in one transaction: the notice is queued exactly when the state changes.
+        Compare-and-set in one transaction: of several processes noticing the same
+        change, exactly one queues the message. Returns whether this call did.
         """
-        stmt = self._insert(FEED_NOTICES).values(feed_url=feed_url, state=state, told_at=now)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[FEED_NOTICES.c.feed_url], set_={"state": state, "told_at": now}
-        )
+        insert = self._insert(FEED_NOTICES).values(feed_url=feed_url, state=state, told_at=now)
+        stmt = insert.on_conflict_do_update(
+            index_elements=[FEED_NOTICES.c.feed_url],
+            set_={"state": state, "told_at": now},
+            where=FEED_NOTICES.c.state != state,
+        ).returning(FEED_NOTICES.c.feed_url)
         rows = [_row(chat, NOTICE, None, None, None, now, text=text) for chat in chat_ids]
         with self._begin("telling operators", write=True) as conn:
-            conn.execute(stmt)
-            if rows:
+            changed = conn.execute(stmt).first() is not None
+            if changed and rows:
                 conn.execute(DELIVERIES.insert(), rows)
+        return changed
 
     def _settle(self, delivery_id: int, **values: Any) -> None:
         with self._begin("recording a delivery", write=True) as conn:

@@ -1,0 +1,74 @@
+"""Operators are told when a feed keeps failing and when it is back: one message each. Pure.
+
+The store remembers what they were last told per feed (``feed_notices``), so a
+feed failing for days produces one "failing" message, and one "back" message
+when a poll succeeds again, whatever the number of polls or service processes.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final, Protocol
+
+FAILING_AFTER: Final = 10  # polls in a row
+FAILING: Final = "failing"
+OK: Final = "ok"
+MAX_ERROR_CHARS: Final = 300
+
+
+class FeedHealthLike(Protocol):
+    """What `monitor.store.FeedHealth` offers that matters here."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def enabled(self) -> bool: ...
+    @property
+    def consecutive_errors(self) -> int: ...
+    @property
+    def last_error(self) -> str | None: ...
+    @property
+    def removed_at(self) -> object: ...
+
+
+@dataclass(frozen=True)
+class FeedNotice:
+    """A message for the operators about one feed, and the state it reports."""
+
+    feed_url: str
+    state: str  # FAILING or OK
+    text: str  # Telegram HTML, escaped
+
+
+def feed_notices(
+    feeds: Sequence[FeedHealthLike],
+    told: Mapping[str, str],
+    *,
+    failing_after: int = FAILING_AFTER,
+) -> list[FeedNotice]:
+    """The notices due: feeds that crossed `failing_after` failures, and failing feeds back.
+
+    A feed that was disabled or removed while failing gets no "back" message.
+    """
+    notices: list[FeedNotice] = []
+    for feed in feeds:
+        if not feed.enabled or feed.removed_at is not None:
+            continue
+        last = told.get(feed.url)
+        if feed.consecutive_errors >= failing_after and last != FAILING:
+            error = (feed.last_error or "unknown error")[:MAX_ERROR_CHARS]
+            text = (
+                f"⚠️ Feed <b>{html.escape(feed.name)}</b> failed "
+                f"{feed.consecutive_errors} polls in a row.\n"
+                f"{html.escape(feed.url)}\nLast error: <code>{html.escape(error)}</code>\n"
+                "(One message: you will hear when it is back.)"
+            )
+            notices.append(FeedNotice(feed.url, FAILING, text))
+        elif feed.consecutive_errors == 0 and last == FAILING:
+            text = f"✅ Feed <b>{html.escape(feed.name)}</b> is back.\n{html.escape(feed.url)}"
+            notices.append(FeedNotice(feed.url, OK, text))
+    return notices

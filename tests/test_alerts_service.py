@@ -1,0 +1,146 @@
+"""Alerts end to end: a local feed, the pipeline, the outbox and the Bot API stand-in."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import pytest
+from fakebotapi import FakeBotAPI
+from fakes import KeywordClassifier
+from feedserver import FeedServer
+
+from monitor.errors import DeliveryError
+from monitor.filters import Filter
+from monitor.service import poll_once, run_service
+from monitor.settings import PollSettings, Settings
+from monitor.store import Store, Subscription
+
+TOKEN = "123:GOOD"
+
+
+def rss(*entries: tuple[str, str]) -> bytes:
+    """An RSS feed of (guid, title) entries published just now."""
+    now = format_datetime(datetime.now(UTC))
+    items = "".join(
+        f"<item><guid>{escape(guid)}</guid><title>{escape(title)}</title>"
+        f"<link>https://news.example/{escape(guid)}</link><description>{escape(title)}"
+        f"</description><pubDate>{now}</pubDate></item>"
+        for guid, title in entries
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
+        f"<link>https://news.example/</link><description>d</description>{items}</channel></rss>"
+    ).encode()
+
+
+@pytest.fixture
+def api() -> Iterator[FakeBotAPI]:
+    with FakeBotAPI() as fake:
+        fake.token = TOKEN
+        yield fake
+
+
+def make_settings(
+    tmp_path: Path, feed_url: str, api: FakeBotAPI | None, token: str = TOKEN
+) -> Settings:
+    feeds = tmp_path / "feeds.toml"
+    feeds.write_text(f'[[feed]]\nurl = "{feed_url}"\nname = "Yonhap"\n', encoding="utf-8")
+    return Settings(
+        feeds_path=feeds,
+        data_dir=tmp_path / "data",
+        database_url=f"sqlite:///{tmp_path / 'monitor.db'}",
+        telegram_token=token if api is not None else None,
+        telegram_api_url=api.url if api is not None else "https://api.telegram.org",
+        poll=PollSettings(tick=timedelta(milliseconds=100)),
+    )
+
+
+def subscribe(settings: Settings, chat_id: int, **values: object) -> None:
+    with Store.open(settings.database_url) as store:
+        store.save_subscription(Subscription(chat_id=chat_id, **values), datetime.now(UTC))  # type: ignore[arg-type]
+
+
+async def test_poll_once_sends_one_alert_for_a_matching_item_and_none_for_others(
+    tmp_path: Path, feed_server: FeedServer, api: FakeBotAPI
+) -> None:
+    url = feed_server.add(
+        "/f.xml",
+        rss(
+            ("a1", "Korea and Indonesia sign health MOU <script>alert(1)</script> & more"),
+            ("a2", "Football results"),  # not relevant: no alert
+            ("a3", "Hospital opens a new wing"),  # relevant, not cooperation: not for chat 7
+        ),
+    )
+    settings = make_settings(tmp_path, url, api)
+    subscribe(settings, 7)
+    await poll_once(settings, classifier=KeywordClassifier(), include_not_due=True)
+    (sent,) = api.sent()
+    assert sent["chat_id"] == 7
+    assert "MOU &lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in sent["text"]
+    assert "Yonhap" in sent["text"]
+    assert "getUpdates" not in [m for m, _ in api.requests]  # poll --once leaves updates alone
+    # a second run finds nothing new and sends nothing again
+    await poll_once(settings, classifier=KeywordClassifier(), include_not_due=True)
+    assert len(api.sent()) == 1
+
+
+async def test_a_wrong_token_is_a_delivery_error_and_the_alerts_stay_queued(
+    tmp_path: Path, feed_server: FeedServer, api: FakeBotAPI
+) -> None:
+    url = feed_server.add("/f.xml", rss(("a1", "Health MOU signed")))
+    settings = make_settings(tmp_path, url, api, token="123:WRONG")
+    subscribe(settings, 7)
+    with pytest.raises(DeliveryError, match="refused MONITOR_TELEGRAM_TOKEN"):
+        await poll_once(settings, classifier=KeywordClassifier(), include_not_due=True)
+
+
+async def test_an_unreachable_bot_api_is_a_delivery_error(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    url = feed_server.add("/f.xml", rss(("a1", "Health MOU signed")))
+    with FakeBotAPI() as gone:
+        dead_url = gone.url
+    settings = make_settings(tmp_path, url, None)
+    settings = Settings(
+        **{**settings.__dict__, "telegram_token": TOKEN, "telegram_api_url": dead_url}
+    )
+    with pytest.raises(DeliveryError, match="cannot reach the Telegram Bot API"):
+        await poll_once(settings, classifier=KeywordClassifier(), include_not_due=True)
+
+
+async def test_without_a_token_alerts_are_printed(tmp_path: Path, feed_server: FeedServer) -> None:
+    url = feed_server.add(
+        "/f.xml", rss(("a1", "Health MOU: 5 < 6 & signed"), ("a2", "Hospital wing"))
+    )
+    settings = make_settings(tmp_path, url, None)
+    lines: list[str] = []
+    await poll_once(
+        settings, classifier=KeywordClassifier(), include_not_due=True, console=lines.append
+    )
+    assert len(lines) == 2  # the console gets all relevant news while nobody subscribed
+    assert lines[0].startswith("● Health MOU: 5 < 6 & signed (https://news.example/a1)")
+
+
+async def test_the_service_runs_the_bot_and_delivers_while_polling(
+    tmp_path: Path, feed_server: FeedServer, api: FakeBotAPI
+) -> None:
+    url = feed_server.add("/f.xml", rss(("a1", "Health MOU signed in Jakarta")))
+    settings = make_settings(tmp_path, url, api)
+    subscribe(settings, 7, filter=Filter(cooperation_only=True))
+    stop = asyncio.Event()
+    service = asyncio.create_task(run_service(settings, classifier=KeywordClassifier(), stop=stop))
+    try:
+        await asyncio.to_thread(
+            api.wait_for, lambda reqs: any(m == "sendMessage" for m, _ in reqs), 30
+        )
+        await asyncio.to_thread(api.wait_method, "getUpdates")  # the bot answers chats too
+    finally:
+        stop.set()
+        await asyncio.wait_for(service, 60)
+    assert [s["chat_id"] for s in api.sent()] == [7]
+    assert "Health MOU signed in Jakarta" in api.sent()[0]["text"]
