@@ -25,6 +25,8 @@ def stats(ctx: click.Context, days: int) -> None:
         health = store.feed_health()
         per_day = store.items_per_day(days, SystemClock().now())
         digest_failures = _digest_failures(store, days)
+        deliveries = store.delivery_counts()
+        votes_up, votes_down = store.feedback_counts()
     finally:
         store.close()
     table = Table(title="feed health")
@@ -62,6 +64,20 @@ def stats(ctx: click.Context, days: int) -> None:
     for day, count in per_day:
         add_plain_row(days_table, day.isoformat(), str(count))
     out.print(days_table)
+    alerts_table = Table(title="alerts")
+    alerts_table.add_column("pending", justify="right")
+    alerts_table.add_column("sent", justify="right")
+    alerts_table.add_column("failed", justify="right")
+    alerts_table.add_column("skipped", justify="right")
+    alerts_table.add_column("👍", justify="right")
+    alerts_table.add_column("👎", justify="right")
+    add_plain_row(
+        alerts_table,
+        *(str(deliveries[k]) for k in ("pending", "sent", "failed", "skipped")),
+        str(votes_up),
+        str(votes_down),
+    )
+    out.print(alerts_table)
     if digest_failures is not None:
         out.print(digest_failures)
 

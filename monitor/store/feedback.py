@@ -59,6 +59,13 @@ class FeedbackRows(StoreBase):
             up, down = conn.execute(stmt).one()
         return int(up), int(down)
 
+    def latest_model_id(self) -> str | None:
+        """The model that labelled an item last (the one exports and digests default to)."""
+        stmt = select(LABELS.c.model_id).order_by(LABELS.c.created_at.desc()).limit(1)
+        with self._begin("reading labels") as conn:
+            found = conn.scalar(stmt)
+        return None if found is None else str(found)
+
     def voted_items(self, model_id: str) -> Iterator[ItemVotes]:
         """Every item with at least one vote, oldest first, with `model_id`'s labels."""
         up = func.count(case((FEEDBACK.c.vote > 0, 1))).label("up")

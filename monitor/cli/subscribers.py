@@ -1,0 +1,156 @@
+"""`monitor subscribers list|add|remove`: Telegram subscriptions by chat id, for operators."""
+
+from __future__ import annotations
+
+import click
+from rich.table import Table
+
+from monitor.cli.main import fail, main, out, settings_of
+from monitor.cli.tables import add_plain_row
+from monitor.filters import Filter
+from monitor.store import Subscription
+
+# group and channel ids are negative: "-100123" must read as the chat id, not an option
+NEGATIVE_IDS = {"ignore_unknown_options": True}
+
+
+@main.group()
+def subscribers() -> None:
+    """Telegram subscriptions (chats that get alerts): list, add, remove."""
+
+
+@subscribers.command(name="list")
+@click.option("--all", "show_all", is_flag=True, help="Include deactivated chats.")
+@click.pass_context
+def subscribers_list(ctx: click.Context, show_all: bool) -> None:
+    """List subscribed chats with their filters."""
+    from monitor.store import Store
+
+    with Store.open(settings_of(ctx).database_url) as store:
+        subs = store.subscriptions(active_only=not show_all)
+    table = Table(title=f"subscribers ({len(subs)})")
+    for column in (
+        "chat",
+        "title",
+        "type",
+        "topics",
+        "countries",
+        "languages",
+        "keywords",
+        "news",
+        "alerts",
+    ):
+        table.add_column(column, overflow="fold")
+    for s in subs:
+        f = s.filter
+        state = "on" if s.active and s.instant else ("off" if s.active else "deactivated")
+        if s.muted_until is not None:
+            state += f", muted until {s.muted_until:%Y-%m-%d %H:%M} UTC"
+        add_plain_row(
+            table,
+            str(s.chat_id),
+            s.title,
+            s.chat_type,
+            ", ".join(sorted(f.topics)) or "any",
+            ", ".join(sorted(f.countries)) or "any",
+            ", ".join(sorted(f.languages)) or "any",
+            ", ".join(f.keywords) or "-",
+            "cooperation" if f.cooperation_only else "all relevant",
+            state,
+        )
+    out.print(table)
+
+
+@subscribers.command(name="add", context_settings=NEGATIVE_IDS)
+@click.argument("chat_id", type=int)
+@click.option("--topic", "topics", multiple=True, help="Topic slug (repeatable).")
+@click.option("--country", "countries", multiple=True, help="ISO 3166-1 code (repeatable).")
+@click.option("--language", "languages", multiple=True, help="Items' ISO 639-1 code (repeatable).")
+@click.option("--keyword", "keywords", multiple=True, help="Word or phrase (repeatable).")
+@click.option(
+    "--all-relevant",
+    is_flag=True,
+    help="All relevant health news of the topics, not only cross-border cooperation.",
+)
+@click.option("--title", default="", help="A name for operators (chat title, person).")
+@click.option(
+    "--type",
+    "chat_type",
+    type=click.Choice(["private", "group", "supergroup", "channel"]),
+    default=None,
+    help="Chat type (default: private for positive ids, supergroup for negative).",
+)
+@click.option("--thread", "thread_id", type=int, default=None, help="Forum topic id.")
+@click.option("--ui-language", type=click.Choice(["en", "ko"]), default="en", show_default=True)
+@click.option("--timezone", default="UTC", show_default=True, help="IANA zone for times shown.")
+@click.pass_context
+def subscribers_add(
+    ctx: click.Context,
+    chat_id: int,
+    topics: tuple[str, ...],
+    countries: tuple[str, ...],
+    languages: tuple[str, ...],
+    keywords: tuple[str, ...],
+    all_relevant: bool,
+    title: str,
+    chat_type: str | None,
+    thread_id: int | None,
+    ui_language: str,
+    timezone: str,
+) -> None:
+    """Subscribe a chat (or replace its subscription) by Telegram chat id."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from classifiers.taxonomy import load_taxonomy
+    from monitor.clock import SystemClock
+    from monitor.store import Store
+
+    if chat_id == 0:
+        fail("chat id 0 is the console's own subscription; give a Telegram chat id")
+    known = {t.slug for t in load_taxonomy()}
+    unknown = sorted(set(topics) - known)
+    if unknown:
+        fail(f"unknown topic(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    bad = [c for c in countries if len(c) != 2 or not c.isalpha()]
+    if bad:
+        fail(f"country codes are ISO 3166-1 alpha-2 (KR, ID, ...), not {', '.join(bad)}")
+    bad = [lang for lang in languages if len(lang) != 2 or not lang.isalpha()]
+    if bad:
+        fail(f"languages are ISO 639-1 codes (en, ko, ...), not {', '.join(bad)}")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        fail(f"unknown time zone {timezone!r} (use an IANA name such as Asia/Seoul)")
+    sub = Subscription(
+        chat_id=chat_id,
+        filter=Filter(
+            topics=frozenset(topics),
+            countries=frozenset(c.upper() for c in countries),
+            languages=frozenset(lang.lower() for lang in languages),
+            keywords=tuple(k for k in keywords if k.strip()),
+            cooperation_only=not all_relevant,
+        ),
+        thread_id=thread_id,
+        ui_language=ui_language,
+        timezone=timezone,
+        chat_type=chat_type or ("private" if chat_id > 0 else "supergroup"),
+        title=title,
+    )
+    with Store.open(settings_of(ctx).database_url) as store:
+        existed = store.subscription(chat_id) is not None
+        store.save_subscription(sub, SystemClock().now())
+    out.print(f"{'updated' if existed else 'added'} subscriber {chat_id}", highlight=False)
+
+
+@subscribers.command(name="remove", context_settings=NEGATIVE_IDS)
+@click.argument("chat_id", type=int)
+@click.pass_context
+def subscribers_remove(ctx: click.Context, chat_id: int) -> None:
+    """Delete a chat's subscription (its unsent alerts are dropped)."""
+    from monitor.store import Store
+
+    with Store.open(settings_of(ctx).database_url) as store:
+        removed = store.remove_subscription(chat_id)
+    if not removed:
+        fail(f"no subscriber with chat id {chat_id} (see `monitor subscribers list --all`)")
+    out.print(f"removed subscriber {chat_id}", highlight=False)
