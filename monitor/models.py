@@ -53,6 +53,15 @@ class FeedState:
 
 
 @dataclass(frozen=True)
+class DueOverview:
+    """The enabled, listed feeds at a glance: for the service's round summaries."""
+
+    feeds: int
+    failing: int  # whose last poll failed: they wait longer (backoff)
+    next_due_at: datetime | None
+
+
+@dataclass(frozen=True)
 class FetchResult:
     """The outcome of one conditional GET."""
 

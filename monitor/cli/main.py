@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Any, NoReturn
 
@@ -12,25 +13,14 @@ from rich.markup import escape
 
 from classifiers.base import Classifier
 from classifiers.errors import BackendError, ClassifierDataError
-from monitor.errors import MonitorError
+from monitor.cli.logs import LogFormat, log_level, setup_logging
+from monitor.errors import ConfigError, MonitorError
 from monitor.settings import Settings, load_settings
 
 log = logging.getLogger("monitor")
 
 out = Console()
 err = Console(stderr=True)
-
-
-def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # httpx logs full request lines, and Telegram URLs contain the bot token
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # plugin and migration chatter
 
 
 EXIT_FAILED = 1  # the command ran, but something it did failed (a feed, a delivery)
@@ -81,11 +71,31 @@ class MonitorGroup(click.Group):
 
 
 @click.group(cls=MonitorGroup)
-@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging (retries, each request).")
+@click.option("-q", "--quiet", is_flag=True, help="Warnings and errors only.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    envvar="MONITOR_LOG_FORMAT",
+    show_default=True,
+    help="json: one JSON object per log line, for log collectors.",
+)
 @click.pass_context
-def main(ctx: click.Context, verbose: bool) -> None:
-    """Multilingual news monitor for Asia-Pacific health cooperation."""
-    _setup_logging(verbose)
+def main(ctx: click.Context, verbose: bool, quiet: bool, log_format: LogFormat) -> None:
+    """Multilingual news monitor for Asia-Pacific health cooperation.
+
+    The log level is --verbose, --quiet, or MONITOR_LOG_LEVEL (DEBUG, INFO, WARNING,
+    ERROR; default INFO). Exit codes: 0 all good, 1 the command ran but something
+    failed (a feed, a delivery), 2 bad configuration or input, 70 a bug.
+    """
+    if verbose and quiet:
+        raise click.UsageError("--verbose and --quiet exclude each other")
+    try:
+        level = log_level(verbose=verbose, quiet=quiet, environ=os.environ)
+    except ConfigError as exc:
+        fail(str(exc))
+    setup_logging(level, log_format)
     ctx.obj = None
 
 

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Sequence
 
 import click
 from rich.markup import escape
 
 from monitor.cli.main import EXIT_FAILED, build_classifier, main, out, settings_of
 from monitor.cli.tables import outcome_table
+from monitor.models import FeedSpec
+from monitor.settings import Settings
+
+log = logging.getLogger("monitor")
 
 
 @main.command()
@@ -19,7 +25,9 @@ def run(ctx: click.Context) -> None:
     from monitor.service import run_service
 
     settings = settings_of(ctx)
-    load_feeds(settings.feeds_path)  # a broken feeds.toml fails at once, not after the model loads
+    specs = load_feeds(settings.feeds_path)  # a broken file fails at once, not after the model
+    for level, note in startup_notes(settings, specs):
+        log.log(level, "%s", note)
     classifier = build_classifier(settings)
     asyncio.run(run_service(settings, classifier=classifier, console=_print_alert))
 
@@ -50,6 +58,39 @@ def poll(ctx: click.Context, once: bool, all_feeds: bool, no_classify: bool) -> 
     out.print(f"{len(outcomes)} feeds polled, {failed} failed, {new} new items")
     if failed:
         ctx.exit(EXIT_FAILED)  # like `feeds check`: cron and systemd notice a failing feed
+
+
+def startup_notes(settings: Settings, specs: Sequence[FeedSpec]) -> list[tuple[int, str]]:
+    """What the operator should know before the first round: where alerts go, missing feeds."""
+    notes: list[tuple[int, str]] = []
+    if settings.telegram_token:
+        notes.append((logging.INFO, "alerts: Telegram (MONITOR_TELEGRAM_TOKEN is set)"))
+    else:
+        notes.append(
+            (
+                logging.INFO,
+                "alerts: printed on this console (MONITOR_TELEGRAM_TOKEN is unset; set it "
+                "to send them to Telegram subscribers)",
+            )
+        )
+    enabled = sum(1 for s in specs if s.enabled)
+    if not specs:
+        notes.append(
+            (
+                logging.WARNING,
+                f"{settings.feeds_path} has no feeds: nothing will be polled until you add one "
+                "(monitor feeds add URL --name NAME); the file is watched",
+            )
+        )
+    elif not enabled:
+        notes.append(
+            (
+                logging.WARNING,
+                f"{settings.feeds_path}: all {len(specs)} feeds are disabled: nothing will be "
+                "polled (monitor feeds enable NAME)",
+            )
+        )
+    return notes
 
 
 def _print_alert(line: str) -> None:

@@ -478,4 +478,7 @@ def _log_retry(retry_state: RetryCallState) -> None:
     outcome = retry_state.outcome
     exc = outcome.exception() if outcome is not None else None
     delay = retry_state.next_action.sleep if retry_state.next_action is not None else 0.0
-    logger.info("retrying in %.1fs (attempt %d failed): %s", delay, retry_state.attempt_number, exc)
+    # DEBUG: the feed's outcome, not each attempt, is what the operator reads
+    logger.debug(
+        "retrying in %.1fs (attempt %d failed): %s", delay, retry_state.attempt_number, exc
+    )

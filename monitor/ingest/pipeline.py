@@ -205,8 +205,8 @@ async def poll_feed(
         problem=parsed.problem,
         next_due_at=next_poll_at(clock.now(), spec.interval, 0),
     )
-    if parsed.problem:
-        log.warning("%s: partial feed: %s", spec.url, parsed.problem)
+    if parsed.problem:  # reported once in the round's report; the detail here
+        log.debug("%s: partial feed: %s", spec.name or spec.url, parsed.problem)
     return PollOutcome(
         spec,
         status=result.status,
@@ -256,7 +256,8 @@ async def _failed(
 ) -> PollOutcome:
     errors = state.consecutive_errors + 1
     now = clock.now()
-    log.warning("%s: %s (failure %d in a row)", spec.url, error, errors)
+    # at DEBUG: the round's report (monitor.ingest.report) gives each failure its one line
+    log.debug("%s: %s (failure %d in a row)", spec.name or spec.url, error, errors)
     await asyncio.to_thread(
         store.record_failure,
         spec.url,
@@ -326,7 +327,7 @@ async def _add_fulltext(
         try:
             page = await fetcher.fetch(new.item.url)
         except FeedFetchError as exc:
-            log.info("%s: article not fetched: %s", new.item.url, exc)
+            log.debug("%s: article not fetched: %s", new.item.url, exc)
             return new
         # trafilatura holds the CPU for a while on a big page: not on the event loop
         text = await asyncio.to_thread(

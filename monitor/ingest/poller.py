@@ -18,7 +18,8 @@ from typing import Protocol
 from classifiers.base import Classifier
 from monitor.clock import Clock
 from monitor.ingest.pipeline import PageFetcher, PipelineStore, PollOutcome, poll_feeds
-from monitor.models import FeedSpec
+from monitor.ingest.report import round_report
+from monitor.models import DueOverview, FeedSpec
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,8 @@ class PollerStore(PipelineStore, Protocol):
     def release(self, url: str, worker: str) -> None: ...
 
     def mark_all_due(self, now: datetime) -> None: ...
+
+    def due_overview(self) -> DueOverview: ...
 
 
 def worker_name() -> str:
@@ -79,6 +82,7 @@ class Poller:
         self._stopping = False
         self._idle = asyncio.Event()
         self._idle.set()
+        self._reported = False  # the first round is summed up even when no feed was due
 
     def stop(self) -> None:
         """Claim nothing more; the batch in flight completes."""
@@ -98,6 +102,36 @@ class Poller:
             self._idle.set()
 
     async def _round(self, include_not_due: bool) -> list[PollOutcome]:
+        started = self._clock.now()
+        outcomes = await self._poll_due(include_not_due)
+        await self._report(outcomes, started)
+        return outcomes
+
+    async def _report(self, outcomes: list[PollOutcome], started: datetime) -> None:
+        """One summary per round that polled something (and for the first round)."""
+        first, self._reported = not self._reported, True
+        if not outcomes and not first:
+            return
+        overview = await asyncio.to_thread(self._store.due_overview)
+        if not outcomes:
+            if overview.feeds:
+                waiting = (
+                    f" ({overview.failing} of {overview.feeds} feeds failing: they wait longer)"
+                    if overview.failing
+                    else ""
+                )
+                when = overview.next_due_at
+                log.info(
+                    "no feed due yet%s; next round %s",
+                    waiting,
+                    when.astimezone().strftime("%H:%M") if when is not None else "when one is due",
+                )
+            return
+        report = round_report(outcomes, started_at=started, next_due_at=overview.next_due_at)
+        for level, message in report.lines:
+            log.log(level, "%s", message)
+
+    async def _poll_due(self, include_not_due: bool) -> list[PollOutcome]:
         specs = {s.url: s for s in self._feeds.current()}
         await asyncio.to_thread(self._store.sync_feeds, list(specs.values()), self._clock.now())
         if include_not_due:

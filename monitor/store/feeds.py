@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql.elements import ColumnElement
 
-from monitor.models import FeedSpec, FeedState
+from monitor.models import DueOverview, FeedSpec, FeedState
 from monitor.store.engine import StoreBase, chunked
 from monitor.store.schema import FEEDS, ITEMS
 
@@ -135,6 +135,17 @@ class FeedRows(StoreBase):
                 .where(FEEDS.c.url == url, FEEDS.c.lease_owner == worker)
                 .values(lease_owner=None, lease_until=None)
             )
+
+    def due_overview(self) -> DueOverview:
+        """How many feeds are polled, how many are failing, and when the next one is due."""
+        stmt = select(
+            func.count(),
+            func.count(case((FEEDS.c.consecutive_errors > 0, 1))),
+            func.min(FEEDS.c.next_due_at),
+        ).where(_active())
+        with self._begin("reading when feeds are due") as conn:
+            feeds, failing, next_due_at = conn.execute(stmt).one()
+        return DueOverview(feeds=feeds, failing=failing, next_due_at=next_due_at)
 
     def feed_state(self, url: str) -> FeedState | None:
         """What the last polls of `url` left behind, or None for an unknown feed."""

@@ -1,0 +1,137 @@
+"""The operator's console: log levels and formats, startup notes, exit codes, quiet libraries."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from cli_runner import Monitor
+from feedserver import FeedServer, closed_port_url
+
+from monitor.cli.logs import SchedulerNoise, setup_logging
+
+DATA = Path(__file__).parent / "data"
+
+
+def two_feeds(monitor: Monitor, feed_server: FeedServer) -> None:
+    good = feed_server.add("/who.xml", (DATA / "who_rss_en.xml").read_bytes())
+    monitor.feeds.write_text(
+        f'[[feed]]\nurl = "{good}"\nname = "WHO WPRO"\n\n'
+        f'[[feed]]\nurl = "{feed_server.url("/missing.xml")}"\nname = "WHO SEARO"\n',
+        encoding="utf-8",
+    )
+
+
+def test_poll_once_logs_each_failed_feed_once_by_name_and_a_summary_and_exits_1(
+    monitor: Monitor, feed_server: FeedServer
+) -> None:
+    two_feeds(monitor, feed_server)
+
+    result = monitor("poll", "--once", "--all", "--no-classify")
+
+    assert result.exit_code == 1, result.output
+    log_lines = result.stderr.splitlines()
+    assert sum("WHO SEARO" in line for line in log_lines) == 2, result.stderr  # its line + summary
+    assert any("WARNING WHO SEARO: HTTP 404" in line for line in log_lines), result.stderr
+    summary = next(line for line in log_lines if "round " in line)
+    assert "2 feeds, 3 new items, 1 failed (WHO SEARO: 404), next round " in summary
+    assert feed_server.url("/missing.xml") not in result.stderr, "feeds are named by name"
+    assert "retrying" not in result.stderr
+
+
+def test_quiet_and_log_level_and_verbose(monitor: Monitor, feed_server: FeedServer) -> None:
+    two_feeds(monitor, feed_server)
+
+    quiet = monitor("--quiet", "poll", "--once", "--all", "--no-classify")
+    assert "INFO" not in quiet.stderr and "WARNING" in quiet.stderr
+
+    errors_only = monitor("poll", "--once", "--all", "--no-classify", MONITOR_LOG_LEVEL="error")
+    assert errors_only.stderr == ""
+
+    verbose = monitor("-v", "poll", "--once", "--all", "--no-classify")
+    assert "DEBUG" in verbose.stderr
+
+
+def test_a_bad_log_level_is_exit_2(monitor: Monitor) -> None:
+    result = monitor("feeds", "list", MONITOR_LOG_LEVEL="loud")
+
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "error: MONITOR_LOG_LEVEL: 'loud' is not one of DEBUG, INFO, WARNING, ERROR"
+    )
+
+
+def test_log_format_json_is_one_object_per_line(monitor: Monitor, feed_server: FeedServer) -> None:
+    two_feeds(monitor, feed_server)
+
+    result = monitor("--log-format", "json", "poll", "--once", "--all", "--no-classify")
+
+    records = [json.loads(line) for line in result.stderr.splitlines()]
+    assert records and all({"time", "level", "logger", "message"} <= set(r) for r in records)
+    assert any(r["level"] == "WARNING" and r["message"].startswith("round ") for r in records)
+
+
+def test_run_notes_where_alerts_go_and_an_empty_feeds_file(monitor: Monitor) -> None:
+    from monitor.cli.service import startup_notes
+    from monitor.settings import load_settings
+
+    env = monitor.env()
+    unset = [n for _, n in startup_notes(load_settings(env), [])]
+    assert "MONITOR_TELEGRAM_TOKEN is unset" in unset[0]
+    assert "has no feeds" in unset[1] and "monitor feeds add" in unset[1]
+
+    env["MONITOR_TELEGRAM_TOKEN"] = "123:abc"
+    notes = [n for _, n in startup_notes(load_settings(env), [])]
+    assert "MONITOR_TELEGRAM_TOKEN is set" in notes[0]
+
+
+@pytest.mark.slow  # the transformers import behind MONITOR_MODEL
+def test_run_with_an_empty_feeds_file_says_so_before_starting(monitor: Monitor) -> None:
+    monitor.feeds.write_text("# no feeds yet\n", encoding="utf-8")
+    # a model that does not exist: `run` stops right after the notes, before serving
+    result = monitor("run", MONITOR_MODEL=str(monitor.root / "no-model"))
+
+    assert result.exit_code == 2
+    assert "has no feeds" in result.stderr and "MONITOR_TELEGRAM_TOKEN is unset" in result.stderr
+
+
+def test_apschedulers_max_instances_warning_becomes_our_debug_line(
+    capsys: object,
+) -> None:
+    setup_logging(logging.INFO)
+    scheduler_log = logging.getLogger("apscheduler.scheduler")
+    record = scheduler_log.makeRecord(
+        "apscheduler.scheduler",
+        logging.WARNING,
+        __file__,
+        1,
+        'Execution of job "%s" skipped: maximum number of running instances reached (%d)',
+        ("poll due feeds", 1),
+        None,
+    )
+
+    assert SchedulerNoise().filter(record) is False  # dropped at INFO
+    assert record.levelno == logging.DEBUG
+    assert record.getMessage().startswith("a round is still running at the next tick")
+    setup_logging(logging.DEBUG)
+    assert SchedulerNoise().filter(scheduler_log.makeRecord(
+        "apscheduler.scheduler", logging.WARNING, __file__, 1,
+        "Execution of job skipped: maximum number of running instances reached (1)", (), None,
+    )) is True  # fmt: skip
+    setup_logging(logging.WARNING)
+
+
+@pytest.mark.slow  # real backoff between the attempts
+def test_an_unreachable_feed_in_poll_once_is_one_line(monitor: Monitor) -> None:
+    monitor.feeds.write_text(
+        f'[[feed]]\nurl = "{closed_port_url()}/rss.xml"\nname = "Offline"\n', encoding="utf-8"
+    )
+
+    result = monitor("poll", "--once", "--all", "--no-classify")
+
+    assert result.exit_code == 1
+    lines = [line for line in result.stderr.splitlines() if "Offline" in line]
+    assert len(lines) == 2, result.stderr  # the feed's line and the round summary
+    assert all(len(line) < 200 for line in result.stderr.splitlines())
