@@ -135,3 +135,71 @@ def test_an_unreachable_feed_in_poll_once_is_one_line(monitor: Monitor) -> None:
     lines = [line for line in result.stderr.splitlines() if "Offline" in line]
     assert len(lines) == 2, result.stderr  # the feed's line and the round summary
     assert all(len(line) < 200 for line in result.stderr.splitlines())
+
+
+# --- read-only commands read only ------------------------------------------------------------
+
+
+def tables_in(url: str) -> list[str]:
+    from sqlalchemy import create_engine, inspect
+
+    from monitor.store.engine import sqlalchemy_url
+
+    engine = create_engine(sqlalchemy_url(url))
+    try:
+        return sorted(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_stats_on_a_fresh_postgresql_database_creates_nothing(
+    monitor: Monitor, postgres_url: str
+) -> None:
+    result = monitor("stats", MONITOR_DATABASE_URL=postgres_url)
+
+    assert result.exit_code == 2, result.output
+    assert "was never set up" in result.stderr and "monitor db upgrade" in result.stderr
+    assert tables_in(postgres_url) == []
+
+    upgraded = monitor("db", "upgrade", MONITOR_DATABASE_URL=postgres_url)
+    assert upgraded.exit_code == 0, upgraded.output
+    assert "feeds" in tables_in(postgres_url)
+    assert monitor("stats", MONITOR_DATABASE_URL=postgres_url).exit_code == 0
+
+
+def test_stats_on_a_sqlite_file_under_a_missing_directory_creates_no_directory(
+    monitor: Monitor,
+) -> None:
+    missing = monitor.root / "nowhere" / "monitor.db"
+
+    result = monitor("stats", MONITOR_DATABASE_URL=f"sqlite:///{missing}")
+
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip() == (
+        f"error: database sqlite:///{missing} does not exist yet: run `monitor db upgrade` "
+        "(or `monitor run`, which also sets it up)"
+    )
+    assert not missing.parent.exists()
+
+
+def test_recipients_list_on_an_empty_sqlite_file_creates_no_table(monitor: Monitor) -> None:
+    (monitor.root / "monitor.db").touch()
+
+    result = monitor("recipients", "list")
+
+    assert result.exit_code == 2 and "was never set up" in result.stderr
+    assert tables_in(monitor.database_url) == []
+
+
+def test_a_database_behind_this_version_is_named_with_the_fix(monitor: Monitor) -> None:
+    from monitor.store import downgrade_schema, upgrade_schema
+
+    upgrade_schema(monitor.database_url)
+    downgrade_schema(monitor.database_url, "0002")
+
+    result = monitor("stats")
+
+    assert result.exit_code == 2
+    assert "is at schema revision 0002, this version needs" in result.stderr
+    assert monitor("db", "upgrade").exit_code == 0
+    assert monitor("stats").exit_code == 0

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from monitor.cli import classify, feeds, operations, service
+from monitor.cli import classify, db, feeds, operations, service
 from monitor.cli import digest as digest  # monitor digest, monitor recipients
 from monitor.cli import feedback as feedback  # monitor feedback export
 from monitor.cli import subscribers as subscribers  # monitor subscribers
 from monitor.cli.main import main
 
-__all__ = ["classify", "feeds", "main", "operations", "service"]
+__all__ = ["classify", "db", "feeds", "main", "operations", "service"]

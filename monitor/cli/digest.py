@@ -77,7 +77,7 @@ def recipients_list(ctx: click.Context) -> None:
     from monitor.store import Store
 
     settings = settings_of(ctx.find_root())
-    with Store.open(settings.database_url) as store:
+    with Store.open(settings.database_url, create=False) as store:  # a listing only reads
         rows = store.recipients()
     table = Table(title=f"{len(rows)} digest recipients")
     for column in ("e-mail", "schedule", "lang", "filter", "state", "telegram"):

@@ -20,7 +20,7 @@ def stats(ctx: click.Context, days: int) -> None:
     from monitor.store import Store
 
     settings = settings_of(ctx)
-    store = Store.open(settings.database_url)
+    store = Store.open(settings.database_url, create=False)  # stats only read
     try:
         health = store.feed_health()
         per_day = store.items_per_day(days, SystemClock().now())

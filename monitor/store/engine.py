@@ -82,19 +82,35 @@ class StoreBase:
         self.url = display_url  # password masked: safe to log
 
     @classmethod
-    def open(cls, url: str, *, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> Self:
+    def open(
+        cls, url: str, *, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S, create: bool = True
+    ) -> Self:
         """Connect to `url` and upgrade its schema to the latest migration.
+
+        With ``create=False`` (commands that only read) nothing is created or
+        migrated: no SQLite file or directory, no table. A database that was never
+        set up, or whose schema is behind this version, is refused with the command
+        that sets it up.
 
         Raises:
             StoreError: the URL is invalid or unsupported, the database cannot be
-                reached or created, or a migration failed.
+                reached or created, a migration failed, or (``create=False``) the
+                database is missing or not at this version's schema.
         """
-        engine, display_url = create_store_engine(url, busy_timeout_s)
+        if not create:
+            _refuse_missing_sqlite_file(url)
+        engine, display_url = create_store_engine(url, busy_timeout_s, create=create)
         try:
-            migrate(engine, lambda cfg: command.upgrade(cfg, "head"))
+            if create:
+                migrate(engine, lambda cfg: command.upgrade(cfg, "head"))
+            else:
+                _require_current_schema(engine, display_url)
         except (SQLAlchemyError, CommandError, OSError) as exc:
             engine.dispose()
             raise StoreError(f"cannot open database {display_url}: {error_reason(exc)}") from exc
+        except StoreError:
+            engine.dispose()
+            raise
         return cls(engine, display_url)
 
     def close(self) -> None:
@@ -126,6 +142,40 @@ class StoreBase:
 
     def _insert(self, table: Table) -> pg.Insert | sqlite_dialect.Insert:
         return pg.insert(table) if self._dialect == "postgresql" else sqlite_dialect.insert(table)
+
+
+SET_UP_HINT = "run `monitor db upgrade` (or `monitor run`, which also sets it up)"
+
+
+def _refuse_missing_sqlite_file(url: str) -> None:
+    """A read-only open of a SQLite file that does not exist: say so, create nothing."""
+    sa_url = sqlalchemy_url(url)
+    if sa_url.get_backend_name() != "sqlite":
+        return
+    database = sa_url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:") or "mode=memory" in database:
+        return
+    if not Path(database).exists():
+        raise StoreError(f"database {_mask(url)} does not exist yet: {SET_UP_HINT}")
+
+
+def _require_current_schema(engine: Engine, display_url: str) -> None:
+    """Refuse a database without our tables, or at another schema version than this code's."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    if current is None:
+        raise StoreError(f"database {display_url} was never set up: {SET_UP_HINT}")
+    if current != head:
+        raise StoreError(
+            f"database {display_url} is at schema revision {current}, this version needs "
+            f"{head}: {SET_UP_HINT}"
+        )
 
 
 def upgrade_schema(url: str, revision: str = "head") -> None:
@@ -175,13 +225,15 @@ def sqlalchemy_url(url: str) -> URL:
     return sa_url
 
 
-def create_store_engine(url: str, busy_timeout_s: float) -> tuple[Engine, str]:
+def create_store_engine(
+    url: str, busy_timeout_s: float, *, create: bool = True
+) -> tuple[Engine, str]:
     display_url = _mask(url)
     sa_url = sqlalchemy_url(url)
     backend = sa_url.get_backend_name()
     try:
         if backend == "sqlite":
-            return _sqlite_engine(sa_url, display_url, busy_timeout_s), display_url
+            return _sqlite_engine(sa_url, display_url, busy_timeout_s, create), display_url
         if backend == "postgresql":
             return _postgresql_engine(sa_url), display_url
     except (SQLAlchemyError, ImportError) as exc:
@@ -191,7 +243,7 @@ def create_store_engine(url: str, busy_timeout_s: float) -> tuple[Engine, str]:
     )
 
 
-def _sqlite_engine(sa_url: URL, display_url: str, busy_timeout_s: float) -> Engine:
+def _sqlite_engine(sa_url: URL, display_url: str, busy_timeout_s: float, create: bool) -> Engine:
     database = sa_url.database or ""
     in_memory = database in ("", ":memory:") or "mode=memory" in database
     if in_memory:  # one shared connection, or every connection sees another database
@@ -199,7 +251,7 @@ def _sqlite_engine(sa_url: URL, display_url: str, busy_timeout_s: float) -> Engi
             sa_url, poolclass=StaticPool, connect_args={"check_same_thread": False}
         )
     else:
-        if not database.startswith("file:"):
+        if create and not database.startswith("file:"):
             directory = Path(database).parent
             try:
                 directory.mkdir(parents=True, exist_ok=True)
@@ -218,7 +270,7 @@ def _sqlite_engine(sa_url: URL, display_url: str, busy_timeout_s: float) -> Engi
         try:
             cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
             cursor.execute("PRAGMA foreign_keys = ON")
-            if not in_memory:
+            if not in_memory and create:  # WAL is set once, by whoever creates the file
                 _enable_wal(cursor, busy_timeout_s)
                 cursor.execute("PRAGMA synchronous = NORMAL")  # durable enough in WAL mode
         finally:
