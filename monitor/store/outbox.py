@@ -53,6 +53,7 @@ from monitor.store.vectors import decode_vector, save_embedding
 
 MAX_ALERT_AGE: Final = timedelta(days=2)  # older news (a new feed's back catalogue) alerts no one
 ID_CHUNK: Final = 500
+STORY_CACHE_SLACK: Final = 1000
 
 ALERT: Final = "alert"
 ALSO: Final = "also"
@@ -104,6 +105,11 @@ class OutboxRows(StoreBase):
     """Delivery rows: routing writes them, deliverers claim and settle them."""
 
     _route_index: tuple[tuple[int, int], SubscriptionIndex] | None = None  # by version
+    _stories: dict[str, dict[int, StoryCandidate]]  # model id -> item id -> alerted story
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._stories = {}
 
     def save_labels_and_route(
         self, item_id: int, content_hash: str, model_id: str, labels: Labels, now: datetime
@@ -356,41 +362,54 @@ class OutboxRows(StoreBase):
     def _same_story(
         self, conn: Connection, item_id: int, model_id: str, labels: Labels, now: datetime
     ) -> list[int]:
-        """Items alerted within the story window whose embedding is this story's."""
-        alerted = (
-            select(DELIVERIES.c.item_id)
-            .where(
-                DELIVERIES.c.kind == ALERT,
-                DELIVERIES.c.created_at >= now - STORY_WINDOW,
-                DELIVERIES.c.item_id != item_id,
-            )
-            .distinct()
-            .subquery()
-        )
-        stmt = (
-            select(ITEMS.c.id, EMBEDDINGS.c.vector, LABELS.c.countries, LABELS.c.topics)
-            .join(alerted, alerted.c.item_id == ITEMS.c.id)
-            .join(
-                EMBEDDINGS,
-                and_(
-                    EMBEDDINGS.c.content_hash == ITEMS.c.content_hash,
-                    EMBEDDINGS.c.model_id == model_id,
-                ),
-            )
-            .join(
-                LABELS,
-                and_(
-                    LABELS.c.content_hash == ITEMS.c.content_hash,
-                    LABELS.c.model_id == model_id,
-                ),
+        """Items alerted within the story window whose embedding is this story's.
+
+        Their vectors and labels never change, so each is read once per process and
+        kept (`_stories`); only the ids of the window's alerted items are read per call.
+        """
+        ids = set(
+            conn.scalars(
+                select(DELIVERIES.c.item_id)
+                .where(
+                    DELIVERIES.c.kind == ALERT,
+                    DELIVERIES.c.created_at >= now - STORY_WINDOW,
+                    DELIVERIES.c.item_id != item_id,
+                )
+                .distinct()
             )
         )
-        candidates = [
-            StoryCandidate(
-                int(row[0]), decode_vector(row[1]), frozenset(row[2] or ()), frozenset(row[3] or ())
+        cache = self._stories.setdefault(model_id, {})
+        missing = [i for i in ids if i not in cache]
+        for chunk in _chunks(missing):
+            stmt = (
+                select(ITEMS.c.id, EMBEDDINGS.c.vector, LABELS.c.countries, LABELS.c.topics)
+                .join(
+                    EMBEDDINGS,
+                    and_(
+                        EMBEDDINGS.c.content_hash == ITEMS.c.content_hash,
+                        EMBEDDINGS.c.model_id == model_id,
+                    ),
+                )
+                .join(
+                    LABELS,
+                    and_(
+                        LABELS.c.content_hash == ITEMS.c.content_hash,
+                        LABELS.c.model_id == model_id,
+                    ),
+                )
+                .where(ITEMS.c.id.in_(chunk))
             )
-            for row in conn.execute(stmt)
-        ]
+            for row in conn.execute(stmt):
+                cache[int(row[0])] = StoryCandidate(
+                    int(row[0]),
+                    decode_vector(row[1]),
+                    frozenset(row[2] or ()),
+                    frozenset(row[3] or ()),
+                )
+        if len(cache) > 2 * len(ids) + STORY_CACHE_SLACK:  # forget stories out of the window
+            for old in [i for i in cache if i not in ids]:
+                del cache[old]
+        candidates = [cache[i] for i in ids if i in cache]
         return same_story(labels, candidates)
 
 
