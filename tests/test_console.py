@@ -203,3 +203,63 @@ def test_a_database_behind_this_version_is_named_with_the_fix(monitor: Monitor) 
     assert "is at schema revision 0002, this version needs" in result.stderr
     assert monitor("db", "upgrade").exit_code == 0
     assert monitor("stats").exit_code == 0
+
+
+# --- names and URLs are unique in feeds.toml ---------------------------------------------------
+
+TWO_WHO = """\
+[[feed]]
+url = "https://www.who.int/rss-feeds/news-english.xml"
+name = "WHO news"
+
+[[feed]]
+url = "https://www.who.int/rss-feeds/other.xml"
+name = "who  NEWS"
+"""
+
+
+def test_a_name_used_twice_in_feeds_toml_names_the_first_use(monitor: Monitor) -> None:
+    monitor.feeds.write_text(TWO_WHO, encoding="utf-8")
+
+    result = monitor("feeds", "list")
+
+    assert result.exit_code == 2
+    assert f"{monitor.feeds}:7:" in result.stderr
+    assert "already used by feed #1, line 3" in result.stderr
+
+
+def test_urls_that_canonicalise_alike_are_one_feed(monitor: Monitor) -> None:
+    monitor.feeds.write_text(
+        '[[feed]]\nurl = "https://WWW.WHO.int/rss.xml?utm_source=x"\nname = "A"\n\n'
+        '[[feed]]\nurl = "https://www.who.int:443/rss.xml"\nname = "B"\n',
+        encoding="utf-8",
+    )
+
+    result = monitor("feeds", "list")
+
+    assert result.exit_code == 2
+    assert f"{monitor.feeds}:6:" in result.stderr and "is already the URL of" in result.stderr
+
+
+def test_feeds_add_refuses_a_used_name_and_a_duplicate_url(monitor: Monitor) -> None:
+    monitor.feeds.write_text(TWO_WHO.split("\n\n")[0] + "\n", encoding="utf-8")
+    before = monitor.feeds.read_text(encoding="utf-8")
+
+    same_name = monitor("feeds", "add", "https://example.org/rss", "--name", "WHO News")
+    same_feed = monitor(
+        "feeds", "add", "https://WWW.who.int/rss-feeds/news-english.xml?utm_medium=rss#top"
+    )
+
+    assert same_name.exit_code == 2 and 'already named "WHO news"' in same_name.stderr
+    assert same_feed.exit_code == 2 and "already has the URL" in same_feed.stderr
+    assert monitor.feeds.read_text(encoding="utf-8") == before
+
+
+def test_feeds_without_names_may_share_their_hosts_default(monitor: Monitor) -> None:
+    monitor.feeds.write_text("", encoding="utf-8")
+
+    first = monitor("feeds", "add", "https://news.google.com/rss/search?q=a")
+    second = monitor("feeds", "add", "https://news.google.com/rss/search?q=b")
+
+    assert first.exit_code == 0 and second.exit_code == 0, second.output
+    assert "added news.google.com" in second.stdout

@@ -90,15 +90,13 @@ def feeds_add(
     disabled: bool,
 ) -> None:
     """Add a feed to feeds.toml (comments and formatting are kept)."""
-    from urllib.parse import urlsplit
-
     from monitor.feeds import add_feed, parse_interval
     from monitor.models import DEFAULT_INTERVAL, FeedSpec
 
     settings = settings_of(ctx.find_root())
     spec = FeedSpec(
         url=url,
-        name=name or urlsplit(url).hostname or url,
+        name=name or "",  # none: the host, as in the file (several searches may share it)
         language=language,
         country=country.upper() if country else None,
         tags=tags,
@@ -106,8 +104,8 @@ def feeds_add(
         enabled=not disabled,
         fulltext=fulltext,
     )
-    add_feed(settings.feeds_path, spec)
-    out.print(f"added {spec.name} ({url}) to {settings.feeds_path}", highlight=False, markup=False)
+    added = add_feed(settings.feeds_path, spec)
+    out.print(f"added {added.name} ({url}) to {settings.feeds_path}", highlight=False, markup=False)
 
 
 @feeds.command(name="remove")

@@ -19,6 +19,7 @@ from monitor.feeds.schema import (
     FeedsFileError,
     default_name,
     find_feed,
+    name_key,
     parse_with_layout,
     read_text,
     url_key,
@@ -152,8 +153,14 @@ def add_feed(path: Path, spec: FeedSpec) -> FeedSpec:
     feeds, defaults, _ = _parse_for_edit(path, text)
     for i, feed in enumerate(feeds):
         if url_key(feed.url) == url_key(spec.url):
+            same = "" if feed.url == spec.url else f" ({feed.url}: the same feed)"
             raise ConfigError(
-                f'{path}: feed "{feed.name}" (#{i + 1}) already has the URL {spec.url}'
+                f'{path}: feed "{feed.name}" (#{i + 1}) already has the URL {spec.url}{same}'
+            )
+        if spec.name and name_key(feed.name) == name_key(spec.name):
+            raise ConfigError(
+                f'{path}: feed #{i + 1} is already named "{feed.name}" ({feed.url}): '
+                "choose another name (--name)"
             )
     nl = text.newline
     body = text.body

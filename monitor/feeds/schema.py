@@ -120,12 +120,16 @@ def default_name(url: str) -> str:
 
 
 def url_key(url: str) -> str:
-    """A URL with case-insensitive parts lowered, to spot duplicates written differently."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    return parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower()).geturl()
+    """The feed's canonical URL, to spot one feed written twice: host case, default port,
+    tracking parameters, query order and fragment make no difference."""
+    from monitor.ingest.urls import canonical_url  # the one URL canonicaliser
+
+    return canonical_url(url) or url
+
+
+def name_key(name: str) -> str:
+    """A name as logs and `feeds remove NAME` tell feeds apart: case and spacing aside."""
+    return " ".join(name.split()).casefold()
 
 
 def _check_url(value: object) -> str | None:
@@ -227,6 +231,7 @@ class _Checker:
         aligned = len(self.layout.feed_headers) == len(raw)
         specs: list[FeedSpec] = []
         firsts: dict[str, tuple[int, str | None, int | None]] = {}
+        names: dict[str, tuple[int, int | None, bool]] = {}
         for number, entry in enumerate(raw, start=1):
             header = self.layout.feed_headers[number - 1] if aligned else None
             if not isinstance(entry, dict):
@@ -250,8 +255,36 @@ class _Checker:
                     context=_context(name, number), key="url", feed=number,
                 )  # fmt: skip
             elif spec is not None:
-                specs.append(spec)
+                if self._unique_name(spec, number, header, names, explicit="name" in entry):
+                    specs.append(spec)
         return specs, defaults
+
+    def _unique_name(
+        self,
+        spec: FeedSpec,
+        number: int,
+        header: int | None,
+        names: dict[str, tuple[int, int | None, bool]],
+        *,
+        explicit: bool,
+    ) -> bool:
+        """Record `spec`'s name; a name already used by an earlier feed is a problem.
+
+        Feeds without a name share their host's as a default (several news searches
+        on one host): only a name written in the file must be unique.
+        """
+        line = self._line(header, ("feed",), "name")
+        first = names.setdefault(name_key(spec.name), (number, line, explicit))
+        if first[0] == number or not (explicit or first[2]):
+            return True
+        where = f", line {first[1]}" if first[1] else ""
+        self.add(
+            line,
+            f"name {_show(spec.name)} is already used by feed #{first[0]}{where}: "
+            "each feed needs its own name (logs and `monitor feeds remove NAME` use it)",
+            context=_context(spec.name, number), key="name", feed=number,
+        )  # fmt: skip
+        return False
 
     def _line(self, header: int | None, table: tuple[str, ...], key: str | None) -> int | None:
         """Line of `key` in a table, else of the table's header or first mention."""
