@@ -185,6 +185,9 @@ async def test_a_round_of_hostile_feeds_keeps_the_good_ones_and_loses_nothing(
     for name, url in partial.items():
         assert by_url[url].error is None and by_url[url].new_items, name
     assert by_url[partial["truncated"]].problem
+    # a server that answered and then dripped is not asked again; a 500 is, within bounds
+    assert feed_server.hits("/drip.xml") == 1
+    assert feed_server.hits("/error.xml") == 4
     titles = {n.item.title for o in outcomes for n in o.new_items}
     assert "보건복지부, 감염병 대응 강화" in titles
     assert [n.item.title for n in by_url[good].new_items] == [DOMESTIC[1]]
@@ -192,7 +195,8 @@ async def test_a_round_of_hostile_feeds_keeps_the_good_ones_and_loses_nothing(
 
 
 def _fetcher_for_hostile() -> Fetcher:
-    limits = FetchLimits(retries=0, total_timeout_s=1.0, max_bytes=2_000_000)
+    # production's retry policy, with short deadlines and no waiting between attempts
+    limits = FetchLimits(retries=3, total_timeout_s=1.0, budget_s=3.0, max_bytes=2_000_000)
     return Fetcher(user_agent="monitor-tests", limits=limits, sleep=_no_sleep)
 
 
