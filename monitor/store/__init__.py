@@ -1,11 +1,11 @@
-"""SQL storage: feeds' state, items, near-duplicate bands and the label cache.
+"""SQL storage: `Store`, the union of one module per domain over `engine.StoreBase`.
 
 SQLAlchemy Core, synchronous, one engine per `Store`, one short transaction per
 call. SQLite is the default (a file, WAL mode, 30 s busy timeout, foreign keys
 on); a ``postgresql+psycopg://`` URL selects PostgreSQL with no other change.
-This is the only module that imports sqlalchemy; its errors leave as
+This package is the only place that imports sqlalchemy; its errors leave as
 `StoreError` (chained with ``from exc``) naming the URL with the password
-masked. The schema is owned by the Alembic migrations in `monitor/migrations`;
+masked. The schema is owned by the Alembic migrations in `migrations/`;
 `Store.open` upgrades to head (tables here and there must agree: a test
 compares them).
 
