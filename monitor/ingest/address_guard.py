@@ -83,7 +83,6 @@ def address_problem(address: IPAddress) -> str | None:
     return next((kind for hit, kind in checks if hit), None)
 
 
-
 def refused(address: IPAddress, *, allow_private: bool) -> str | None:
     """Why `address` is refused under the operator's setting, or None when it is allowed."""
     problem = address_problem(address)
