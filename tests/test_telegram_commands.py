@@ -22,7 +22,7 @@ from classifiers.taxonomy import load_taxonomy
 from monitor.models import FeedSpec, Item
 from monitor.settings import Settings
 from monitor.store import Store
-from monitor.telegram import BotApplication, build_application, rate_limiter_available
+from monitor.telegram import BotApplication, build_application
 from monitor.telegram.messages import pack
 
 NOW = datetime.now(UTC)
@@ -288,7 +288,6 @@ def test_build_application_settings(tmp_path: Path, api: FakeBotAPI, store: Stor
     application = build_application(settings(tmp_path, api), store)
     assert logging.getLogger("httpx").level == logging.WARNING
     assert application.bot.base_url == f"{api.url}/bot123:TEST"
-    if rate_limiter_available():
-        assert isinstance(application.bot.rate_limiter, AIORateLimiter)
+    assert isinstance(application.bot.rate_limiter, AIORateLimiter)
     with pytest.raises(ValueError, match="MONITOR_TELEGRAM_TOKEN"):
         build_application(Settings(tmp_path, tmp_path, "sqlite://"), store)

@@ -13,7 +13,6 @@ from __future__ import annotations
 from monitor.telegram.application import (
     BotApplication,
     build_application,
-    rate_limiter_available,
 )
 
-__all__ = ["BotApplication", "build_application", "rate_limiter_available"]
+__all__ = ["BotApplication", "build_application"]

@@ -11,7 +11,6 @@ run, but not in the service's own start sequence).
 from __future__ import annotations
 
 import html
-import importlib.util
 import logging
 from collections.abc import Coroutine
 from typing import Any
@@ -77,11 +76,6 @@ MENU = (
 SLOW_COMMANDS = frozenset({"addfeed"})  # run as tasks beside the other updates
 
 
-def rate_limiter_available() -> bool:
-    """Whether `AIORateLimiter` can be used (python-telegram-bot[rate-limiter] installed)."""
-    return importlib.util.find_spec("aiolimiter") is not None
-
-
 def menu(lang: str) -> list[BotCommand]:
     """The command menu in `lang`, for setMyCommands."""
     return [BotCommand(name, i18n.text(lang, f"cmd_{name}")) for name in MENU]
@@ -130,10 +124,7 @@ def build_application(
         .base_file_url(f"{api}/file/bot")
         .application_class(MonitorApplication)
     )
-    if rate_limiter_available():
-        builder = builder.rate_limiter(AIORateLimiter())
-    else:
-        logger.warning("aiolimiter is not installed: Telegram rate limits are not enforced")
+    builder = builder.rate_limiter(AIORateLimiter())  # python-telegram-bot[rate-limiter]
     application: BotApplication = builder.build()
     bot = BotContext(settings, store, taxonomy or load_taxonomy(), model_id, clock or SystemClock())
     register(application, bot, Operators(bot, resolver=resolver))
