@@ -104,7 +104,8 @@ class RouteResult:
 class OutboxRows(StoreBase):
     """Delivery rows: routing writes them, deliverers claim and settle them."""
 
-    _route_index: tuple[tuple[int, int], SubscriptionIndex] | None = None  # by version
+    # by subscriptions' version: the index and each chat's mute end
+    _route_index: tuple[tuple[int, int], SubscriptionIndex, dict[int, datetime]] | None = None
     _stories: dict[str, dict[int, StoryCandidate]]  # model id -> item id -> alerted story
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -340,7 +341,11 @@ class OutboxRows(StoreBase):
             )
 
     def _index(self, conn: Connection, now: datetime) -> tuple[SubscriptionIndex, set[int]]:
-        """The routing index (rebuilt when subscriptions changed) and the chats muted at `now`."""
+        """The routing index (rebuilt when subscriptions changed) and the chats muted at `now`.
+
+        Muting is a subscription change too (it raises the revision), so the mute
+        times kept with the index are current; only `now` moves.
+        """
         version = subscriptions_version(conn)
         cached = self._route_index
         if cached is None or cached[0] != version:
@@ -348,15 +353,11 @@ class OutboxRows(StoreBase):
                 SUBSCRIPTIONS.c.active.is_(True), SUBSCRIPTIONS.c.instant.is_(True)
             )
             subs = [subscription_of(r) for r in conn.execute(stmt).mappings()]
-            cached = (version, SubscriptionIndex.build((s.chat_id, s.filter) for s in subs))
+            index = SubscriptionIndex.build((s.chat_id, s.filter) for s in subs)
+            mutes = {s.chat_id: s.muted_until for s in subs if s.muted_until is not None}
+            cached = (version, index, mutes)
             self._route_index = cached
-        muted = set(
-            conn.scalars(
-                select(SUBSCRIPTIONS.c.chat_id).where(
-                    SUBSCRIPTIONS.c.muted_until.is_not(None), SUBSCRIPTIONS.c.muted_until > now
-                )
-            )
-        )
+        muted = {chat for chat, until in cached[2].items() if until > now}
         return cached[1], muted
 
     def _same_story(
@@ -367,15 +368,14 @@ class OutboxRows(StoreBase):
         Their vectors and labels never change, so each is read once per process and
         kept (`_stories`); only the ids of the window's alerted items are read per call.
         """
+        # by the items of the window (an index range), not the window's deliveries (a
+        # hundred rows per item with many subscribers): each item is one index probe
+        alerted = exists().where(DELIVERIES.c.item_id == ITEMS.c.id, DELIVERIES.c.kind == ALERT)
         ids = set(
             conn.scalars(
-                select(DELIVERIES.c.item_id)
-                .where(
-                    DELIVERIES.c.kind == ALERT,
-                    DELIVERIES.c.created_at >= now - STORY_WINDOW,
-                    DELIVERIES.c.item_id != item_id,
+                select(ITEMS.c.id).where(
+                    ITEMS.c.first_seen_at >= now - STORY_WINDOW, ITEMS.c.id != item_id, alerted
                 )
-                .distinct()
             )
         )
         cache = self._stories.setdefault(model_id, {})
