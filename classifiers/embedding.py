@@ -44,19 +44,52 @@ from classifiers.heads import (
 )
 from classifiers.language import UNDETERMINED, detect_language
 from classifiers.mentions import TopicNames
-from classifiers.summarise import ExtractiveSummariser
+from classifiers.summarise import ExtractiveSummariser, split_sentences
 from classifiers.taxonomy import Taxonomy, load_taxonomy
 
 log = logging.getLogger(__name__)
 
-HEADS_VERSION = "7"  # bump when the features or the fitting change
+HEADS_VERSION = "9"  # bump when the features or the fitting change
 MAX_CHARS = 1000  # title + lead, embedded as one; the rest is read sentence by sentence
+PASSAGES = 4  # passages read after the lead
+PASSAGE_CHARS = 500  # about 120 tokens each
 MAX_TOPICS = 6  # ministers' readouts list up to six agreed areas
 BUNDLED_DIR = Path(__file__).parent / "model"  # heads fitted on the shipped data
 RELEVANT = "relevant"
 COOPERATION = "cooperation"
 UNSPECIFIC = "unspecific"  # relevant, but names no specific area (courtesy calls, framework MOUs)
 TOPIC = "topic:"
+
+
+def _read_past_lead(title: str, text: str) -> bool:
+    """Does the text go on past what the document vector sees (MAX_CHARS)? Only then do its
+    passages count for topics: inside the lead, single sentences found extra topics about as
+    often as missed ones (topic micro-F1, dev 0.826 -> 0.829, real-shaped held-out split
+    0.892 -> 0.886), and short items skip the passage scoring."""
+    return len(f"{title.strip()}\n{' '.join(text.split())}") > MAX_CHARS
+
+
+def later_passages(title: str, text: str, language: str) -> list[str]:
+    """The text after the lead, as up to PASSAGES passages of whole sentences of about
+    PASSAGE_CHARS characters each: paragraphs 3 to 8 of a wire copy, at a bounded cost."""
+    body = " ".join(text.split())
+    start = max(MAX_CHARS - len(title.strip()) - 1, 0)
+    if len(body) <= start:
+        return []
+    rest = body[start : start + PASSAGES * PASSAGE_CHARS * 2]
+    rest = rest[rest.find(" ") + 1 :] if " " in rest[:40] else rest  # not a cut word
+    passages: list[str] = []
+    current = ""
+    for sentence in split_sentences(rest, language):
+        if current and len(current) + len(sentence) > PASSAGE_CHARS:
+            passages.append(current)
+            if len(passages) == PASSAGES:
+                return passages
+            current = ""
+        current = f"{current} {sentence}".strip() if current else sentence
+    if current:
+        passages.append(current)
+    return passages[:PASSAGES]
 
 
 def document_text(title: str, text: str) -> str:
@@ -115,11 +148,20 @@ class EmbeddingClassifier:
             return []
         x = self._encoder.encode([document_text(d.title, d.text) for d in docs])
         languages = [detect_language(d.title, d.text, d.language_hint) for d in docs]
-        passages = [
+        # the sentences the summariser ranks are embedded once, here, for the whole batch;
+        # those of texts longer than the lead also count for topics
+        ranked = [
             self._sentences.texts_to_embed(d.title, d.text, lang)
             for d, lang in zip(docs, languages, strict=True)
         ]
-        vectors = self._embed_once([text for texts in passages for text in texts])
+        passages = [
+            [*texts, *later_passages(d.title, d.text, lang)]
+            if _read_past_lead(d.title, d.text)
+            else []
+            for d, texts, lang in zip(docs, ranked, languages, strict=True)
+        ]
+        wanted = [*ranked, *passages] if self._summariser is self._sentences else passages
+        vectors = self._embed_once([text for texts in wanted for text in texts])
         self._shared.vectors = vectors
         try:
             return [
@@ -285,7 +327,12 @@ class EmbeddingClassifier:
 
     def _passages_of(self, items: Iterable[GoldItem]) -> dict[str, list[str]]:
         return {
-            item.id: self._sentences.texts_to_embed(item.title, item.text, item.language)
+            item.id: [
+                *self._sentences.texts_to_embed(item.title, item.text, item.language),
+                *later_passages(item.title, item.text, item.language),
+            ]
+            if _read_past_lead(item.title, item.text)
+            else []
             for item in items
         }
 
