@@ -6,18 +6,15 @@ import asyncio
 import contextlib
 import tempfile
 import threading
-from collections.abc import Iterator
-from dataclasses import replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import tomlkit
-from rich.console import Console
-from rich.table import Table
 
 from classifiers.base import Classifier
-from monitor.cli.tables import add_plain_row, outcome_table
 from monitor.ingest.pipeline import PollOutcome
 from monitor.service import poll_once
 from monitor.settings import Settings
@@ -53,10 +50,24 @@ def demo_feeds_toml(base_url: str, directory: Path = DEMO_DIR) -> str:
     return tomlkit.dumps(document)
 
 
+@dataclass(frozen=True)
+class DemoRun:
+    """What the demo did: the first pass (every item new) and the second (all 304)."""
+
+    first: list[PollOutcome]
+    second: list[PollOutcome]
+    base_url: str
+    kept_database: Path | None
+
+
 def run_demo(
-    settings: Settings, *, classifier: Classifier | None, console: Console, keep: Path | None
-) -> list[PollOutcome]:
-    """Poll every demo feed twice (the second pass shows 304s, no repeats); show the result."""
+    settings: Settings,
+    *,
+    classifier: Classifier | None,
+    keep: Path | None,
+    on_serving: Callable[[str], None] | None = None,
+) -> DemoRun:
+    """Poll every demo feed twice (the second pass shows 304s, no repeats); return both passes."""
     with contextlib.ExitStack() as stack:
         base_url = stack.enter_context(serve_demo_feeds())
         data_dir = keep or Path(
@@ -71,62 +82,8 @@ def run_demo(
             data_dir=data_dir,
             database_url=f"sqlite:///{data_dir / 'demo.db'}",
         )
-        console.print(f"Serving the sample feeds of {DEMO_DIR} at {base_url}")
+        if on_serving is not None:
+            on_serving(base_url)
         first = asyncio.run(poll_once(demo_settings, classifier=classifier, include_not_due=True))
-        console.print(outcome_table(first))
-        console.print(items_table(first))
-        if classifier is not None:
-            console.print(alerts_table(first))
         second = asyncio.run(poll_once(demo_settings, classifier=classifier, include_not_due=True))
-        unchanged = sum(1 for o in second if o.status == 304)
-        repeated = sum(len(o.new_items) for o in second)
-        console.print(
-            f"Second pass: {unchanged} of {len(second)} feeds answered 304 Not Modified, "
-            f"{repeated} items stored again."
-        )
-        if keep:
-            console.print(f"Demo database kept in {data_dir / 'demo.db'}")
-        return first
-
-
-def items_table(outcomes: list[PollOutcome]) -> Table:
-    table = Table(title="collected items")
-    for column in ("#", "feed", "lang", "title", "relevant", "coop", "topics", "countries"):
-        table.add_column(column, overflow="fold")
-    for outcome in outcomes:
-        for new in outcome.new_items:
-            labels = new.labels
-            if new.duplicate_of is not None:
-                verdict = [f"duplicate of #{new.duplicate_of}", "", "", ""]
-            elif labels is None:
-                verdict = ["-", "-", "-", "-"]
-            else:
-                verdict = [
-                    "yes" if labels.relevant else "no",
-                    "yes" if labels.cooperation else "no",
-                    ", ".join(labels.topics),
-                    ", ".join(labels.countries),
-                ]
-            lang = labels.language if labels else new.item.language_hint or "-"
-            add_plain_row(table, str(new.id), outcome.feed.name, lang, new.item.title, *verdict)
-    return table
-
-
-def alerts_table(outcomes: list[PollOutcome]) -> Table:
-    """What a default subscription (relevant cooperation news) would be alerted about."""
-    table = Table(title="alerts for a default subscriber (relevant + cooperation)")
-    for column in ("#", "title", "topics", "countries", "summary"):
-        table.add_column(column, overflow="fold")
-    for outcome in outcomes:
-        for new in outcome.originals:
-            labels = new.labels
-            if labels and labels.relevant and labels.cooperation:
-                add_plain_row(
-                    table,
-                    str(new.id),
-                    new.item.title,
-                    ", ".join(labels.topics),
-                    ", ".join(labels.countries),
-                    labels.summary,
-                )
-    return table
+        return DemoRun(first, second, base_url, data_dir / "demo.db" if keep else None)

@@ -86,8 +86,8 @@ def test_feeds_list_shows_every_feed(monitor: Monitor) -> None:
     assert "2 feeds" in result.stdout
     rows = {r[0]: r for r in table_rows(result.stdout)}
     assert set(rows) == {"WHO news", "KDCA"}
-    assert rows["WHO news"][1:5] == ["en", "-", "30m", "yes"]
-    assert rows["KDCA"][1:5] == ["ko", "KR", "1h00m", "yes"]
+    assert rows["WHO news"][1:3] == ["en", "30m"]
+    assert rows["KDCA"][1:3] == ["ko KR", "1h00m"]
     assert rows["WHO news"][-1] == "https://www.who.int/rss-feeds/news-english.xml"
 
 
@@ -102,18 +102,18 @@ def test_feeds_add_disable_enable_remove_keep_the_operators_comments(monitor: Mo
     text = monitor.feeds.read_text(encoding="utf-8")
     assert text.startswith(FEEDS_TOML), "the existing text, comments included, is untouched"
     listed = {r[0]: r for r in table_rows(monitor("feeds", "list").stdout)}
-    assert listed["MOHW"][1:5] == ["ko", "-", "15m", "yes"]
+    assert listed["MOHW"][1:3] == ["ko", "15m"]
     assert listed["MOHW"][-1] == "https://www.mohw.go.kr/rss/news.xml"
 
     assert monitor("feeds", "disable", "MOHW").exit_code == 0
     listed = {r[0]: r for r in table_rows(monitor("feeds", "list").stdout)}
-    assert listed["MOHW"][4] == "no"
-    assert listed["KDCA"][4] == "yes"
+    assert listed["MOHW"][2] == "off"
+    assert listed["KDCA"][2] == "1h00m"
     assert monitor.feeds.read_text(encoding="utf-8").startswith(FEEDS_TOML)
 
     assert monitor("feeds", "enable", "MOHW").exit_code == 0
     listed = {r[0]: r for r in table_rows(monitor("feeds", "list").stdout)}
-    assert listed["MOHW"][4] == "yes"
+    assert listed["MOHW"][2] == "15m"
 
     # a feed can be named by its URL too
     assert monitor("feeds", "disable", "https://kdca.example/rss.xml").exit_code == 0
@@ -333,19 +333,23 @@ def test_poll_once_stores_new_items_once(monitor: Monitor, feed_server: FeedServ
         "KDCA (EUC-KR)": "304",
     }
 
-    stats = monitor("stats", "--days", "3")
+    stats = monitor("stats", "--days", "3", "--format", "json")
 
     assert stats.exit_code == 0, stats.output
-    health = {r[0]: r for r in table_rows(stats.stdout, after="feed health")}
+    report = json.loads(stats.stdout)
+    health = {r["feed"]: r for r in report["feeds"]}
     assert {"WHO WPRO", "KDCA (EUC-KR)"} <= set(health)
-    assert health["KDCA (EUC-KR)"][1] == "yes"
-    assert health["KDCA (EUC-KR)"][3] == "0"  # consecutive errors
-    assert health["KDCA (EUC-KR)"][6] == "2"  # items
-    assert health["WHO WPRO"][6] == str(len(titles) - 2)
-    per_day = table_rows(stats.stdout, after="items per day")
+    assert health["KDCA (EUC-KR)"]["enabled"] is True
+    assert health["KDCA (EUC-KR)"]["state"] == "ok"
+    assert health["KDCA (EUC-KR)"]["consecutive_errors"] == 0
+    assert health["KDCA (EUC-KR)"]["items"] == 2
+    assert health["WHO WPRO"]["items"] == len(titles) - 2
+    per_day = report["items_per_day"]
     assert len(per_day) == 3
-    assert per_day[-1] == [datetime.now(UTC).date().isoformat(), str(len(titles))]
-    assert [r[1] for r in per_day[:-1]] == ["0", "0"]
+    assert per_day[-1] == {"day": datetime.now(UTC).date().isoformat(), "items": len(titles)}
+    assert [r["items"] for r in per_day[:-1]] == [0, 0]
+    table = monitor("stats", "--days", "3")
+    assert {r[0]: r[1] for r in table_rows(table.stdout, after="feed health")}["WHO WPRO"] == "ok"
 
 
 def test_poll_without_once_is_a_usage_error(monitor: Monitor) -> None:
@@ -493,7 +497,7 @@ def test_classify_from_stdin_to_stdout(classify_monitor: Monitor) -> None:
 
 
 def test_demo_without_classification_collects_every_feed(monitor: Monitor) -> None:
-    result = monitor("demo", "--no-classify")
+    result = monitor("demo", "--no-classify", "--verbose")
 
     assert result.exit_code == 0, result.output
     items = table_rows(result.stdout, after="collected items")
@@ -516,6 +520,6 @@ def test_demo_with_classification_shows_cooperation_alerts(classify_monitor: Mon
     alerts = table_rows(result.stdout, after="alerts for a default subscriber")
     assert alerts, result.stdout
     assert all(row[0].isdigit() for row in alerts)
-    countries = [set(row[3].split(", ")) for row in alerts]
+    countries = [set(row[2].split(", ")) for row in alerts]
     assert {"KR", "ID"} in countries or {"KR", "CN", "JP"} in countries, alerts
     assert "0 items stored again" in result.stdout

@@ -263,3 +263,102 @@ def test_feeds_without_names_may_share_their_hosts_default(monitor: Monitor) -> 
 
     assert first.exit_code == 0 and second.exit_code == 0, second.output
     assert "added news.google.com" in second.stdout
+
+
+# --- tables that fit, and JSON/CSV for scripts ---------------------------------------------------
+
+SHIPPED_FEEDS = Path(__file__).parent.parent / "feeds.toml"
+
+
+def cells_wide(text: str) -> int:
+    from rich.cells import cell_len
+
+    return max(cell_len(line) for line in text.splitlines())
+
+
+def test_middle_keeps_both_ends() -> None:
+    from monitor.cli.tables import middle
+
+    url = "https://www.who.int/rss-feeds/news-english.xml"
+    assert middle(url, 200) == url
+    assert middle(url, 21) == "https://ww…nglish.xml"
+    assert len(middle(url, 21)) == 21
+
+
+def test_feeds_list_fits_80_columns_without_cutting_words(monitor: Monitor) -> None:
+    from monitor.feeds import load_feeds
+
+    result = monitor("feeds", "list", MONITOR_FEEDS=str(SHIPPED_FEEDS), COLUMNS="80")
+
+    assert result.exit_code == 0, result.output
+    assert cells_wide(result.stdout) <= 80
+    words = {w for f in load_feeds(SHIPPED_FEEDS) for w in f.name.split() + list(f.tags)}
+    table = result.stdout.replace("│", " ")
+    tokens = {t.rstrip(",") for t in table.split()}
+    cut = sorted(w for w in words if len(w) <= 24 and w not in tokens)
+    assert cut == [], "words split across lines"
+    assert "…" in result.stdout  # long URLs shortened in the middle
+    names = [r.split("│")[1].strip() for r in result.stdout.splitlines() if r.startswith("│ ")]
+    assert names[:3] == ["Abante", "ANTARA Humaniora", "ANTARA News"]
+
+
+def test_feeds_list_as_json_and_csv(monitor: Monitor) -> None:
+    as_json = monitor("feeds", "list", "--format", "json", MONITOR_FEEDS=str(SHIPPED_FEEDS))
+    as_csv = monitor("feeds", "list", "--format", "csv", MONITOR_FEEDS=str(SHIPPED_FEEDS))
+
+    records = json.loads(as_json.stdout)
+    assert len(records) == 58
+    assert [r["name"].casefold() for r in records] == sorted(r["name"].casefold() for r in records)
+    assert set(records[0]) == {
+        "name", "url", "language", "country", "interval", "enabled", "fulltext", "tags",
+    }  # fmt: skip
+    lines = as_csv.stdout.splitlines()
+    assert lines[0] == "name,url,language,country,interval,enabled,fulltext,tags"
+    assert len(lines) == 59
+
+
+def test_feeds_check_as_json_exits_1_on_a_failure(
+    monitor: Monitor, feed_server: FeedServer
+) -> None:
+    two_feeds(monitor, feed_server)
+
+    result = monitor("feeds", "check", "--format", "json")
+
+    assert result.exit_code == 1
+    records = json.loads(result.stdout)
+    assert [(r["feed"], r["ok"], r["status"]) for r in records] == [
+        ("WHO SEARO", False, 404),
+        ("WHO WPRO", True, 200),
+    ]
+
+
+def test_poll_and_stats_tables_fit_80_columns(monitor: Monitor, feed_server: FeedServer) -> None:
+    two_feeds(monitor, feed_server)
+
+    polled = monitor("poll", "--once", "--all", "--no-classify", COLUMNS="80")
+    stats = monitor("stats", COLUMNS="80")
+    as_csv = monitor("stats", "--format", "csv")
+
+    assert cells_wide(polled.stdout) <= 80 and "seconds" not in polled.stdout
+    assert stats.exit_code == 0 and cells_wide(stats.stdout) <= 80
+    assert "failing 1" in stats.stdout
+    assert as_csv.stdout.splitlines()[0].startswith("feed,url,state,")
+
+
+@pytest.mark.slow  # two demo runs
+def test_demo_numbers_items_the_same_on_every_run_and_is_short(monitor: Monitor) -> None:
+    first = json.loads(monitor("demo", "--no-classify", "--format", "json").stdout)
+    second = json.loads(monitor("demo", "--no-classify", "--format", "json").stdout)
+
+    assert [(i["number"], i["title"]) for i in first["items"]] == [
+        (i["number"], i["title"]) for i in second["items"]
+    ]
+    assert first["summary"]["items"] == len(first["items"]) >= 40
+    duplicates = [i for i in first["items"] if i["duplicate_of"] is not None]
+    assert duplicates and all(
+        d["duplicate_of"] < d["number"] or d["duplicate_of"] for d in duplicates
+    )
+
+    short = monitor("demo", "--no-classify", COLUMNS="80")
+    assert len(short.stdout.splitlines()) < 10 and cells_wide(short.stdout) <= 80
+    assert "monitor demo --verbose" in short.stdout

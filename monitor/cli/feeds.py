@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import click
-from rich.table import Table
 
-from monitor.cli.main import err, main, out, settings_of
-from monitor.cli.tables import add_plain_row
+from monitor.cli.main import EXIT_FAILED, err, main, out, settings_of
+from monitor.cli.tables import FORMATS, Column, Format, emit
+from monitor.ingest.report import feed_label, short_error
 
 
 @main.group()
@@ -16,30 +16,57 @@ def feeds() -> None:
     """Operate feeds.toml: list, check, add, remove, enable, disable."""
 
 
+FORMAT_OPTION = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="table for people; json or csv for scripts.",
+)
+
+FEED_COLUMNS = (
+    Column("name", "name"),
+    Column("lang", "where", "code"),
+    Column("every", "every", "code"),
+    Column("tags", "tags"),
+    Column("url", "url", "url"),
+)
+
+
 @feeds.command(name="list")
+@FORMAT_OPTION
 @click.pass_context
-def feeds_list(ctx: click.Context) -> None:
-    """List the feeds of feeds.toml."""
+def feeds_list(ctx: click.Context, fmt: Format) -> None:
+    """List the feeds of feeds.toml, by name ("off": disabled; "+fulltext" among the tags)."""
     from monitor.feeds import load_feeds
 
     settings = settings_of(ctx.find_root())
-    specs = load_feeds(settings.feeds_path)
-    table = Table(title=f"{settings.feeds_path} — {len(specs)} feeds")
-    for column in ("name", "lang", "country", "interval", "enabled", "fulltext", "tags", "url"):
-        table.add_column(column, overflow="fold")
-    for s in specs:
-        add_plain_row(
-            table,
-            s.name,
-            s.language or "-",
-            s.country or "-",
-            _duration(s.interval.total_seconds()),
-            "yes" if s.enabled else "no",
-            "yes" if s.fulltext else "",
-            ", ".join(s.tags),
-            s.url,
-        )
-    out.print(table)
+    specs = sorted(load_feeds(settings.feeds_path), key=lambda s: (s.name.casefold(), s.url))
+    records = [
+        {
+            "name": s.name,
+            "url": s.url,
+            "language": s.language,
+            "country": s.country,
+            "interval": int(s.interval.total_seconds()),
+            "enabled": s.enabled,
+            "fulltext": s.fulltext,
+            "tags": list(s.tags),
+        }
+        for s in specs
+    ]
+    if fmt == "table":  # narrow: language and country in one cell, "off" for a disabled feed
+        records = [
+            {
+                **r,
+                "where": " ".join(str(v) for v in (r["language"], r["country"]) if v) or "-",
+                "every": _duration(s.interval.total_seconds()) if s.enabled else "off",
+                "tags": [*s.tags, "+fulltext"] if s.fulltext else list(s.tags),
+            }
+            for r, s in zip(records, specs, strict=True)
+        ]
+    emit(out, fmt, f"{settings.feeds_path}: {len(specs)} feeds", FEED_COLUMNS, records)
 
 
 def _duration(seconds: float) -> str:
@@ -47,25 +74,54 @@ def _duration(seconds: float) -> str:
     return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
 
 
+CHECK_COLUMNS = (
+    Column("feed", "feed"),
+    Column("result", "result", "code"),
+    Column("entries", "entries", "number"),
+    Column("encoding", "encoding", "code"),
+    Column("latency", "latency_s", "number", show=lambda v: f"{v:.2f}s" if v is not None else "-"),
+    Column("error", "error"),
+)
+
+
 @feeds.command(name="check")
 @click.option("--all", "include_disabled", is_flag=True, help="Also check disabled feeds.")
+@FORMAT_OPTION
 @click.pass_context
-def feeds_check(ctx: click.Context, include_disabled: bool) -> None:
+def feeds_check(ctx: click.Context, include_disabled: bool, fmt: Format) -> None:
     """Fetch every feed now (concurrently) and report status, entries, encoding, latency.
 
     Exits 1 when any feed failed, so a deploy script or cron job can act on it.
     """
     from monitor.feeds import load_feeds
-    from monitor.ingest.check import check_feeds, check_table
+    from monitor.ingest.check import check_feeds
 
     settings = settings_of(ctx.find_root())
     specs = [s for s in load_feeds(settings.feeds_path) if s.enabled or include_disabled]
-    results = asyncio.run(check_feeds(specs, settings.poll, progress_console=err))
-    out.print(check_table(results))
+    progress = err if fmt == "table" else None  # a script reads stdout; no bar for it
+    results = asyncio.run(check_feeds(specs, settings.poll, progress_console=progress))
+    # failures first, then by name: what needs attention is on top
+    ordered = sorted(results, key=lambda r: (r.error is None, r.feed.name.casefold(), r.feed.url))
+    records = [
+        {
+            "feed": feed_label(r.feed),
+            "url": r.feed.url,
+            "ok": r.error is None,
+            "result": ("ok" if r.error is None else "error") + (f" {r.status}" if r.status else ""),
+            "status": r.status,
+            "entries": r.entries,
+            "encoding": r.encoding,
+            "latency_s": round(r.latency_s, 3) if r.latency_s is not None else None,
+            "error": short_error(r.error or r.problem or "", r.feed.url, 200) or None,
+        }
+        for r in ordered
+    ]
+    emit(out, fmt, "feeds check", CHECK_COLUMNS, records)
     ok = sum(1 for r in results if r.error is None)
-    out.print(f"{ok} of {len(results)} feeds OK")
+    if fmt == "table":
+        out.print(f"{ok} of {len(results)} feeds OK")
     if ok < len(results):
-        ctx.exit(1)
+        ctx.exit(EXIT_FAILED)
 
 
 @feeds.command(name="add")

@@ -2,20 +2,55 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.table import Table
 
 from monitor.cli.main import build_classifier, main, out, settings_of
-from monitor.cli.tables import add_plain_row
+from monitor.cli.tables import (
+    FORMATS,
+    Column,
+    Format,
+    Value,
+    build_table,
+    emit,
+    outcome_table,
+    to_json,
+)
+from monitor.ingest.pipeline import PollOutcome
+from monitor.ingest.report import short_error
+
+if TYPE_CHECKING:
+    from monitor.store import FeedHealth, Store
+
+
+FORMAT_OPTION = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="table for people; json for scripts (csv: the main table only).",
+)
+
+HEALTH_COLUMNS = (
+    Column("feed", "feed"),
+    Column("state", "state", "code"),
+    Column("items", "items", "number"),
+    Column("24h", "items_24h", "number"),
+    Column("next", "next_due_at", "code", show=lambda v: _short_time(v)),
+    Column("last error", "last_error"),
+)
 
 
 @main.command()
 @click.option("--days", default=14, show_default=True, help="Days of item counts to show.")
+@FORMAT_OPTION
 @click.pass_context
-def stats(ctx: click.Context, days: int) -> None:
-    """Feed health and items per day."""
+def stats(ctx: click.Context, days: int, fmt: Format) -> None:
+    """Feed health, items per day, alerts and failed digests. Only reads the database."""
     from monitor.clock import SystemClock
     from monitor.store import Store
 
@@ -29,86 +64,110 @@ def stats(ctx: click.Context, days: int) -> None:
         votes_up, votes_down = store.feedback_counts()
     finally:
         store.close()
-    table = Table(title="feed health")
-    for column in (
-        "feed",
-        "enabled",
-        "last success",
-        "errors",
-        "status",
-        "entries",
-        "items",
-        "24h",
-        "next due",
-        "last error",
-    ):
-        table.add_column(column, overflow="fold")
-    for h in health:
-        add_plain_row(
-            table,
-            h.name,
-            "yes" if h.enabled and h.removed_at is None else "no",
-            _when(h.last_success_at),
-            str(h.consecutive_errors),
-            str(h.last_status or "-"),
-            str(h.last_entries or "-"),
-            str(h.items_total),
-            str(h.items_last_24h),
-            _when(h.next_due_at),
-            h.last_error or "",
+    feeds: list[dict[str, Value]] = [
+        {
+            "feed": h.name,
+            "url": h.url,
+            "state": _state(h),
+            "enabled": h.enabled and h.removed_at is None,
+            "consecutive_errors": h.consecutive_errors,
+            "last_status": h.last_status,
+            "last_entries": h.last_entries,
+            "last_success_at": h.last_success_at,
+            "next_due_at": h.next_due_at,
+            "items": h.items_total,
+            "items_24h": h.items_last_24h,
+            "last_error": short_error(h.last_error or "", h.url, 200) or None,
+        }
+        for h in health
+    ]
+    days_records: list[dict[str, Value]] = [{"day": d, "items": n} for d, n in per_day]
+    alerts: dict[str, Value] = {
+        **{k: deliveries[k] for k in ("pending", "sent", "failed", "skipped")},
+        "votes_up": votes_up,
+        "votes_down": votes_down,
+    }
+    if fmt == "json":
+        click.echo(
+            to_json(
+                {
+                    "feeds": feeds,
+                    "items_per_day": days_records,
+                    "alerts": alerts,
+                    "failed_digests": digest_failures,
+                }
+            )
         )
-    out.print(table)
-    days_table = Table(title=f"items per day (last {days} days)")
-    days_table.add_column("day")
-    days_table.add_column("items", justify="right")
-    for day, count in per_day:
-        add_plain_row(days_table, day.isoformat(), str(count))
-    out.print(days_table)
-    alerts_table = Table(title="alerts")
-    alerts_table.add_column("pending", justify="right")
-    alerts_table.add_column("sent", justify="right")
-    alerts_table.add_column("failed", justify="right")
-    alerts_table.add_column("skipped", justify="right")
-    alerts_table.add_column("👍", justify="right")
-    alerts_table.add_column("👎", justify="right")
-    add_plain_row(
-        alerts_table,
-        *(str(deliveries[k]) for k in ("pending", "sent", "failed", "skipped")),
-        str(votes_up),
-        str(votes_down),
+        return
+    if fmt == "csv":
+        emit(out, "csv", "", HEALTH_COLUMNS, feeds)
+        return
+    width = out.width
+    out.print(build_table("feed health", HEALTH_COLUMNS, feeds, width=width))
+    out.print(
+        build_table(
+            f"items per day (last {days} days)",
+            (Column("day", "day", "code"), Column("items", "items", "number")),
+            days_records,
+            width=width,
+        )
     )
-    out.print(alerts_table)
-    if digest_failures is not None:
-        out.print(digest_failures)
+    out.print(
+        build_table(
+            "alerts",
+            [Column(k, k, "number") for k in ("pending", "sent", "failed", "skipped")]
+            + [Column("👍", "votes_up", "number"), Column("👎", "votes_down", "number")],
+            [alerts],
+            width=width,
+        )
+    )
+    if digest_failures:
+        out.print(
+            build_table(
+                f"failed digests (last {days} days)",
+                (
+                    Column("recipient", "recipient"),
+                    Column("period", "period", "code"),
+                    Column("when", "when", "code"),
+                    Column("error", "error"),
+                ),
+                digest_failures,
+                width=width,
+            )
+        )
 
 
-def _digest_failures(store: object, days: int) -> Table | None:
-    """Digests refused for good (5xx) in the last `days` days, or None when there were none."""
-    from datetime import timedelta
+def _state(h: FeedHealth) -> str:
+    """One word for a feed's health: off, removed, new (never polled), ok, or failing N."""
+    if h.removed_at is not None:
+        return "removed"
+    if not h.enabled:
+        return "off"
+    if h.consecutive_errors:
+        return f"failing {h.consecutive_errors}"
+    return "ok" if h.last_success_at is not None else "new"
 
+
+def _short_time(value: Value) -> str:
+    """Month, day and minute in local time: enough for "when next", narrow enough for 80 columns."""
+    return value.astimezone().strftime("%m-%d %H:%M") if isinstance(value, datetime) else "-"
+
+
+def _digest_failures(store: Store, days: int) -> list[dict[str, Value]]:
+    """Digests refused for good (5xx) in the last `days` days."""
     from monitor.clock import SystemClock
-    from monitor.store import Store
     from monitor.store.recipients import FAILED
 
-    assert isinstance(store, Store)
     since = SystemClock().now() - timedelta(days=days)
-    failed = store.digest_log(statuses=[FAILED], since=since)
-    if not failed:
-        return None
-    table = Table(title=f"failed digests (last {days} days)")
-    for column in ("recipient", "period", "when", "error"):
-        table.add_column(column, overflow="fold")
-    for entry in failed:
-        add_plain_row(
-            table, entry.email, entry.period_key, _when(entry.updated_at), entry.error or ""
-        )
-    return table
-
-
-def _when(value: object) -> str:
-    from datetime import datetime
-
-    return value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else "-"
+    return [
+        {
+            "recipient": entry.email,
+            "period": entry.period_key,
+            "when": entry.updated_at,
+            "error": entry.error,
+        }
+        for entry in store.digest_log(statuses=[FAILED], since=since)
+    ]
 
 
 @main.command()
@@ -119,11 +178,132 @@ def _when(value: object) -> str:
     help="Keep the demo database in this folder instead of a temporary one.",
 )
 @click.option("--no-classify", is_flag=True, help="Only collect; skip the classifiers.")
+@click.option("--verbose", "full", is_flag=True, help="Every feed and every item, not only alerts.")
+@FORMAT_OPTION
 @click.pass_context
-def demo(ctx: click.Context, keep: Path | None, no_classify: bool) -> None:
-    """Run the whole pipeline once on bundled sample feeds served on 127.0.0.1."""
-    from monitor.demo import run_demo
+def demo(ctx: click.Context, keep: Path | None, no_classify: bool, full: bool, fmt: Format) -> None:
+    """Run the whole pipeline once on bundled sample feeds served on 127.0.0.1.
+
+    Shows a summary and the items a default subscriber (relevant cooperation news)
+    would be alerted about; --verbose adds every feed and every item. Items are
+    numbered by feed name and position in the feed, the same on every run.
+    """
+    from monitor.demo import DEMO_DIR, run_demo
 
     settings = settings_of(ctx)
     classifier = None if no_classify else build_classifier(settings)
-    run_demo(settings, classifier=classifier, console=out, keep=keep)
+    run = run_demo(settings, classifier=classifier, keep=keep)
+    items = demo_items(run.first)
+    alerted = [i for i in items if i["alert"]]
+    stored = sum(len(o.new_items) for o in run.second)
+    unchanged = sum(1 for o in run.second if o.status == 304)
+    summary: dict[str, Value] = {
+        "feeds": len(run.first),
+        "failed_feeds": sum(1 for o in run.first if o.error),
+        "items": len(items),
+        "duplicates": sum(1 for i in items if i["duplicate_of"] is not None),
+        "relevant": sum(1 for i in items if i["relevant"]),
+        "cooperation": sum(1 for i in items if i["cooperation"]),
+        "alerts": len(alerted),
+        "second_pass_not_modified": unchanged,
+        "second_pass_stored": stored,
+    }
+    if fmt == "json":
+        click.echo(to_json({"summary": summary, "items": items}))
+        return
+    if fmt == "csv":
+        emit(out, "csv", "", DEMO_ITEM_COLUMNS, items)
+        return
+    line = (
+        f"Demo: {summary['feeds']} sample feeds from {DEMO_DIR.name}/ served on {run.base_url}; "
+        f"{summary['items']} items collected ({summary['duplicates']} duplicates)"
+    )
+    if classifier is not None:
+        line += (
+            f", {summary['relevant']} health news, {summary['cooperation']} on cooperation: "
+            f"{len(alerted)} alerts."
+        )
+    else:
+        line += "; not classified (--no-classify), so nothing is alerted."
+    out.print(line, highlight=False, markup=False)
+    width = out.width
+    if full:
+        out.print(outcome_table(run.first, width=width))
+        out.print(build_table("collected items", DEMO_ITEM_COLUMNS, items, width=width))
+    if classifier is not None:
+        out.print(
+            build_table(
+                "alerts for a default subscriber (relevant + cooperation)",
+                DEMO_ALERT_COLUMNS,
+                alerted,
+                width=width,
+            )
+        )
+    out.print(
+        f"Second pass: {unchanged} of {len(run.second)} feeds answered 304 Not Modified, "
+        f"{stored} items stored again.",
+        highlight=False,
+        markup=False,
+    )
+    if not full:
+        out.print("Every feed and item: monitor demo --verbose (or --format json).", markup=False)
+    if run.kept_database is not None:
+        out.print(f"Demo database kept in {run.kept_database}", highlight=False, markup=False)
+
+
+DEMO_ITEM_COLUMNS = (
+    Column("#", "number", "number"),
+    Column("feed", "feed"),
+    Column("lang", "language", "code"),
+    Column("title", "title"),
+    Column("verdict", "verdict"),
+    Column("topics", "topics"),
+)
+DEMO_ALERT_COLUMNS = (
+    Column("#", "number", "number"),
+    Column("title", "title"),
+    Column("countries", "countries"),
+    Column("topics", "topics"),
+)
+
+
+def demo_items(outcomes: list[PollOutcome]) -> list[dict[str, Value]]:
+    """Every item of the first pass, numbered by feed name and position in its feed."""
+    ordered = sorted(outcomes, key=lambda o: (o.feed.name.casefold(), o.feed.url))
+    numbers: dict[int, int] = {}
+    for outcome in ordered:
+        for new in outcome.new_items:
+            numbers[new.id] = len(numbers) + 1
+    items: list[dict[str, Value]] = []
+    for outcome in ordered:
+        for new in outcome.new_items:
+            labels = new.labels
+            duplicate_of = numbers.get(new.duplicate_of) if new.duplicate_of else None
+            if new.duplicate_of is not None:
+                verdict = f"duplicate of #{duplicate_of or new.duplicate_of}"
+            elif labels is None:
+                verdict = "-"
+            elif labels.relevant:
+                verdict = "cooperation" if labels.cooperation else "health"
+            else:
+                verdict = "not health"
+            relevant = bool(labels and labels.relevant and new.duplicate_of is None)
+            cooperation = bool(relevant and labels and labels.cooperation)
+            items.append(
+                {
+                    "number": numbers[new.id],
+                    "feed": outcome.feed.name,
+                    "language": labels.language if labels else new.item.language_hint,
+                    "title": new.item.title,
+                    "url": new.item.url,
+                    "verdict": verdict,
+                    "duplicate_of": duplicate_of,
+                    "relevant": relevant,
+                    "cooperation": cooperation,
+                    "alert": cooperation,
+                    "topics": list(labels.topics) if labels else [],
+                    "countries": list(labels.countries) if labels else [],
+                    "summary": labels.summary if labels else None,
+                }
+            )
+    return items

@@ -52,7 +52,7 @@ def poll(ctx: click.Context, once: bool, all_feeds: bool, no_classify: bool) -> 
     outcomes = asyncio.run(
         poll_once(settings, classifier=classifier, include_not_due=all_feeds, console=_print_alert)
     )
-    out.print(outcome_table(outcomes))
+    out.print(outcome_table(outcomes, width=out.width))
     failed = sum(1 for o in outcomes if o.error)
     new = sum(len(o.originals) for o in outcomes)
     out.print(f"{len(outcomes)} feeds polled, {failed} failed, {new} new items")

@@ -10,10 +10,7 @@ from datetime import UTC, datetime
 
 from rich.console import Console
 from rich.progress import Progress
-from rich.table import Table
-from rich.text import Text
 
-from monitor.cli.tables import add_plain_row
 from monitor.errors import FeedFetchError, FeedParseError
 from monitor.ingest.fetch import Fetcher, FetchLimits
 from monitor.ingest.parse import parse_feed
@@ -81,26 +78,3 @@ async def check_feed(spec: FeedSpec, fetcher: Fetcher) -> CheckResult:
         latency_s=latency,
         problem=parsed.problem,
     )
-
-
-def check_table(results: Sequence[CheckResult]) -> Table:
-    table = Table(title="feeds check")
-    for column in ("feed", "status", "entries", "encoding", "latency", "last error"):
-        table.add_column(column, overflow="fold")
-    for r in sorted(results, key=lambda r: (r.error is None, r.feed.name)):
-        verdict = Text("ok", style="green") if r.error is None else Text("error", style="red")
-        verdict.append(f" {r.status}" if r.status else "")
-        add_plain_row(
-            table,
-            r.feed.name,
-            verdict,
-            _opt(r.entries),
-            r.encoding or "-",
-            f"{r.latency_s:.2f}s" if r.latency_s is not None else "-",
-            r.error or r.problem or "",
-        )
-    return table
-
-
-def _opt(value: int | None) -> str:
-    return "-" if value is None else str(value)
