@@ -7,17 +7,22 @@ secret never ends up in a file that may be committed.
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from monitor import __version__
 from monitor.errors import ConfigError
+from toml_layout import Layout
+
+T = TypeVar("T")
 
 DEFAULT_CONFIG = "./monitor.toml"
 DEFAULT_FEEDS = "./feeds.toml"
@@ -98,111 +103,265 @@ class Settings:
         return self.data_dir / "outbox"
 
 
+@dataclass(frozen=True)
+class SettingProblem:
+    """One bad setting: where it came from (a monitor.toml line or a variable) and why.
+
+    Rendered ``monitor.toml:7: key 'timezone': unknown time zone 'Mars/Olympus'`` for
+    the file and ``MONITOR_TIMEZONE: unknown time zone 'Mars/Olympus'`` for the
+    environment, so the operator fixes the value where it was set.
+    """
+
+    source: str  # the config file's path, or the environment variable's name
+    line: int | None
+    key: str | None  # a monitor.toml key (dotted for [poll]); None for a variable
+    message: str
+
+    def __str__(self) -> str:
+        parts = [f"{self.source}:{self.line}" if self.line else self.source]
+        if self.key is not None:
+            parts.append(f"key '{self.key}'")
+        parts.append(self.message)
+        return ": ".join(parts)
+
+
+class SettingsError(ConfigError):
+    """The settings are invalid; `problems` lists every problem found."""
+
+    def __init__(self, problems: Sequence[SettingProblem]) -> None:
+        self.problems = tuple(problems)
+        lines = [str(p) for p in self.problems]
+        if len(lines) > 1:
+            lines.insert(0, f"{len(lines)} problems in the settings:")
+        super().__init__("\n".join(lines))
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """Where one value came from."""
+
+    source: str
+    line: int | None = None
+    key: str | None = None  # set for the file
+
+
+class _Reader:
+    """Looks values up (environment first, then the file) and collects every problem."""
+
+    def __init__(
+        self, env: Mapping[str, str], values: Mapping[str, object], path: Path, layout: Layout
+    ) -> None:
+        self.env = env
+        self.values = values
+        self.path = path
+        self.layout = layout
+        self.problems: list[SettingProblem] = []
+
+    def file_origin(self, key: str, table: str | None = None) -> _Origin:
+        if table is None:
+            line = self.layout.root_key_line((key,))
+            return _Origin(str(self.path), line, key)
+        line = self.layout.key_line(table, None, key)
+        return _Origin(str(self.path), line, f"{table}.{key}")
+
+    def add(self, origin: _Origin, message: str) -> None:
+        self.problems.append(SettingProblem(origin.source, origin.line, origin.key, message))
+
+    def raw(self, key: str) -> tuple[object, _Origin] | None:
+        env_name = f"MONITOR_{key.upper()}"
+        if self.env.get(env_name, "") != "":
+            return self.env[env_name], _Origin(env_name)
+        value = self.values.get(key)
+        if value is None:
+            return None
+        origin = self.file_origin(key)
+        if key in STRING_KEYS and not isinstance(value, str):
+            self.add(
+                origin, f'must be a string, got {_toml_value(value)} (write {key} = "{value}")'
+            )
+            return None
+        return value, origin
+
+    def get(self, key: str, parse: Callable[[object], T], default: T) -> T:
+        """`key`'s value parsed, or `default` when unset or bad (a bad one is recorded)."""
+        found = self.raw(key)
+        if found is None:
+            return default
+        value, origin = found
+        try:
+            return parse(value)
+        except ValueError as exc:
+            self.add(origin, str(exc))
+            return default
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Build Settings from `MONITOR_CONFIG` (default ./monitor.toml, optional) and the environment.
 
+    Every value is checked, so one run reports every problem.
+
     Raises:
-        ConfigError: naming the variable or key and the reason.
+        SettingsError: listing each problem with its source (file and line, or variable),
+            key and reason.
     """
     env = os.environ if environ is None else environ
     explicit = env.get("MONITOR_CONFIG", "") != ""
     config_path = Path(env["MONITOR_CONFIG"] if explicit else DEFAULT_CONFIG)
-    file_values = _read_config_file(config_path, explicit=explicit)
+    file_values, layout, problems = _read_config_file(config_path, explicit=explicit)
+    reader = _Reader(env, file_values, config_path, layout)
+    reader.problems.extend(problems)
 
-    def pick(key: str) -> Any:
-        env_name = f"MONITOR_{key.upper()}"
-        if env.get(env_name, "") != "":
-            return env[env_name]
-        value = file_values.get(key)
-        if value is not None and key in STRING_KEYS and not isinstance(value, str):
-            raise ConfigError(
-                f"{config_path}: key {key!r} must be a string, got {value!r} "
-                f'(write {key} = "{value}")'
-            )
-        return value
-
-    data_dir = Path(pick("data_dir") or DEFAULT_DATA_DIR)
-    database_url = pick("database_url") or f"sqlite:///{data_dir / 'monitor.db'}"
-    smtp_tls = str(pick("smtp_tls") or "starttls").lower()
-    if smtp_tls not in SMTP_TLS_MODES:
-        raise ConfigError(
-            f"MONITOR_SMTP_TLS: {smtp_tls!r} is not one of {', '.join(SMTP_TLS_MODES)}"
-        )
-    timezone = str(pick("timezone") or DEFAULT_TIMEZONE)
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"MONITOR_TIMEZONE: unknown time zone {timezone!r}") from exc
-    return Settings(
-        feeds_path=Path(pick("feeds") or DEFAULT_FEEDS),
-        data_dir=data_dir,
-        database_url=_database_url(str(database_url)),
-        telegram_token=env.get("MONITOR_TELEGRAM_TOKEN") or None,
-        telegram_api_url=str(pick("telegram_api_url") or DEFAULT_TELEGRAM_API_URL).rstrip("/"),
-        telegram_admins=_admins(pick("telegram_admins")),
-        smtp_host=pick("smtp_host") or None,
-        smtp_port=_port(pick("smtp_port")),
-        smtp_user=pick("smtp_user") or None,
-        smtp_password=env.get("MONITOR_SMTP_PASSWORD") or None,
-        smtp_tls=smtp_tls,
-        mail_from=pick("mail_from") or None,
-        model=pick("model") or None,
-        summary_model=pick("summary_model") or None,
-        timezone=timezone,
-        digest_time=_digest_time(pick("digest_time")),
-        public_url=(str(pick("public_url")).rstrip("/") or None) if pick("public_url") else None,
-        http_listen=_listen(pick("http_listen")),
-        allow_private_feeds=_flag("allow_private_feeds", pick("allow_private_feeds")),
-        poll=_poll_settings(file_values.get("poll", {}), config_path),
+    data_dir = Path(reader.get("data_dir", str, "") or DEFAULT_DATA_DIR)
+    database_url = reader.get("database_url", _database_url, "") or (
+        f"sqlite:///{data_dir / 'monitor.db'}"
     )
+    settings = Settings(
+        feeds_path=Path(reader.get("feeds", str, "") or DEFAULT_FEEDS),
+        data_dir=data_dir,
+        database_url=database_url,
+        telegram_token=env.get("MONITOR_TELEGRAM_TOKEN") or None,
+        telegram_api_url=reader.get("telegram_api_url", _text, DEFAULT_TELEGRAM_API_URL).rstrip("/")
+        or DEFAULT_TELEGRAM_API_URL,
+        telegram_admins=reader.get("telegram_admins", _admins, ()),
+        smtp_host=reader.get("smtp_host", _text, "") or None,
+        smtp_port=reader.get("smtp_port", _port, None),
+        smtp_user=reader.get("smtp_user", _text, "") or None,
+        smtp_password=env.get("MONITOR_SMTP_PASSWORD") or None,
+        smtp_tls=reader.get("smtp_tls", _smtp_tls, "starttls"),
+        mail_from=reader.get("mail_from", _text, "") or None,
+        model=reader.get("model", _text, "") or None,
+        summary_model=reader.get("summary_model", _text, "") or None,
+        timezone=reader.get("timezone", _timezone, DEFAULT_TIMEZONE),
+        digest_time=reader.get("digest_time", _digest_time, DEFAULT_DIGEST_TIME),
+        public_url=reader.get("public_url", _text, "").rstrip("/") or None,
+        http_listen=reader.get("http_listen", _listen, None),
+        allow_private_feeds=reader.get("allow_private_feeds", _flag, False),
+        poll=_poll_settings(file_values.get("poll", {}), reader),
+    )
+    if reader.problems:
+        raise SettingsError(sorted(reader.problems, key=_problem_order))
+    return settings
 
 
-def _read_config_file(path: Path, *, explicit: bool) -> dict[str, Any]:
+def _problem_order(problem: SettingProblem) -> tuple[int, int]:
+    """File problems in line order, then the environment's."""
+    is_env = problem.key is None and problem.line is None and problem.source.startswith("MONITOR_")
+    return (1 if is_env else 0, problem.line or 0)
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _text(value: object) -> str:
+    return str(value).strip()
+
+
+def _smtp_tls(value: object) -> str:
+    mode = str(value).strip().lower()
+    if mode not in SMTP_TLS_MODES:
+        raise ValueError(f"{str(value)!r} is not one of {', '.join(SMTP_TLS_MODES)}")
+    return mode
+
+
+def _timezone(value: object) -> str:
+    name = str(value).strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r} (an IANA name like Asia/Seoul)") from exc
+    return name
+
+
+KNOWN_KEYS = (
+    "feeds",
+    "data_dir",
+    "database_url",
+    "telegram_api_url",
+    "telegram_admins",
+    "smtp_host",
+    "smtp_port",
+    "smtp_user",
+    "smtp_tls",
+    "mail_from",
+    "model",
+    "summary_model",
+    "timezone",
+    "digest_time",
+    "public_url",
+    "http_listen",
+    "allow_private_feeds",
+    "poll",
+)
+POLL_KEYS = (
+    "tick",
+    "lease",
+    "concurrency",
+    "per_host",
+    "max_bytes",
+    "timeout",
+    "budget",
+    "user_agent",
+)
+
+
+def _read_config_file(
+    path: Path, *, explicit: bool
+) -> tuple[dict[str, Any], Layout, list[SettingProblem]]:
+    """The file's values, its layout (for line numbers) and the problems of its keys."""
+    empty = Layout.of("")
     if not path.exists():
         if explicit:
-            raise ConfigError(f"MONITOR_CONFIG: {path} does not exist")
-        return {}
-    try:
-        values = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot be read: {exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
-    for key in SECRET_KEYS:
-        if key in values:
-            raise ConfigError(
-                f"{path}: key {key!r}: secrets are read from the environment only "
-                f"(set MONITOR_{key.upper()})"
+            raise SettingsError(
+                [SettingProblem("MONITOR_CONFIG", None, None, f"{path} does not exist")]
             )
-    known = {
-        "feeds",
-        "data_dir",
-        "database_url",
-        "telegram_api_url",
-        "telegram_admins",
-        "smtp_host",
-        "smtp_port",
-        "smtp_user",
-        "smtp_tls",
-        "mail_from",
-        "model",
-        "summary_model",
-        "timezone",
-        "digest_time",
-        "public_url",
-        "http_listen",
-        "allow_private_feeds",
-        "poll",
-    }
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ConfigError(f"{path}: unknown key(s) {', '.join(unknown)}; known: {sorted(known)}")
-    return values
+        return {}, empty, []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(
+            [SettingProblem(str(path), None, None, f"cannot be read: {exc}")]
+        ) from exc
+    try:
+        values = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib puts the place in the message: "... (at line 3, column 5)"
+        place = re.search(r"\(at line (\d+), column \d+\)$", str(exc))
+        message = str(exc)[: place.start()].strip() if place else str(exc)
+        line = int(place.group(1)) if place else None
+        problem = SettingProblem(str(path), line, None, f"invalid TOML: {message}")
+        raise SettingsError([problem]) from exc
+    layout = Layout.of(text)
+    problems: list[SettingProblem] = []
+    for key in values:
+        line = layout.root_key_line((key,))
+        if key in SECRET_KEYS:
+            problems.append(
+                SettingProblem(
+                    str(path),
+                    line,
+                    key,
+                    f"secrets are read from the environment only (set MONITOR_{key.upper()} "
+                    "and remove it from the file)",
+                )
+            )
+        elif key not in KNOWN_KEYS:
+            problems.append(
+                SettingProblem(str(path), line, key, f"unknown key{_did_you_mean(key, KNOWN_KEYS)}")
+            )
+    return {k: v for k, v in values.items() if k in KNOWN_KEYS}, layout, problems
 
 
-def _flag(key: str, value: object) -> bool:
-    if value is None or value == "":
-        return False
+def _did_you_mean(word: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1)
+    if close:
+        return f" (did you mean '{close[0]}'?)"
+    return f"; known keys: {', '.join(choices)}"
+
+
+def _flag(value: object) -> bool:
     if isinstance(value, bool):
         return value
     word = str(value).strip().lower()
@@ -210,84 +369,72 @@ def _flag(key: str, value: object) -> bool:
         return True
     if word in ("0", "false", "no", "off"):
         return False
-    raise ConfigError(f"MONITOR_{key.upper()}: {value!r} is not one of 1/0, true/false, yes/no")
+    raise ValueError(f"{value!r} is not one of 1/0, true/false, yes/no")
 
 
-def _database_url(url: str) -> str:
+def _database_url(value: object) -> str:
+    url = str(value).strip()
     if not url.startswith(("sqlite:", "postgresql:", "postgresql+", "postgres:")):
-        raise ConfigError(
-            f"MONITOR_DATABASE_URL: {url.split('://')[0]}:// is not supported "
+        raise ValueError(
+            f"{url.split('://')[0]}:// is not supported "
             "(use sqlite:///path or postgresql://user@host/db)"
         )
     return url  # the store picks the driver (monitor.store.engine.sqlalchemy_url)
 
 
 def _listen(value: object) -> str | None:
-    if value is None or value == "":
-        return None
     host, _, port = str(value).rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ConfigError(f"MONITOR_HTTP_LISTEN: {value!r} is not host:port (like 127.0.0.1:8080)")
+        raise ValueError(f"{value!r} is not host:port (like 127.0.0.1:8080)")
     return f"{host}:{int(port)}"
 
 
 def _digest_time(value: object) -> str:
     from monitor.digest.recipient import format_send_time, parse_send_time
 
-    try:
-        return format_send_time(parse_send_time(str(value or DEFAULT_DIGEST_TIME)))
-    except ValueError as exc:
-        raise ConfigError(f"MONITOR_DIGEST_TIME: {exc}") from exc
+    return format_send_time(parse_send_time(str(value)))  # its ValueError says what is wrong
 
 
 def _admins(value: object) -> tuple[int, ...]:
-    if value is None or value == "":
-        return ()
     parts = value if isinstance(value, list) else str(value).split(",")
     try:
         return tuple(int(str(p).strip()) for p in parts if str(p).strip())
     except ValueError as exc:
-        raise ConfigError(
-            f"MONITOR_TELEGRAM_ADMINS: {value!r} must be comma-separated numeric user ids"
-        ) from exc
+        raise ValueError(f"{value!r} must be comma-separated numeric user ids") from exc
 
 
 def _port(value: object) -> int | None:
-    if value is None or value == "":
-        return None
     try:
         port = int(str(value))
     except ValueError as exc:
-        raise ConfigError(f"MONITOR_SMTP_PORT: {value!r} is not a number") from exc
+        raise ValueError(f"{value!r} is not a number") from exc
     if not 0 < port < 65536:
-        raise ConfigError(f"MONITOR_SMTP_PORT: {port} is out of range 1-65535")
+        raise ValueError(f"{port} is out of range 1-65535")
     return port
 
 
-def _poll_settings(table: object, path: Path) -> PollSettings:
+def _poll_settings(table: object, reader: _Reader) -> PollSettings:
+    """The [poll] table (file only), every bad key recorded in `reader`."""
     from monitor.durations import parse_interval  # one duration syntax for both files
 
-    if not isinstance(table, dict):
-        raise ConfigError(f"{path}: [poll] must be a table")
     defaults = PollSettings()
-    known = {
-        "tick",
-        "lease",
-        "concurrency",
-        "per_host",
-        "max_bytes",
-        "timeout",
-        "budget",
-        "user_agent",
-    }
-    unknown = sorted(set(table) - known)
-    if unknown:
-        raise ConfigError(f"{path}: [poll] unknown key(s) {', '.join(unknown)}")
+    if not isinstance(table, dict):
+        reader.add(reader.file_origin("poll"), "must be a table: write [poll] and its keys below")
+        return defaults
+    for key in table:
+        if key not in POLL_KEYS:
+            reader.add(
+                reader.file_origin(key, "poll"), f"unknown key{_did_you_mean(key, POLL_KEYS)}"
+            )
 
     def positive_int(key: str, default: int) -> int:
         value = table.get(key, default)
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise ConfigError(f"{path}: [poll] {key} must be a positive integer, got {value!r}")
+            reader.add(
+                reader.file_origin(key, "poll"),
+                f"must be a positive integer, got {_toml_value(value)}",
+            )
+            return default
         return value
 
     def duration(key: str, default: timedelta) -> timedelta:
@@ -297,12 +444,17 @@ def _poll_settings(table: object, path: Path) -> PollSettings:
         try:
             return parse_interval(str(value), minimum=MIN_POLL_DURATION)
         except ConfigError as exc:
-            raise ConfigError(f"{path}: [poll] {key}: {exc}") from exc
+            reader.add(reader.file_origin(key, "poll"), str(exc))
+            return default
 
     timeout = duration("timeout", timedelta(seconds=defaults.timeout_s))
     budget = duration("budget", timedelta(seconds=defaults.budget_s))
     if budget < timeout:
-        raise ConfigError(f"{path}: [poll] budget must be at least timeout ({timeout})")
+        reader.add(reader.file_origin("budget", "poll"), f"must be at least timeout ({timeout})")
+    user_agent = table.get("user_agent", defaults.user_agent)
+    if not isinstance(user_agent, str):
+        reader.add(reader.file_origin("user_agent", "poll"), "must be a string")
+        user_agent = defaults.user_agent
     return PollSettings(
         tick=duration("tick", defaults.tick),
         lease=duration("lease", defaults.lease),
@@ -311,5 +463,5 @@ def _poll_settings(table: object, path: Path) -> PollSettings:
         max_bytes=positive_int("max_bytes", defaults.max_bytes),
         timeout_s=timeout.total_seconds(),
         budget_s=budget.total_seconds(),
-        user_agent=str(table.get("user_agent", defaults.user_agent)),
+        user_agent=user_agent,
     )

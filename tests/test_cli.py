@@ -179,7 +179,7 @@ def test_a_broken_poll_table_names_the_key(monitor: Monitor) -> None:
 
     line = one_line_error(monitor("feeds", "list", COLUMNS="60"))
 
-    assert "[poll] tick" in line
+    assert "monitor.toml:2: key 'poll.tick'" in line
     assert '"soon"' in line
 
 

@@ -362,3 +362,20 @@ def test_demo_numbers_items_the_same_on_every_run_and_is_short(monitor: Monitor)
     short = monitor("demo", "--no-classify", COLUMNS="80")
     assert len(short.stdout.splitlines()) < 10 and cells_wide(short.stdout) <= 80
     assert "monitor demo --verbose" in short.stdout
+
+
+def test_monitor_toml_problems_all_at_once_exit_2(monitor: Monitor) -> None:
+    config = monitor.root / "monitor.toml"
+    config.write_text('timezone = "Mars/Olympus"\n\n[poll]\nspeed = 1\n', encoding="utf-8")
+
+    result = monitor("feeds", "list", MONITOR_CONFIG=str(config), MONITOR_SMTP_PORT="99999")
+
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "error: 3 problems in the settings:",
+        f"{config}:1: key 'timezone': unknown time zone 'Mars/Olympus' (an IANA name like "
+        "Asia/Seoul)",
+        f"{config}:4: key 'poll.speed': unknown key; known keys: tick, lease, concurrency, "
+        "per_host, max_bytes, timeout, budget, user_agent",
+        "MONITOR_SMTP_PORT: 99999 is out of range 1-65535",
+    ]

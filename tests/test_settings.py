@@ -86,5 +86,74 @@ def test_a_value_of_the_wrong_type_in_monitor_toml_names_file_and_key(
     config = tmp_path / "monitor.toml"
     config.write_text(line + "\n", encoding="utf-8")
     key = line.split(" ", 1)[0]
-    with pytest.raises(ConfigError, match=rf"monitor.toml: key '{key}' must be a string"):
+    with pytest.raises(ConfigError, match=rf"monitor.toml:1: key '{key}': must be a string"):
+        load_settings({"MONITOR_CONFIG": str(config)})
+
+
+# --- every problem at once, placed and blamed on the right source -----------------------------
+
+BROKEN_CONFIG = """\
+# monitor.toml with several mistakes
+data_dir = "/srv/monitor"
+timezone = "Mars/Olympus"
+smtp_port = "x"
+data_dri = "typo"
+
+[poll]
+concurrency = 0
+tick = "soon"
+"""
+
+
+def test_every_problem_of_monitor_toml_at_once_with_line_and_key(tmp_path: Path) -> None:
+    from monitor.settings import SettingsError
+
+    config = tmp_path / "monitor.toml"
+    config.write_text(BROKEN_CONFIG, encoding="utf-8")
+
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"MONITOR_CONFIG": str(config)})
+
+    lines = str(caught.value).splitlines()
+    assert lines[0] == "5 problems in the settings:"
+    assert lines[1:] == [
+        f"{config}:3: key 'timezone': unknown time zone 'Mars/Olympus' (an IANA name like "
+        "Asia/Seoul)",
+        f"{config}:4: key 'smtp_port': 'x' is not a number",
+        f"{config}:5: key 'data_dri': unknown key (did you mean 'data_dir'?)",
+        f"{config}:8: key 'poll.concurrency': must be a positive integer, got 0",
+        f"{config}:9: key 'poll.tick': " + lines[5].split("'poll.tick': ", 1)[1],
+    ]
+
+
+def test_a_value_from_the_environment_is_blamed_on_the_variable(tmp_path: Path) -> None:
+    config = tmp_path / "monitor.toml"
+    config.write_text('timezone = "Asia/Seoul"\n', encoding="utf-8")
+
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"MONITOR_CONFIG": str(config), "MONITOR_TIMEZONE": "Mars/Olympus"})
+
+    assert str(caught.value).startswith("MONITOR_TIMEZONE: unknown time zone 'Mars/Olympus'")
+    assert str(config) not in str(caught.value)
+
+
+def test_the_file_and_the_environment_problems_together(tmp_path: Path) -> None:
+    config = tmp_path / "monitor.toml"
+    config.write_text('timezone = "Mars/Olympus"\n', encoding="utf-8")
+
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"MONITOR_CONFIG": str(config), "MONITOR_SMTP_TLS": "maybe"})
+
+    assert str(caught.value).splitlines()[1:] == [
+        f"{config}:1: key 'timezone': unknown time zone 'Mars/Olympus' (an IANA name like "
+        "Asia/Seoul)",
+        "MONITOR_SMTP_TLS: 'maybe' is not one of none, starttls, tls",
+    ]
+
+
+def test_invalid_toml_names_the_line(tmp_path: Path) -> None:
+    config = tmp_path / "monitor.toml"
+    config.write_text('timezone = "UTC"\ndata_dir = \n', encoding="utf-8")
+
+    with pytest.raises(ConfigError, match=rf"^{config}:2: invalid TOML: "):
         load_settings({"MONITOR_CONFIG": str(config)})
