@@ -286,3 +286,23 @@ def test_html_to_text_keeps_escaped_text_literal() -> None:
     assert html_to_text('<b>x &lt;i&gt;</b> <a href="https://a/?q=1&amp;r=2">t</a>') == (
         "x <i> t (https://a/?q=1&r=2)"
     )
+
+
+async def test_a_wire_copy_in_another_outlet_is_a_reply(
+    store: Store, api: FakeBotAPI, bot: Bot
+) -> None:
+    clock = FakeClock(NOW)
+    subscribe(store, 7)
+    original = new_item(store, 1, "Korea and Indonesia sign MOU")
+    wire = "https://wire.example/rss"
+    store.sync_feeds([FeedSpec(url=FEED, name="Yonhap"), FeedSpec(url=wire, name="Wire <AP>")], NOW)
+    copy = Item(
+        wire, "w1", "https://wire.example/1", "Korea, Indonesia sign MOU", "text", NOW, "ko"
+    )
+    assert store.add_item(
+        copy, first_seen_at=NOW, content_hash="w1", signature=[1], bands=[], duplicate_of=original
+    )
+    assert (await deliverer(store, bot, clock).drain()).sent == 2
+    first, reply = api.sent()
+    assert "reply_markup" in first and "reply_markup" not in reply
+    assert reply["text"] == "🔁 Also reported by <b>Wire &lt;AP&gt;</b>, in Korean"

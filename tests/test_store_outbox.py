@@ -193,3 +193,38 @@ def test_operators_are_told_each_state_once(store: Store) -> None:
     assert store.tell_operators(url, "failing", "down", [100], NOW) is False
     assert store.tell_operators(url, "ok", "back", [100], NOW) is True
     assert [d.text for d in store.claim_deliveries("w", NOW, LEASE)] == ["down", "back"]
+
+
+def add_copy(store: Store, n: int, feed: str, original: int, *, seen: datetime = NOW) -> int:
+    from monitor.models import Item
+
+    item = Item(feed, f"c{n}", f"https://copy.example/{n}", "copy", "", seen)
+    item_id = store.add_item(
+        item,
+        first_seen_at=seen,
+        content_hash=f"c{n}",
+        signature=[n],
+        bands=[],
+        duplicate_of=original,
+    )
+    assert item_id is not None
+    return item_id
+
+
+def test_near_duplicates_from_other_feeds_become_replies_once(store: Store) -> None:
+    subscribe(store, 1)
+    subscribe(store, 2, topics=frozenset({"ncd"}))  # never got the original
+    original = add_item(store, 1, "MOU")
+    store.save_labels_and_route(original, "h1", MODEL, labels(), NOW)
+    same_feed = add_copy(store, 1, "https://feeds.example/a", original)  # a repost: not mentioned
+    other = add_copy(store, 2, "https://wire.example/rss", original)
+    again = add_copy(store, 3, "https://wire.example/rss", original)  # that feed is told already
+    third = add_copy(store, 4, "https://third.example/rss", original)
+    assert store.route_duplicates(NOW) == 2
+    assert store.route_duplicates(NOW) == 0  # idempotent
+    rows = [(r["kind"], r["item_id"], r["story_item_id"]) for r in store.deliveries_of(1)]
+    assert rows == [("alert", original, None), ("also", other, original), ("also", third, original)]
+    assert store.deliveries_of(2) == []
+    assert same_feed and again
+    late = add_copy(store, 5, "https://late.example/rss", original, seen=NOW + timedelta(days=3))
+    assert late and store.route_duplicates(NOW + timedelta(days=3)) == 1  # late copies too

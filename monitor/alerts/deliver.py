@@ -117,6 +117,8 @@ class OutboxStore(Protocol):
 
     def next_delivery_at(self) -> datetime | None: ...
 
+    def route_duplicates(self, now: datetime) -> int: ...
+
     def subscription(self, chat_id: int) -> Subscription | None: ...
 
     def deactivate_subscription(self, chat_id: int, reason: str, now: datetime) -> None: ...
@@ -206,6 +208,8 @@ class Deliverer:
         """Send every row that is due now; return when none is left (or after a 429)."""
         report = DrainReport()
         async with self._lock:  # one pass at a time per process (the scheduler may overlap)
+            # copies dedup linked to alerted items since the last pass: "also reported" rows
+            await asyncio.to_thread(self._store.route_duplicates, self._clock.now())
             while not self._paused():
                 now = self._clock.now()
                 batch = await asyncio.to_thread(

@@ -42,6 +42,11 @@ ALSO_REPORTED: Final[Mapping[str, str]] = {
     "en": "🔁 Also reported by <b>{feed}</b>, in {language}",
     "ko": "🔁 <b>{feed}</b>도 보도 ({language})",
 }
+ALSO_REPORTED_NO_LANGUAGE: Final[Mapping[str, str]] = {
+    "en": "🔁 Also reported by <b>{feed}</b>",
+    "ko": "🔁 <b>{feed}</b>도 보도",
+}
+UNKNOWN_LANGUAGES: Final = frozenset({"", "und", "?"})
 NO_TITLE: Final[Mapping[str, str]] = {"en": "(no title)", "ko": "(제목 없음)"}
 
 
@@ -91,7 +96,8 @@ def format_alert(
 
 def format_also_reported(feed_name: str, language: str, *, ui_language: str = "en") -> str:
     """The short reply under a story's first alert: "also reported by Yonhap, in Korean"."""
-    template = ALSO_REPORTED.get(ui_language, ALSO_REPORTED["en"])
+    templates = ALSO_REPORTED if language not in UNKNOWN_LANGUAGES else ALSO_REPORTED_NO_LANGUAGE
+    template = templates.get(ui_language, templates["en"])
     return template.format(
         feed=html.escape(_cut(feed_name, 200)),
         language=html.escape(language_name(language, ui_language)),

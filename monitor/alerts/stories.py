@@ -1,6 +1,7 @@
 """One story, one alert: is a new item the same story as one already alerted? Pure.
 
-A near-duplicate is linked by dedup (``duplicate_of``) before classification. A
+A near-duplicate is linked by dedup (``duplicate_of``) before classification and
+never routed (`Store.route_duplicates` turns a copy from another feed into a reply). A
 wire copy rewritten by another outlet, or the same story in another language,
 is found here: the cosine of the classifier's L2-normalised multilingual
 embeddings, against the items that alerted someone within `STORY_WINDOW`.

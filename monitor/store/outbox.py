@@ -37,7 +37,13 @@ from classifiers.base import (
     labels_record,  # the label cache's own row values
 )
 from monitor.alerts.routing import SubscriptionIndex
-from monitor.alerts.stories import STORY_WINDOW, StoryCandidate, same_story, split_by_story
+from monitor.alerts.stories import (
+    MAX_REPLIES_PER_STORY,
+    STORY_WINDOW,
+    StoryCandidate,
+    same_story,
+    split_by_story,
+)
 from monitor.store.engine import StoreBase
 from monitor.store.schema import (
     DELIVERIES,
@@ -166,6 +172,64 @@ class OutboxRows(StoreBase):
                 )
                 conn.execute(stmt, rows)
         return RouteResult(tuple(alerts), tuple(replies))
+
+    def route_duplicates(self, now: datetime) -> int:
+        """Queue "also reported" replies for near-duplicates that dedup linked to alerted items.
+
+        A copy from another feed, first seen within the story window, becomes an
+        ``also`` row for each chat that got (or is getting) the original's alert,
+        at most `MAX_REPLIES_PER_STORY` per story and one per feed. Copies from the
+        original's own feed (an edited repost) are not mentioned. Idempotent: run
+        on every drain; returns the rows added.
+        """
+        original = ITEMS.alias("original")
+        mine = DELIVERIES.alias("mine")
+        stmt = (
+            select(ITEMS.c.id, ITEMS.c.feed_url, ITEMS.c.duplicate_of, DELIVERIES.c.chat_id)
+            .join(original, original.c.id == ITEMS.c.duplicate_of)
+            .join(
+                DELIVERIES,
+                and_(
+                    DELIVERIES.c.item_id == ITEMS.c.duplicate_of,
+                    DELIVERIES.c.kind == ALERT,
+                    DELIVERIES.c.status.in_((PENDING, SENT)),
+                ),
+            )
+            .where(
+                ITEMS.c.first_seen_at >= now - STORY_WINDOW,
+                ITEMS.c.feed_url != original.c.feed_url,
+                ~exists().where(
+                    mine.c.chat_id == DELIVERIES.c.chat_id, mine.c.item_id == ITEMS.c.id
+                ),
+            )
+            .order_by(ITEMS.c.id)
+        )
+        with self._begin("routing duplicates", write=True) as conn:
+            found = conn.execute(stmt).all()
+            if not found:
+                return 0
+            stories = sorted({int(r[2]) for r in found})
+            chats = sorted({int(r[3]) for r in found})
+            _, replies_so_far = _story_alerts(conn, chats, stories)
+            told = _reported_feeds(conn, stories)
+            rows = []
+            for item_id, feed_url, story, chat in found:
+                key = (int(chat), int(story))
+                if replies_so_far.get(key, 0) >= MAX_REPLIES_PER_STORY:
+                    continue
+                if feed_url in told.setdefault(key, set()):
+                    continue
+                told[key].add(feed_url)
+                replies_so_far[key] = replies_so_far.get(key, 0) + 1
+                rows.append(_row(int(chat), ALSO, int(item_id), int(story), None, now))
+            if rows:
+                conn.execute(
+                    self._insert(DELIVERIES).on_conflict_do_nothing(
+                        index_elements=[DELIVERIES.c.chat_id, DELIVERIES.c.item_id]
+                    ),
+                    rows,
+                )
+        return len(rows)
 
     def add_notices(self, chat_ids: Sequence[int], text: str, now: datetime) -> None:
         """Queue an HTML message (already escaped) to each chat, e.g. the operators."""
@@ -504,3 +568,17 @@ def _as_utc(value: object) -> datetime | None:
         value = datetime.fromisoformat(value)
     assert isinstance(value, datetime)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _reported_feeds(conn: Connection, stories: Sequence[int]) -> dict[tuple[int, int], set[str]]:
+    """(chat, story) -> feeds whose copies were already reported under the story's alert."""
+    found: dict[tuple[int, int], set[str]] = {}
+    for chunk in _chunks(stories):
+        rows = conn.execute(
+            select(DELIVERIES.c.chat_id, DELIVERIES.c.story_item_id, ITEMS.c.feed_url)
+            .join(ITEMS, ITEMS.c.id == DELIVERIES.c.item_id)
+            .where(DELIVERIES.c.kind == ALSO, DELIVERIES.c.story_item_id.in_(chunk))
+        )
+        for chat, story, feed in rows:
+            found.setdefault((int(chat), int(story)), set()).add(feed)
+    return found
