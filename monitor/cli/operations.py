@@ -20,7 +20,7 @@ from monitor.cli.tables import (
     to_json,
 )
 from monitor.ingest.pipeline import PollOutcome
-from monitor.ingest.report import short_error
+from monitor.ingest.report import cause_of, short_error
 
 if TYPE_CHECKING:
     from monitor.store import FeedHealth, Store
@@ -41,7 +41,7 @@ HEALTH_COLUMNS = (
     Column("items", "items", "number"),
     Column("24h", "items_24h", "number"),
     Column("next", "next_due_at", "code", show=lambda v: _short_time(v)),
-    Column("last error", "last_error"),
+    Column("last error", "last_error", show=lambda v: _brief_error(v)),
 )
 
 
@@ -79,7 +79,8 @@ def stats(ctx: click.Context, days: int, fmt: Format) -> None:
             "items_24h": h.items_last_24h,
             "last_error": short_error(h.last_error or "", h.url, 200) or None,
         }
-        for h in health
+        # listed feeds by name as `feeds list` orders them, removed ones last
+        for h in sorted(health, key=lambda h: (h.removed_at is not None, h.name.casefold(), h.url))
     ]
     days_records: list[dict[str, Value]] = [{"day": d, "items": n} for d, n in per_day]
     alerts: dict[str, Value] = {
@@ -135,6 +136,14 @@ def stats(ctx: click.Context, days: int, fmt: Format) -> None:
                 width=width,
             )
         )
+
+
+def _brief_error(value: Value) -> str:
+    """A known cause in a few words ("DNS lookup failed"); JSON keeps the whole text."""
+    if not isinstance(value, str) or not value:
+        return "-"
+    cause = cause_of(value)
+    return cause.short if cause is not None else value
 
 
 def _state(h: FeedHealth) -> str:
