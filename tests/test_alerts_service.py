@@ -144,3 +144,41 @@ async def test_the_service_runs_the_bot_and_delivers_while_polling(
         await asyncio.wait_for(service, 60)
     assert [s["chat_id"] for s in api.sent()] == [7]
     assert "Health MOU signed in Jakarta" in api.sent()[0]["text"]
+
+
+async def test_operators_get_one_message_per_feed_state(tmp_path: Path) -> None:
+    from monitor.models import FeedSpec
+    from monitor.service import tell_operators
+
+    settings = Settings(
+        feeds_path=tmp_path / "feeds.toml",
+        data_dir=tmp_path / "data",
+        database_url=f"sqlite:///{tmp_path / 'monitor.db'}",
+        telegram_admins=(900, 901),
+    )
+    now = datetime.now(UTC)
+
+    class Clock:
+        def now(self) -> datetime:
+            return now
+
+    url = "https://broken.example/rss"
+    with Store.open(settings.database_url) as store:
+        store.sync_feeds([FeedSpec(url=url, name="Broken <feed>")], now)
+        for polls in range(1, 13):
+            store.record_failure(url, now=now, error="HTTP 503", status=503, next_due_at=now)
+            told = await tell_operators(store, settings, Clock())
+            assert told == (1 if polls == 10 else 0), polls
+        store.record_success(
+            url, now=now, status=200, etag=None, last_modified=None, entries=1,
+            encoding="utf-8", problem=None, next_due_at=now,
+        )  # fmt: skip
+        assert await tell_operators(store, settings, Clock()) == 1
+        assert await tell_operators(store, settings, Clock()) == 0
+        notices = store.claim_deliveries("w", now, timedelta(minutes=1))
+    assert [(n.chat_id, n.text.split("\n")[0]) for n in notices] == [
+        (900, "⚠️ Feed <b>Broken &lt;feed&gt;</b> failed 10 polls in a row."),
+        (901, "⚠️ Feed <b>Broken &lt;feed&gt;</b> failed 10 polls in a row."),
+        (900, "✅ Feed <b>Broken &lt;feed&gt;</b> is back."),
+        (901, "✅ Feed <b>Broken &lt;feed&gt;</b> is back."),
+    ]
