@@ -379,3 +379,12 @@ def test_monitor_toml_problems_all_at_once_exit_2(monitor: Monitor) -> None:
         "per_host, max_bytes, timeout, budget, user_agent",
         "MONITOR_SMTP_PORT: 99999 is out of range 1-65535",
     ]
+
+
+def test_subscribers_list_and_feedback_export_create_nothing(monitor: Monitor) -> None:
+    for args in (("subscribers", "list"), ("feedback", "export")):
+        result = monitor(*args)
+
+        assert result.exit_code == 2, result.output
+        assert "does not exist yet" in result.stderr and "monitor db upgrade" in result.stderr
+    assert not (monitor.root / "monitor.db").exists()

@@ -40,7 +40,7 @@ def feedback_export(ctx: click.Context, out_path: Path | None, model_id: str | N
     from monitor.store import Store
 
     settings = settings_of(ctx)
-    with Store.open(settings.database_url) as store:
+    with Store.open(settings.database_url, create=False) as store:  # only reads
         model_id = model_id or store.latest_model_id() or "-"
         if out_path is None:
             count = _write(store, model_id, sys.stdout)

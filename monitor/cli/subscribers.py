@@ -26,7 +26,7 @@ def subscribers_list(ctx: click.Context, show_all: bool) -> None:
     """List subscribed chats with their filters."""
     from monitor.store import Store
 
-    with Store.open(settings_of(ctx).database_url) as store:
+    with Store.open(settings_of(ctx).database_url, create=False) as store:  # only reads
         subs = store.subscriptions(active_only=not show_all)
     table = Table(title=f"subscribers ({len(subs)})")
     for column in (
