@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -201,7 +202,14 @@ def demo(ctx: click.Context, keep: Path | None, no_classify: bool, full: bool, f
 
     settings = settings_of(ctx)
     classifier = None if no_classify else build_classifier(settings)
-    run = run_demo(settings, classifier=classifier, keep=keep)
+    rounds = logging.getLogger("monitor.ingest.poller")
+    level = rounds.level
+    if not rounds.isEnabledFor(logging.DEBUG):  # the summary below says it; "next round" is moot
+        rounds.setLevel(logging.WARNING)
+    try:
+        run = run_demo(settings, classifier=classifier, keep=keep)
+    finally:
+        rounds.setLevel(level)
     items = demo_items(run.first)
     alerted = [i for i in items if i["alert"]]
     stored = sum(len(o.new_items) for o in run.second)
