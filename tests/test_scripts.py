@@ -75,7 +75,7 @@ def test_setup_test_mode_installs_the_extras_once_and_serves_run(tmp_path: Path)
 def test_a_failing_install_shows_pips_output_and_fails(tmp_path: Path) -> None:
     root = checkout(tmp_path)
     python = root / ".venv" / "bin" / "python"
-    python.write_text(FAKE_PYTHON.replace('>&2\n', '>&2\nexit 1\n'), encoding="utf-8")
+    python.write_text(FAKE_PYTHON.replace(">&2\n", ">&2\nexit 1\n"), encoding="utf-8")
 
     result, _ = setup(root)
 

@@ -147,8 +147,7 @@ def round_report(
         lines.append(
             (
                 logging.ERROR,
-                f"{causes[common]} of {len(outcomes)} feeds failed ({cause.short}): "
-                f"{cause.hint}",
+                f"{causes[common]} of {len(outcomes)} feeds failed ({cause.short}): {cause.hint}",
             )
         )
     new = sum(len(o.originals) for o in outcomes)
