@@ -148,7 +148,6 @@ DELIVERIES = Table(
     UniqueConstraint("chat_id", "item_id"),
     Index(None, "status", "not_before"),
     Index(None, "item_id"),
-    Index(None, "created_at"),
 )
 
 FEEDBACK = Table(

@@ -78,7 +78,6 @@ def upgrade() -> None:
     )
     op.create_index("ix_deliveries_status_not_before", "deliveries", ["status", "not_before"])
     op.create_index("ix_deliveries_item_id", "deliveries", ["item_id"])
-    op.create_index("ix_deliveries_created_at", "deliveries", ["created_at"])
     op.create_table(
         "feedback",
         sa.Column("chat_id", sa.BigInteger(), nullable=False),
