@@ -2,12 +2,14 @@
 
 An item's title and lead are embedded once; logistic heads fitted on our labelled
 data and on the examples of `topics.toml` decide relevance, cooperation and each
-topic. Topics also look at the whole text: the sentences the summariser ranks (at
-most its `CANDIDATES`, embedded once and shared with it) are scored by the same topic
-heads against a stricter passage threshold, and a topic whose name or acronym the
-text contains (`names` in topics.toml) is taken. An item gets every topic that passes,
-or none when nothing specific is named. Countries come from the gazetteer, the language
-from the detector, the summary from the extractive summariser.
+topic. Topics also look at the whole text of items longer than the lead: the sentences
+the summariser ranks (embedded once, for the batch, and shared with it) and up to
+`PASSAGES` passages after the lead are scored by the same topic heads against a
+stricter passage threshold; a topic whose name or acronym the text contains (`names`
+in topics.toml) is taken; and an "unspecific" head (courtesy calls, framework MOUs,
+meeting openings) keeps the lead alone from deciding any topic. An item gets every
+topic that passes, or none. Countries come from the gazetteer, the language from the
+detector, the summary from the extractive summariser.
 Editing `topics.toml` (a new topic, more examples) refits the heads on next start;
 the fitted heads are cached under the data directory, keyed by what they were fitted on.
 """
@@ -49,10 +51,10 @@ from classifiers.taxonomy import Taxonomy, load_taxonomy
 
 log = logging.getLogger(__name__)
 
-HEADS_VERSION = "9"  # bump when the features or the fitting change
+HEADS_VERSION = "10"  # bump when the features or the fitting change
 MAX_CHARS = 1000  # title + lead, embedded as one; the rest is read sentence by sentence
-PASSAGES = 4  # passages read after the lead
-PASSAGE_CHARS = 500  # about 120 tokens each
+PASSAGES = 2  # passages read after the lead
+PASSAGE_CHARS = 300  # about 80 tokens of English each, more in other scripts
 MAX_TOPICS = 6  # ministers' readouts list up to six agreed areas
 BUNDLED_DIR = Path(__file__).parent / "model"  # heads fitted on the shipped data
 RELEVANT = "relevant"

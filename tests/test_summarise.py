@@ -12,7 +12,13 @@ import pytest
 from numpy.typing import NDArray
 
 from classifiers.base import Summariser
-from classifiers.summarise import ELLIPSIS, ExtractiveSummariser, clean_text, split_sentences
+from classifiers.summarise import (
+    CANDIDATES,
+    ELLIPSIS,
+    ExtractiveSummariser,
+    clean_text,
+    split_sentences,
+)
 
 ARTICLES: dict[str, tuple[str, str]] = {
     "en": (
@@ -428,7 +434,7 @@ def test_texts_to_embed_are_exactly_what_summarise_embeds() -> None:
     expected = summariser.texts_to_embed(title, text, "en")
     summariser.summarise(title, text, "en")
     assert asked == [expected]
-    assert expected[0] == title and len(expected) == 9
+    assert expected[0] == title and len(expected) == 1 + min(8, CANDIDATES)
 
 
 def test_a_short_lead_needs_no_embedding() -> None:
