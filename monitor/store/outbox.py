@@ -409,7 +409,7 @@ class OutboxRows(StoreBase):
             counts.update({status: int(n) for status, n in conn.execute(stmt)})
         return counts
 
-    def deliveries_of(self, chat_id: int) -> list[dict[str, Any]]:
+    def deliveries_of(self, chat_id: int) -> list[dict[str, object]]:
         """Every row for one chat, oldest first, as plain dicts (operators, tests)."""
         stmt = select(DELIVERIES).where(DELIVERIES.c.chat_id == chat_id).order_by(DELIVERIES.c.id)
         with self._begin("reading deliveries") as conn:
