@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from email.message import EmailMessage
 from email.policy import default
@@ -16,6 +17,7 @@ from digestdata import (
     JA_TITLE,
     KO_TITLE,
     MODEL,
+    STORIES,
     TH_TITLE,
     ZH_TITLE,
     digest_settings,
@@ -237,6 +239,9 @@ def test_the_same_story_in_two_languages_is_one_by_stored_embeddings(
 ) -> None:
     db.save_embedding("hash-ko", MODEL, [1.0, 0.0, 0.0], SEND_AT)
     db.save_embedding("hash-ja", MODEL, [0.95, 0.3122, 0.0], SEND_AT)  # cosine 0.95
+    # the alerts' story rule also wants the same countries and a shared topic
+    korean_labels = next(s.labels for s in STORIES if s.guid == "ko")
+    db.save_labels("hash-ja", MODEL, replace(korean_labels, language="ja"), SEND_AT)
     db.save_embedding("hash-zh", MODEL, [0.0, 1.0, 0.0], SEND_AT)
     builder = DigestBuilder(digest_settings(tmp_path, db.url), db, load_taxonomy(), model_id=MODEL)
     from monitor.digest.compose import period_ending

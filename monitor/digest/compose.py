@@ -6,28 +6,27 @@ a clock, the disk or the network.
 
 A story is an original item with everything that reports the same thing: its
 duplicates (re-posts and near-copies found by dedup) and, when embeddings are
-given, originals in other languages whose vectors lie within
-`SAME_STORY_COSINE` of it. Stories are ranked by what officials care about
+given, originals in other languages that the alerts' rule calls the same story
+(`monitor.alerts.stories.same_story`). Stories are ranked by what officials care about
 first: cross-border cooperation, several countries, official sources, wide
 coverage; then by recency.
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
 from classifiers.base import Labels
+from monitor.alerts.stories import StoryCandidate, same_story
 from monitor.digest.recipient import WEEKLY, Recipient
 from monitor.store.items import StoredItem
 
 CHART_DAYS: Final = 7
-SAME_STORY_COSINE: Final = 0.90  # the alerts' threshold for "the same story in another language"
 OTHER_TOPIC: Final = ""  # the group of relevant items without a topic
 MAX_OTHER_REPORTS: Final = 8  # "also reported by" entries shown per story
 # stories listed per topic: keeps a busy day's HTML under Gmail's ~100 KB clipping
@@ -302,28 +301,34 @@ def _stories(
 def _clusters(
     rows: Sequence[tuple[StoredItem, Labels]], vectors: Mapping[int, Sequence[float]]
 ) -> list[list[tuple[StoredItem, Labels]]]:
-    """Group originals that are one story in several languages (greedy, in time order)."""
+    """Group originals that are one story in several languages (greedy, in time order).
+
+    The alerts' rule decides (`monitor.alerts.stories.same_story`: the same countries,
+    a shared topic and a close embedding), so a digest and an alert agree on a story.
+    """
     clusters: list[list[tuple[StoredItem, Labels]]] = []
-    heads: list[tuple[int, Sequence[float]]] = []  # (cluster index, the first member's vector)
+    heads: list[StoryCandidate] = []  # one per cluster with a vector: its first member's
     for row in sorted(rows, key=lambda r: (r[0].first_seen_at, r[0].id)):
-        vector = vectors.get(row[0].id)
+        item, labels = row
+        vector = vectors.get(item.id)
         home = None
         if vector:
-            for index, other in heads:
-                if len(other) == len(vector) and _dot(vector, other) >= SAME_STORY_COSINE:
-                    home = index
-                    break
+            matches = same_story(replace(labels, embedding=tuple(vector)), heads)
+            home = matches[0] if matches else None
         if home is None:
             clusters.append([row])
             if vector:
-                heads.append((len(clusters) - 1, vector))
+                heads.append(
+                    StoryCandidate(
+                        item_id=len(clusters) - 1,
+                        vector=vector,
+                        countries=frozenset(labels.countries),
+                        topics=frozenset(labels.topics),
+                    )
+                )
         else:
             clusters[home].append(row)
     return clusters
-
-
-def _dot(a: Sequence[float], b: Sequence[float]) -> float:
-    return math.fsum(x * y for x, y in zip(a, b, strict=True))
 
 
 def _item_score(item: StoredItem, labels: Labels, sources: Mapping[str, Source]) -> float:
