@@ -63,7 +63,9 @@ MIN_POLL_DURATION = timedelta(seconds=1)  # [poll] tick/lease/timeout; feeds' ow
 class PollSettings:
     """How the poller behaves; the `[poll]` table of monitor.toml."""
 
-    tick: timedelta = timedelta(seconds=30)  # how often the scheduler looks for due feeds
+    # how often the scheduler looks for due feeds: one indexed query, so a short tick is
+    # cheap, and it bounds how late a feed is polled (alert latency = interval + tick + ~2 s)
+    tick: timedelta = timedelta(seconds=5)
     lease: timedelta = timedelta(minutes=10)  # a claimed feed is someone else's after this
     concurrency: int = DEFAULT_CONCURRENCY
     per_host: int = DEFAULT_PER_HOST
