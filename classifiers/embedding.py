@@ -166,8 +166,15 @@ class EmbeddingClassifier:
         vectors = self._embed_once([text for texts in wanted for text in texts])
         self._shared.vectors = vectors
         try:
+            p = {name: head.probability(x) for name, head in self.heads.items()}  # per head
             return [
-                self._labels(doc, language, x[i], [vectors[t] for t in passages[i]])
+                self._labels(
+                    doc,
+                    language,
+                    x[i],
+                    {name: float(column[i]) for name, column in p.items()},
+                    [vectors[t] for t in passages[i]],
+                )
                 for i, (doc, language) in enumerate(zip(docs, languages, strict=True))
             ]
         finally:
@@ -178,20 +185,20 @@ class EmbeddingClassifier:
         doc: Document,
         language: str,
         x: NDArray[np.float32],
+        p: dict[str, float],
         passages: list[NDArray[np.float32]],
     ) -> Labels:
-        p_relevant = float(self.heads[RELEVANT].probability(x[None, :])[0])
-        p_coop = float(self.heads[COOPERATION].probability(x[None, :])[0])
+        """Labels of one document from its vector, its heads' probabilities and passages."""
+        p_relevant, p_coop = p[RELEVANT], p[COOPERATION]
         # no language found means junk or no words: nothing to report, whatever the vector
         readable = language != UNDETERMINED and has_words(doc)
         relevant = readable and p_relevant >= self.heads[RELEVANT].threshold
         unspecific = self.heads.get(UNSPECIFIC)
         scores = self._topic_scores(
-            x,
+            p,
             passages,
             f"{doc.title}\n{doc.text}",
-            unspecific=unspecific is not None
-            and bool(unspecific.probability(x[None, :])[0] >= unspecific.threshold),
+            unspecific=unspecific is not None and p[UNSPECIFIC] >= unspecific.threshold,
         )
         return Labels(
             language=language,
@@ -210,7 +217,7 @@ class EmbeddingClassifier:
 
     def _topic_scores(
         self,
-        x: NDArray[np.float32],
+        p: dict[str, float],
         passages: list[NDArray[np.float32]],
         text: str,
         *,
@@ -229,8 +236,7 @@ class EmbeddingClassifier:
             head = self.heads.get(TOPIC + slug)
             if head is None:
                 continue
-            p = float(head.probability(x[None, :])[0])
-            score = _calibrated(p, head.threshold)
+            score = _calibrated(p[TOPIC + slug], head.threshold)
             if unspecific:
                 score = min(score, UNSPECIFIC_CAP)
             if sentences is not None:

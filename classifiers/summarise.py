@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -27,6 +28,7 @@ Embed = Callable[[list[str]], NDArray[np.floating]]
 MAX_CHARS = 300
 MAX_SENTENCES = 3
 READ_CHARS = 20_000  # only the start of a long text is read
+RECENT = 64  # items whose preparation is remembered (a classifier batch is 32)
 CANDIDATES = 6  # sentences considered (and embedded) at most: a news summary comes from the lead
 MIN_SENTENCE_CHARS = {"latin": 20, "ko": 10, "cjk": 8, "thai": 15}
 THAI_MIN_CHUNK = 30  # Thai: a space ends a sentence only after this many characters
@@ -150,6 +152,8 @@ class ExtractiveSummariser:
         self.embed = embed
         self.max_chars = max_chars
         self.max_sentences = max_sentences
+        self._recent: dict[tuple[str, str, str], tuple[str, str, str, list[str]]] = {}
+        self._lock = threading.Lock()
 
     def summarise(self, title: str, text: str, language: str) -> str:
         """Summarise an item in its own language.
@@ -163,10 +167,7 @@ class ExtractiveSummariser:
             1-3 sentences of the text, at most `max_chars` characters; the title when the
             text has no usable sentence; never empty when title or text has content.
         """
-        title = _clean_line(title or "")
-        body = clean_text((text or "")[:READ_CHARS])
-        family = _family(language, f"{title}\n{body}")
-        candidates = self._candidates(title, body, language, family)
+        title, body, family, candidates = self._prepare(title, text, language)
         if candidates:
             chosen = self._choose(title, candidates, family)
             if chosen:
@@ -188,16 +189,35 @@ class ExtractiveSummariser:
         A caller that embeds these texts anyway (the classifier scores topics on them) can
         hand the vectors back through `embed`, so each sentence is embedded once.
         """
-        title = _clean_line(title or "")
-        body = clean_text((text or "")[:READ_CHARS])
-        family = _family(language, f"{title}\n{body}")
-        sentences = self._candidates(title, body, language, family)
+        title, _, family, sentences = self._prepare(title, text, language)
         joiner = "" if family == "cjk" else " "
         if len(sentences) <= 1 or (
             len(sentences) <= self.max_sentences and len(joiner.join(sentences)) <= self.max_chars
         ):
             return []
         return [title or sentences[0], *sentences]
+
+    def _prepare(self, title: str, text: str, language: str) -> tuple[str, str, str, list[str]]:
+        """Cleaned title and body, script family and candidate sentences of an item; the
+        last few are remembered, since a classifier asks `texts_to_embed` and then
+        `summarise` for the same item."""
+        key = (title, text, language)
+        prepared = self._recent.get(key)
+        if prepared is None:
+            clean_title = _clean_line(title or "")
+            body = clean_text((text or "")[:READ_CHARS])
+            family = _family(language, f"{clean_title}\n{body}")
+            prepared = (
+                clean_title,
+                body,
+                family,
+                self._candidates(clean_title, body, language, family),
+            )
+            with self._lock:  # callers may share a summariser across threads
+                if len(self._recent) >= RECENT:
+                    self._recent.pop(next(iter(self._recent)), None)
+                self._recent[key] = prepared
+        return prepared
 
     def _candidates(self, title: str, body: str, language: str, family: str) -> list[str]:
         minimum = MIN_SENTENCE_CHARS[family]
