@@ -17,7 +17,8 @@ its label heads are not bundled for the current data they are fitted (and cached
 under ``--cache-dir``) while loading, before anything is timed. Each workload is
 classified as a whole, then its parts are called directly on the same items, so
 the time of the encoder, the summariser (and the sentence embeddings it asks
-for), language detection, the gazetteer and the label heads can be told apart.
+for), the passages after the lead that topics read in long texts, language
+detection, the gazetteer and the label heads can be told apart.
 
 A second child times a zero-shot NLI model of mDeBERTa-v3-base's shape with random
 weights (speed does not depend on them) on ``--nli-items`` of the title+lead items
@@ -67,7 +68,7 @@ NLI_LABELS = ("entailment", "neutral", "contradiction")
 DEBERTA_SPECIALS = 3  # [CLS] premise [SEP] hypothesis [SEP]
 RSS_TARGET_MB = 600
 RATIO_TARGET = 20
-PART_NAMES = ("encoder", "summariser", "language", "gazetteer", "heads")
+PART_NAMES = ("encoder", "summariser", "passages", "language", "gazetteer", "heads")
 
 
 # --- the workload (built in the parent, shared with the children as JSON) ------------
@@ -260,7 +261,7 @@ def time_parts(classifier: Any, docs: Sequence[Any]) -> tuple[dict[str, float], 
     The summariser is a copy of the backend's with its embedding function timed, so the
     sentence embeddings it asks for can be told from its own work.
     """
-    from classifiers.embedding import document_text
+    from classifiers.embedding import _read_past_lead, document_text, later_passages
     from classifiers.gazetteer import find_countries
     from classifiers.language import detect_language
     from classifiers.summarise import ExtractiveSummariser
@@ -273,6 +274,12 @@ def time_parts(classifier: Any, docs: Sequence[Any]) -> tuple[dict[str, float], 
         summariser = ExtractiveSummariser(
             embed=embed, max_chars=summariser.max_chars, max_sentences=summariser.max_sentences
         )
+
+    def read_later(d: Any, language: str) -> list[str]:
+        if not _read_past_lead(d.title, d.text):
+            return []
+        return later_passages(d.title, d.text, language)
+
     seconds = dict.fromkeys(PART_NAMES, 0.0)
     clock = time.perf_counter
     for start in range(0, len(docs), BATCH):
@@ -295,6 +302,11 @@ def time_parts(classifier: Any, docs: Sequence[Any]) -> tuple[dict[str, float], 
         for d, language in zip(batch, languages, strict=True):
             summariser.summarise(d.title, d.text, language)
         seconds["summariser"] += clock() - t
+        t = clock()  # the passages after the lead that topics read in long texts
+        later = [p for d, lang in zip(batch, languages, strict=True) for p in read_later(d, lang)]
+        if later:
+            encoder.encode(later)
+        seconds["passages"] += clock() - t
     return seconds, embed.seconds if embed else 0.0, embed.texts if embed else 0
 
 
