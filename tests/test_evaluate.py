@@ -143,3 +143,4 @@ def test_monitor_eval_prints_a_table_per_language(classify_monitor: Monitor) -> 
     ):
         assert language in result.stdout
     assert "1.00 (1.00/1.00)" in result.stdout
+    assert "gold.jsonl" not in result.stdout and "gold: per topic" in result.stdout
