@@ -24,17 +24,40 @@ def build_scheduler(
     only says how often we look. One round at a time: a slow round is not stacked.
     """
     scheduler = AsyncIOScheduler(timezone=UTC)
-    scheduler.add_job(
+    _add_repeating(
+        scheduler,
         poll,
-        IntervalTrigger(seconds=tick.total_seconds(), timezone=UTC),
-        id=POLL_JOB,
+        every=tick,
+        job_id=POLL_JOB,
         name="poll due feeds",
-        next_run_time=now or datetime.now(UTC),
+        first_run_at=now or datetime.now(UTC),
+    )
+    return scheduler
+
+
+def _add_repeating(
+    scheduler: AsyncIOScheduler,
+    job: Callable[[], Awaitable[object]],
+    *,
+    every: timedelta,
+    job_id: str,
+    name: str,
+    first_run_at: datetime | None,
+) -> None:
+    """A job every `every` (first at `first_run_at`, or after one interval when None);
+    one run at a time: a slow run is not stacked, missed runs are not caught up."""
+    # APScheduler reads an explicit next_run_time=None as "paused": leave it out instead
+    first = {} if first_run_at is None else {"next_run_time": first_run_at}
+    scheduler.add_job(
+        job,
+        IntervalTrigger(seconds=every.total_seconds(), timezone=UTC),
+        id=job_id,
+        name=name,
         max_instances=1,
         coalesce=True,
         misfire_grace_time=None,
+        **first,
     )
-    return scheduler
 
 
 DIGEST_SWEEP_JOB = "digest-sweep"
@@ -50,15 +73,13 @@ def add_digest_sweep(
 ) -> None:
     """The digest sweep: at once (today's missed digests go out after a restart), then every
     `every` (new recipients get their triggers; deferred digests are tried again)."""
-    scheduler.add_job(
+    _add_repeating(
+        scheduler,
         sweep,
-        IntervalTrigger(seconds=every.total_seconds(), timezone=UTC),
-        id=DIGEST_SWEEP_JOB,
+        every=every,
+        job_id=DIGEST_SWEEP_JOB,
         name="digests: catch up and sync triggers",
-        next_run_time=now or datetime.now(UTC),
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=None,
+        first_run_at=now or datetime.now(UTC),
     )
 
 
@@ -98,15 +119,13 @@ def add_outbox_drain(
     now: datetime | None = None,
 ) -> None:
     """Drain the alerts outbox at once and then every `every` (a pass ends when it is empty)."""
-    scheduler.add_job(
+    _add_repeating(
+        scheduler,
         drain,
-        IntervalTrigger(seconds=every.total_seconds(), timezone=UTC),
-        id=OUTBOX_JOB,
+        every=every,
+        job_id=OUTBOX_JOB,
         name="alerts: drain the outbox",
-        next_run_time=now or datetime.now(UTC),
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=None,
+        first_run_at=now or datetime.now(UTC),
     )
 
 
@@ -117,12 +136,11 @@ def add_feed_notices(
     every: timedelta,
 ) -> None:
     """Tell the operators about feeds that keep failing (or came back), every `every`."""
-    scheduler.add_job(
+    _add_repeating(
+        scheduler,
         check,
-        IntervalTrigger(seconds=every.total_seconds(), timezone=UTC),
-        id=FEED_NOTICE_JOB,
+        every=every,
+        job_id=FEED_NOTICE_JOB,
         name="alerts: tell operators about failing feeds",
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=None,
+        first_run_at=None,
     )
