@@ -7,7 +7,7 @@ import asyncio
 import click
 
 from monitor.cli.main import EXIT_FAILED, err, main, out, settings_of
-from monitor.cli.tables import FORMATS, Column, Format, emit
+from monitor.cli.tables import Column, Format, emit, format_option
 from monitor.ingest.report import feed_label, short_error
 
 
@@ -16,14 +16,7 @@ def feeds() -> None:
     """Operate feeds.toml: list, check, add, remove, enable, disable."""
 
 
-FORMAT_OPTION = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="table",
-    show_default=True,
-    help="table for people; json or csv for scripts.",
-)
+FORMAT_OPTION = format_option()
 
 FEED_COLUMNS = (
     Column("name", "name"),

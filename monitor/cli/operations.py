@@ -11,12 +11,12 @@ import click
 
 from monitor.cli.main import build_classifier, main, out, settings_of
 from monitor.cli.tables import (
-    FORMATS,
     Column,
     Format,
     Value,
     build_table,
     emit,
+    format_option,
     outcome_table,
     to_json,
 )
@@ -27,14 +27,7 @@ if TYPE_CHECKING:
     from monitor.store import FeedHealth, Store
 
 
-FORMAT_OPTION = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="table",
-    show_default=True,
-    help="table for people; json for scripts (csv: the main table only).",
-)
+FORMAT_OPTION = format_option("table for people; json for scripts (csv: the main table only).")
 
 HEALTH_COLUMNS = (
     Column("feed", "feed"),

@@ -27,6 +27,22 @@ from monitor.ingest.report import feed_label, short_error
 
 Format = Literal["table", "json", "csv"]
 FORMATS: tuple[Format, ...] = ("table", "json", "csv")
+
+
+def format_option(
+    help: str = "table for people; json or csv for scripts.",
+) -> Callable[[Callable[..., object]], Callable[..., object]]:
+    """The ``--format table|json|csv`` option of the commands that print records."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        default="table",
+        show_default=True,
+        help=help,
+    )
+
+
 Kind = Literal["text", "code", "number", "url"]
 Value = str | int | float | bool | None | datetime | date | Sequence[str]
 Record = Mapping[str, Value]
