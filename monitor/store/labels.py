@@ -10,7 +10,9 @@ from sqlalchemy import (
     and_,
     select,
 )
-from sqlalchemy.engine import RowMapping
+from sqlalchemy.dialects import postgresql as pg
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.engine import Connection, RowMapping
 
 from classifiers.base import Labels, labels_record
 from monitor.store.engine import StoreBase, chunked
@@ -38,16 +40,8 @@ class LabelRows(StoreBase):
 
     def save_labels(self, content_hash: str, model_id: str, labels: Labels, now: datetime) -> None:
         """Remember `labels` for this text and model; saving again replaces them."""
-        values = labels_record(labels)
-        stmt = self._insert(LABELS).values(
-            content_hash=content_hash, model_id=model_id, created_at=now, **values
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[LABELS.c.content_hash, LABELS.c.model_id],
-            set_={**values, "created_at": now},
-        )
         with self._begin("saving labels", write=True) as conn:
-            conn.execute(stmt)
+            upsert_labels(conn, self._insert(LABELS), content_hash, model_id, labels, now)
 
     def items_with_labels(
         self,
@@ -98,3 +92,22 @@ def _labels(row: RowMapping, prefix: str = "") -> Labels:
         cooperation_score=float(row[prefix + "cooperation_score"]),
         topic_scores={str(k): float(v) for k, v in scores.items()},
     )
+
+
+def upsert_labels(
+    conn: Connection,
+    insert: pg.Insert | sqlite_dialect.Insert,
+    content_hash: str,
+    model_id: str,
+    labels: Labels,
+    now: datetime,
+) -> None:
+    """Save `labels` inside the caller's transaction (`insert` is the dialect's insert of
+    LABELS); saving again replaces them."""
+    values = labels_record(labels)
+    stmt = insert.values(content_hash=content_hash, model_id=model_id, created_at=now, **values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[LABELS.c.content_hash, LABELS.c.model_id],
+        set_={**values, "created_at": now},
+    )
+    conn.execute(stmt)

@@ -40,8 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from classifiers.base import (
-    Labels,
-    labels_record,  # the label cache's own row values
+    Labels,  # the label cache's own row values
 )
 from monitor.alerts.routing import SubscriptionIndex
 from monitor.alerts.stories import (
@@ -52,6 +51,7 @@ from monitor.alerts.stories import (
     split_by_story,
 )
 from monitor.store.engine import StoreBase, UTCDateTime
+from monitor.store.labels import upsert_labels
 from monitor.store.schema import (
     DELIVERIES,
     EMBEDDINGS,
@@ -137,16 +137,8 @@ class OutboxRows(StoreBase):
         Items published more than `MAX_ALERT_AGE` before `now` alert no one.
         Calling it again for the same item adds nothing (one row per chat and item).
         """
-        values = labels_record(labels)
-        label_stmt = self._insert(LABELS).values(
-            content_hash=content_hash, model_id=model_id, created_at=now, **values
-        )
-        label_stmt = label_stmt.on_conflict_do_update(
-            index_elements=[LABELS.c.content_hash, LABELS.c.model_id],
-            set_={**values, "created_at": now},
-        )
         with self._begin("saving labels and routing", write=True) as conn:
-            conn.execute(label_stmt)
+            upsert_labels(conn, self._insert(LABELS), content_hash, model_id, labels, now)
             if labels.embedding:
                 insert = self._insert(EMBEDDINGS)
                 save_embedding(conn, insert, content_hash, model_id, labels.embedding, now)
