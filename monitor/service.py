@@ -30,6 +30,7 @@ from monitor.ingest.poller import Poller
 from monitor.scheduler import add_feed_notices, add_outbox_drain, build_scheduler
 from monitor.settings import Settings
 from monitor.store import Store, Subscription
+from monitor.workers import dead_workers
 
 if TYPE_CHECKING:
     from telegram import Bot
@@ -63,6 +64,7 @@ async def open_components(
     feeds = FeedsFile(settings.feeds_path)
     feeds.current()  # a broken file at start is an error, not a silent empty list
     store = Store.open(settings.database_url)
+    await asyncio.to_thread(free_leases_of_dead_workers, store, clock.now())
     # forkserver: workers start from a clean process, not a fork of one running model threads
     pool = ProcessPoolExecutor(
         max_workers=CPU_WORKERS, mp_context=multiprocessing.get_context("forkserver")
@@ -90,6 +92,22 @@ async def open_components(
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         store.close()
+
+
+def free_leases_of_dead_workers(store: Store, now: datetime) -> None:
+    """Free the feeds and alerts that killed processes of this machine still hold.
+
+    Without this a restart after `kill -9` would wait out their leases (alerts: 2 min).
+    """
+    dead = dead_workers(store.lease_holders(now))
+    if dead:
+        feeds, alerts = store.release_leases_of(dead)
+        log.info(
+            "freed what %d stopped process(es) held: %d feed(s), %d alert(s)",
+            len(dead),
+            feeds,
+            alerts,
+        )
 
 
 async def run_service(

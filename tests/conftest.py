@@ -26,6 +26,7 @@ SLOW_TESTS = (
     "test_run_polls_then_stops_cleanly",
     "test_a_second_signal_stops",
     "test_concurrent_claims_from_two_processes",
+    "test_kill_9_in_mid_delivery",
 )
 
 

@@ -23,6 +23,10 @@ recorded requests holds.
 Failures are scripted too (`fail`): "429 with retry_after 3 for the next
 sendMessage to chat 7", "403 for chat 8", "500 twice"; setting `token` makes
 every other token get 401. Failed calls go to `failed`, not `requests`.
+
+`hold` makes calls of a method wait unanswered, as if Telegram had not yet received
+them, until `drop_held` closes their connections without recording them: the state a
+client killed in mid-request leaves behind.
 """
 
 from __future__ import annotations
@@ -70,6 +74,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             params = dict(parse_qsl(body, keep_blank_values=True))
         path = self.path.split("?")[0]
         _token, _, method = path.removeprefix("/bot").partition("/")
+        if self.server.api.held(method):  # dropped: no answer, nothing recorded
+            self.close_connection = True
+            return
         failure = self.server.api.scripted_failure(_token, method, params)
         if failure is not None:  # the alerts' scripted errors: recorded apart, not in requests
             status, error = failure
@@ -119,6 +126,8 @@ class FakeBotAPI:
         self.token: str | None = None  # when set, any other token gets 401 Unauthorized
         self._failures: list[_Failure] = []
         self.failed: list[tuple[str, dict[str, Any], int]] = []  # scripted failures answered
+        self._hold: list[Any] | None = None  # [method, calls still let through]
+        self.holding = 0  # calls waiting in `held`
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.api = self
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -180,6 +189,31 @@ class FakeBotAPI:
                     self.failed.append((method, dict(params), failure.status))
                     return failure.status, failure.body()
         return None
+
+    def hold(self, method: str = "sendMessage", *, after: int = 0) -> None:
+        """Let `after` more calls of `method` through, then hold the rest (see `drop_held`)."""
+        with self._lock:
+            self._hold = [method, after]
+
+    def drop_held(self) -> None:
+        """End the hold: the calls held so far get no answer and are not recorded."""
+        with self._lock:
+            self._hold = None
+            self._lock.notify_all()
+
+    def held(self, method: str) -> bool:
+        """Called per request: wait while `method` is held; True if the call is dropped."""
+        with self._lock:
+            if self._hold is None or self._hold[0] != method:
+                return False
+            if self._hold[1] > 0:
+                self._hold[1] -= 1
+                return False
+            self.holding += 1
+            self._lock.notify_all()
+            self._lock.wait_for(lambda: self._hold is None or self._closed)
+            self.holding -= 1
+            return True
 
     # -- scripted incoming updates ------------------------------------------------
 

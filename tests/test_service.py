@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 from feedserver import FeedServer
@@ -79,14 +80,15 @@ class Service:
     proc: subprocess.Popen[bytes]
     root: Path
     database_url: str
+    name: str = ""  # a second start of the service in the same folder logs apart
 
     @property
     def stdout(self) -> str:
-        return (self.root / "stdout.txt").read_text(encoding="utf-8", errors="replace")
+        return (self.root / f"stdout{self.name}.txt").read_text(encoding="utf-8", errors="replace")
 
     @property
     def stderr(self) -> str:
-        return (self.root / "stderr.txt").read_text(encoding="utf-8", errors="replace")
+        return (self.root / f"stderr{self.name}.txt").read_text(encoding="utf-8", errors="replace")
 
     def wait_until(self, condition: Callable[[], bool], timeout_s: float, what: str) -> None:
         """Wait, bounded, for `condition`; fail at once if the process ends first."""
@@ -112,12 +114,21 @@ class Service:
             pytest.fail(f"monitor run still running {STOP_S:.0f} s after {sig.name}\n{self.stderr}")
 
 
+class StartService(Protocol):
+    def __call__(self, feeds_text: str, extra_env: dict[str, str] | None = None) -> Service: ...
+
+
 @pytest.fixture
-def start_service(tmp_path: Path, shared_data_dir: Path) -> Iterator[Callable[[str], Service]]:
-    """Start `monitor run` on a feeds.toml text; the process is killed if a test leaves it."""
+def start_service(tmp_path: Path, shared_data_dir: Path) -> Iterator[StartService]:
+    """Start `monitor run` on a feeds.toml text; the process is killed if a test leaves it.
+
+    `extra_env` adds variables (the Telegram token and API URL); each start in one test
+    logs to its own stdout/stderr files.
+    """
     started: list[Service] = []
 
-    def start(feeds_text: str) -> Service:
+    def start(feeds_text: str, extra_env: dict[str, str] | None = None) -> Service:
+        name = f"-{len(started)}" if started else ""
         (tmp_path / "feeds.toml").write_text(feeds_text, encoding="utf-8")
         (tmp_path / "monitor.toml").write_text('[poll]\ntick = "1s"\n', encoding="utf-8")
         database_url = f"sqlite:///{tmp_path / 'monitor.db'}"
@@ -133,19 +144,20 @@ def start_service(tmp_path: Path, shared_data_dir: Path) -> Iterator[Callable[[s
             "MONITOR_DATABASE_URL": database_url,
             "PYTHONUNBUFFERED": "1",
         }
+        env |= extra_env or {}
         command = (
             [str(MONITOR_SCRIPT)]
             if MONITOR_SCRIPT.exists()
             else [sys.executable, "-m", "monitor.cli"]
         )
         with (
-            open(tmp_path / "stdout.txt", "wb") as out,
-            open(tmp_path / "stderr.txt", "wb") as err,
+            open(tmp_path / f"stdout{name}.txt", "wb") as out,
+            open(tmp_path / f"stderr{name}.txt", "wb") as err,
         ):
             proc = subprocess.Popen(
                 [*command, "run"], cwd=tmp_path, env=env, stdout=out, stderr=err
             )
-        service = Service(proc, tmp_path, database_url)
+        service = Service(proc, tmp_path, database_url, name)
         started.append(service)
         return service
 
@@ -160,7 +172,7 @@ def start_service(tmp_path: Path, shared_data_dir: Path) -> Iterator[Callable[[s
 def test_run_polls_then_stops_cleanly_on_a_signal(
     sig: signal.Signals,
     warm_model: Path,
-    start_service: Callable[[str], Service],
+    start_service: StartService,
     feed_server: FeedServer,
     two_feeds: dict[str, str],
 ) -> None:
@@ -194,7 +206,7 @@ def test_run_polls_then_stops_cleanly_on_a_signal(
 
 
 def test_a_second_signal_stops_without_waiting_for_polls_in_flight(
-    warm_model: Path, start_service: Callable[[str], Service], feed_server: FeedServer
+    warm_model: Path, start_service: StartService, feed_server: FeedServer
 ) -> None:
     # one byte every 0.2 s: the fetch stays in flight for the whole 60 s request timeout
     slow = feed_server.add_drip("/slow.xml", (DATA / "who_rss_en.xml").read_bytes(), 0.2)
@@ -212,8 +224,69 @@ def test_a_second_signal_stops_without_waiting_for_polls_in_flight(
     assert "Traceback" not in service.stderr
 
 
+# Clearly relevant items, each its own story: every subscribed chat gets each of them.
+NEWS = (
+    "Korea and Indonesia sign MOU on digital health and telemedicine cooperation",
+    "Japan and Vietnam agree to expand cooperation on antimicrobial resistance surveillance",
+    "WHO and Thailand launch a joint programme on healthy ageing and long-term care",
+    "China and Laos open a joint dengue and malaria control centre in Vientiane",
+    "Korea to train Cambodian nurses under a new health workforce partnership",
+)
+CHATS = (101, 102, 103)
+
+
+def test_kill_9_in_mid_delivery_then_a_restart_sends_every_alert_once(
+    warm_model: Path, start_service: StartService, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    from fakebotapi import FakeBotAPI
+    from test_alerts_service import TOKEN, rss
+
+    from monitor.filters import Filter
+    from monitor.store import Subscription
+
+    url = feed_server.add("/news.xml", rss(*((f"n{i}", title) for i, title in enumerate(NEWS))))
+    with Store.open(f"sqlite:///{tmp_path / 'monitor.db'}") as store:
+        for chat in CHATS:
+            broad = Filter(cooperation_only=False)
+            store.save_subscription(Subscription(chat_id=chat, filter=broad), datetime.now(UTC))
+    expected = len(NEWS) * len(CHATS)
+    with FakeBotAPI() as api:
+        api.token = TOKEN
+        env = {"MONITOR_TELEGRAM_TOKEN": TOKEN, "MONITOR_TELEGRAM_API_URL": api.url}
+        api.hold(after=4)  # four alerts answered; the next ones wait unanswered
+        first = start_service(feeds_toml({"News": url}), env)
+        first.wait_until(lambda: api.holding >= 1, FIRST_ROUND_S, "a send in flight")
+
+        first.proc.kill()  # SIGKILL: no handler runs, leases stay taken
+        first.proc.wait()
+        api.drop_held()  # Telegram never got the sends in flight
+        with Store.open(first.database_url) as store:
+            counts = store.delivery_counts()
+        assert len(api.sent()) == 4
+        assert counts["sent"] == 4 and counts["pending"] == expected - 4, counts
+
+        second = start_service(feeds_toml({"News": url}), env)
+
+        def all_sent() -> bool:
+            with Store.open(second.database_url) as store:
+                return store.delivery_counts()["sent"] == expected
+
+        # well within the 2-minute lease: the restart frees its dead predecessor's leases
+        second.wait_until(all_sent, 60, "every alert sent")
+        assert second.stop(signal.SIGTERM) == 0, second.stderr
+        sent = [(call["chat_id"], call["text"]) for call in api.sent()]
+
+    assert "freed what 1 stopped process(es) held" in second.stderr
+    assert len(sent) == expected
+    assert len(set(sent)) == expected, "an alert was sent twice"
+    for chat in CHATS:
+        assert sum(c == chat for c, _ in sent) == len(NEWS)
+    with Store.open(second.database_url) as store:
+        assert store.delivery_counts()["pending"] == 0
+
+
 def test_run_with_a_broken_feeds_file_exits_2(
-    start_service: Callable[[str], Service], two_feeds: dict[str, str]
+    start_service: StartService, two_feeds: dict[str, str]
 ) -> None:
     broken = feeds_toml(two_feeds) + '[[feed]]\nurl = "ftp://files.example/feed"\n'
     lines = broken.count("\n")

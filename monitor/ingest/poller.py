@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -20,6 +18,7 @@ from monitor.clock import Clock
 from monitor.ingest.pipeline import PageFetcher, PipelineStore, PollOutcome, poll_feeds
 from monitor.ingest.report import round_report
 from monitor.models import DueOverview, FeedSpec
+from monitor.workers import worker_name
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +46,6 @@ class PollerStore(PipelineStore, Protocol):
     def mark_all_due(self, now: datetime) -> None: ...
 
     def due_overview(self) -> DueOverview: ...
-
-
-def worker_name() -> str:
-    """A name for this process in lease columns: host and pid."""
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 class Poller:

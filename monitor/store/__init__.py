@@ -90,6 +90,7 @@ from monitor.store.feedback import FeedbackRows, ItemVotes
 from monitor.store.feeds import FeedHealth, FeedRows
 from monitor.store.items import ItemRows, StoredItem
 from monitor.store.labels import LabelRows
+from monitor.store.leases import LeaseRows
 from monitor.store.outbox import Delivery, OutboxRows, RouteResult
 from monitor.store.recipients import RecipientRows
 from monitor.store.subscriptions import Subscription, SubscriptionRows
@@ -117,5 +118,6 @@ class Store(  # alerts: subscriptions, outbox, feedback, vectors
     OutboxRows,
     FeedbackRows,
     VectorRows,
+    LeaseRows,
 ):
     """The database: one class over the domain modules, each a mixin over `StoreBase`."""
