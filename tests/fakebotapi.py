@@ -166,14 +166,17 @@ class FakeBotAPI:
         times: int = 1,
         retry_after: int | None = None,
         description: str | None = None,
+        migrate_to: int | None = None,
     ) -> None:
         """Answer the next `times` calls of `method` (to `chat_id`, if given) with an error.
 
-        429 carries ``parameters.retry_after``; ``times=-1`` fails every such call.
+        429 carries ``parameters.retry_after``; a 400 with `migrate_to` carries
+        ``parameters.migrate_to_chat_id`` (the group became that supergroup);
+        ``times=-1`` fails every such call.
         """
         with self._lock:
             self._failures.append(
-                _Failure(method, chat_id, status, times, retry_after, description)
+                _Failure(method, chat_id, status, times, retry_after, description, migrate_to)
             )
 
     def scripted_failure(
@@ -284,6 +287,26 @@ class FakeBotAPI:
                 }
             }
         )
+
+    def migrate(self, group: int, supergroup: int, *, by: int) -> None:
+        """Queue what Telegram sends when a group becomes a supergroup: a service message
+        in each chat (``migrate_to_chat_id`` in the old, ``migrate_from_chat_id`` in the new).
+        """
+        date = int(time.time())
+        with self._lock:
+            self._incoming_id += 2
+            first = self._incoming_id - 1
+        old = {"id": group, "type": "group", "title": "Group"}
+        new = {"id": supergroup, "type": "supergroup", "title": "Group"}
+        sender = _user(by, "en")
+        self.push_update(
+            {"message": {"message_id": first, "date": date, "chat": old, "from": sender,
+                         "migrate_to_chat_id": supergroup}}
+        )  # fmt: skip
+        self.push_update(
+            {"message": {"message_id": first + 1, "date": date, "chat": new, "from": sender,
+                         "migrate_from_chat_id": group}}
+        )  # fmt: skip
 
     # -- what the bot did ----------------------------------------------------------
 
@@ -479,8 +502,10 @@ class _Failure:
         times: int,
         retry_after: int | None,
         description: str | None,
+        migrate_to: int | None = None,
     ) -> None:
         self.method = method
+        self.migrate_to = migrate_to
         self.chat_id = chat_id
         self.status = status
         self.times = times
@@ -500,6 +525,8 @@ class _Failure:
         }
         if self.retry_after is not None:
             body["parameters"] = {"retry_after": self.retry_after}
+        if self.migrate_to is not None:
+            body["parameters"] = {"migrate_to_chat_id": self.migrate_to}
         return body
 
 

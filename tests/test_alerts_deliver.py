@@ -200,6 +200,29 @@ async def test_403_deactivates_the_subscription(store: Store, api: FakeBotAPI, b
     assert [r["item_id"] for r in store.deliveries_of(7)][-1] != 3  # no more routing to it
 
 
+async def test_a_group_that_became_a_supergroup_gets_its_alerts_under_the_new_id(
+    store: Store, api: FakeBotAPI, bot: Bot
+) -> None:
+    clock = FakeClock(NOW)
+    subscribe(store, -100, chat_type="group", title="Health desk", thread_id=None)
+    new_item(store, 1, "MOU one")
+    new_item(store, 2, "MOU two")
+    upgraded = "Bad Request: group chat was upgraded to a supergroup chat"
+    api.fail(400, chat_id=-100, times=-1, description=upgraded, migrate_to=-1001234)
+
+    first = await deliverer(store, bot, clock).drain()
+
+    moved = store.subscription(-1001234)
+    assert moved is not None and moved.active and moved.title == "Health desk"
+    assert moved.chat_type == "supergroup"
+    assert store.subscription(-100) is None
+    assert first.failed == 0 and first.chats_gone == []
+    assert [s["chat_id"] for s in api.sent()] == [-1001234, -1001234]
+    assert [r["status"] for r in store.deliveries_of(-1001234)] == ["sent", "sent"]
+    new_item(store, 3, "MOU three")  # routed to the new id from now on
+    assert [r["item_id"] for r in store.deliveries_of(-1001234)][-1] == 3
+
+
 async def test_a_muted_chat_gets_nothing_and_a_bad_request_fails_one_row(
     store: Store, api: FakeBotAPI, bot: Bot
 ) -> None:

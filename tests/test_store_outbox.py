@@ -228,3 +228,26 @@ def test_near_duplicates_from_other_feeds_become_replies_once(store: Store) -> N
     assert same_feed and again
     late = add_copy(store, 5, "https://late.example/rss", original, seen=NOW + timedelta(days=3))
     assert late and store.route_duplicates(NOW + timedelta(days=3)) == 1  # late copies too
+
+
+def test_moving_a_chat_keeps_an_existing_subscription_and_drops_alerts_it_already_has(
+    store: Store,
+) -> None:
+    subscribe(store, -5, topics=frozenset({"uhc"}))
+    a = add_item(store, 1, "MOU a")
+    store.save_labels_and_route(a, "h1", MODEL, labels(), NOW)
+    subscribe(store, -1005)  # someone subscribed in the new supergroup already
+    b = add_item(store, 2, "MOU b")
+    store.save_labels_and_route(b, "h2", MODEL, labels(), NOW)  # both chats get b
+    assert store.claim_deliveries("w", NOW, LEASE, limit=1)[0].chat_id == -5
+
+    assert store.move_chat(-5, -1005, NOW) is False  # the new chat's own subscription stays
+    assert store.move_chat(-5, -1005, NOW) is False  # told twice: nothing more happens
+
+    assert store.subscription(-5) is None
+    kept = store.subscription(-1005)
+    assert kept is not None and kept.filter.topics == frozenset()
+    assert store.deliveries_of(-5)[0]["status"] == "skipped"  # b: the new chat has its own
+    rows = store.deliveries_of(-1005)
+    assert sorted(r["item_id"] for r in rows) == [a, b]
+    assert all(r["status"] == "pending" and r["lease_owner"] is None for r in rows)

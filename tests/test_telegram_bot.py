@@ -424,6 +424,22 @@ async def test_removed_from_a_group_deactivates_and_added_greets(
     assert greeting["chat_id"] == str(GROUP - 1) and "sub:on" in greeting["reply_markup"]
 
 
+async def test_a_group_that_becomes_a_supergroup_keeps_its_subscription(
+    bot: BotApplication, api: FakeBotAPI, sqlite_store: Store
+) -> None:
+    api.set_member(GROUP, ADMIN, "creator")
+    await say(api, "/subscribe uhc", user=ADMIN, chat=GROUP, chat_type="group")
+    supergroup = GROUP * 1000 - 7
+
+    api.migrate(GROUP, supergroup, by=ADMIN)
+    await say(api, "/help")  # updates are handled in order: the migration was handled first
+
+    assert sqlite_store.subscription(GROUP) is None
+    moved = sqlite_store.subscription(supergroup)
+    assert moved is not None and moved.active
+    assert moved.filter.topics == frozenset({"uhc"}) and moved.chat_type == "supergroup"
+
+
 # -- languages ---------------------------------------------------------------------
 
 

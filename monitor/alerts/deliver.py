@@ -20,6 +20,8 @@ Errors (the sink raises them, translated from its library):
   a growing delay, and given up after `DeliveryLimits.max_attempts`.
 - `ChatGone` (403: bot blocked, kicked, chat deleted): the chat's subscription is
   deactivated and its unsent alerts dropped.
+- `ChatMoved` (a group became a supergroup, with a new id): the subscription and the
+  unsent alerts move to the new id and are sent there on the next pass.
 - `Rejected` (other 4xx): the row failed; the others go on.
 """
 
@@ -74,6 +76,14 @@ class ChatGone(DeliveryError):
     """The chat can no longer be written to (HTTP 403)."""
 
 
+class ChatMoved(DeliveryError):
+    """The group became a supergroup: it now has another chat id."""
+
+    def __init__(self, message: str, new_chat_id: int) -> None:
+        super().__init__(message)
+        self.new_chat_id = new_chat_id
+
+
 class Rejected(DeliveryError):
     """The message was refused for good (HTTP 400 and the like)."""
 
@@ -93,7 +103,7 @@ class AlertSink(Protocol):
         """Send one HTML message; the message's id, when the sink has ids.
 
         Raises:
-            RetryLater, TransientError, ChatGone, Rejected.
+            RetryLater, TransientError, ChatGone, ChatMoved, Rejected.
         """
         ...
 
@@ -122,6 +132,8 @@ class OutboxStore(Protocol):
     def subscription(self, chat_id: int) -> Subscription | None: ...
 
     def deactivate_subscription(self, chat_id: int, reason: str, now: datetime) -> None: ...
+
+    def move_chat(self, old_id: int, new_id: int, now: datetime) -> bool: ...
 
     def items_by_id(
         self, item_ids: Sequence[int], model_id: str | None
@@ -197,6 +209,7 @@ class Deliverer:
         self._groups: dict[int, AsyncLimiter] = {}
         self._paused_until: datetime | None = None
         self._gone: set[int] = set()  # chats that answered 403 during this process's life
+        self._moved: set[int] = set()  # old ids of groups that became supergroups
         self._lock = asyncio.Lock()
 
     @property
@@ -277,6 +290,8 @@ class Deliverer:
                 report.chats_gone.append(chat_id)
                 report.skipped += len(rows) - index - 1  # deactivation skipped them already
                 break
+            if chat_id in self._moved:  # the rest moved to the new id, for the next pass
+                break
         return report
 
     async def _deliver(
@@ -322,6 +337,14 @@ class Deliverer:
             )
             self._gone.add(delivery.chat_id)
             return "failed"
+        except ChatMoved as exc:
+            new_id = exc.new_chat_id
+            log.info("chat %s is now %s: its subscription follows", delivery.chat_id, new_id)
+            await asyncio.to_thread(
+                self._store.move_chat, delivery.chat_id, new_id, self._clock.now()
+            )
+            self._moved.add(delivery.chat_id)
+            return "retried"
         except Rejected as exc:
             log.warning("delivery %s to chat %s refused: %s", delivery.id, delivery.chat_id, exc)
             await asyncio.to_thread(self._store.mark_failed, delivery.id, str(exc))

@@ -25,7 +25,7 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from monitor.alerts.deliver import ChatGone, Rejected, RetryLater, TransientError
+from monitor.alerts.deliver import ChatGone, ChatMoved, Rejected, RetryLater, TransientError
 
 
 class TelegramSink:
@@ -47,7 +47,8 @@ class TelegramSink:
 
         Raises:
             RetryLater: 429 (flood control).
-            ChatGone: 403, or the group became a supergroup (the old id is dead).
+            ChatGone: 403.
+            ChatMoved: the group became a supergroup (the old id is dead).
             Rejected: another 4xx, or the token is wrong.
             TransientError: 5xx, network errors and timeouts.
         """
@@ -80,7 +81,7 @@ class TelegramSink:
         except Forbidden as exc:
             raise ChatGone(f"403 {exc.message}") from exc
         except ChatMigrated as exc:
-            raise ChatGone(f"chat moved to {exc.new_chat_id}") from exc
+            raise ChatMoved(f"chat moved to {exc.new_chat_id}", exc.new_chat_id) from exc
         except (BadRequest, InvalidToken) as exc:
             raise Rejected(f"{type(exc).__name__}: {exc.message}") from exc
         except NetworkError as exc:  # 5xx, connection errors, TimedOut

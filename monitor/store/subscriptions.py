@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
 from monitor.filters import Filter
@@ -128,6 +128,50 @@ class SubscriptionRows(StoreBase):
                 )
             )
             _drop_pending(conn, chat_id)
+
+    def move_chat(self, old_id: int, new_id: int, now: datetime) -> bool:
+        """A group became a supergroup (a new chat id): its subscription and unsent alerts follow.
+
+        If the new chat has a subscription already, that one stays and the old one is
+        removed. Unsent alerts the new chat already has are dropped from the old one;
+        the rest move with their leases freed, to be sent to the new id. Whether a
+        subscription moved. Idempotent: Telegram tells of a migration twice (in the
+        old group and in the new one) and a failed send tells of it again.
+        """
+        with self._begin("moving a chat", write=True) as conn:
+            moved = False
+            if conn.execute(
+                select(SUBSCRIPTIONS.c.chat_id).where(SUBSCRIPTIONS.c.chat_id == new_id)
+            ).first():
+                conn.execute(delete(SUBSCRIPTIONS).where(SUBSCRIPTIONS.c.chat_id == old_id))
+            else:
+                moved = bool(
+                    conn.execute(
+                        update(SUBSCRIPTIONS)
+                        .where(SUBSCRIPTIONS.c.chat_id == old_id)
+                        .values(
+                            chat_id=new_id,
+                            chat_type="supergroup",
+                            updated_at=now,
+                            revision=_next_revision(conn),
+                        )
+                    ).rowcount
+                )
+            pending = and_(DELIVERIES.c.chat_id == old_id, DELIVERIES.c.status == "pending")
+            theirs = select(DELIVERIES.c.item_id).where(
+                DELIVERIES.c.chat_id == new_id, DELIVERIES.c.item_id.is_not(None)
+            )
+            conn.execute(
+                update(DELIVERIES)
+                .where(pending, DELIVERIES.c.item_id.in_(theirs))
+                .values(status="skipped", last_error=f"chat moved to {new_id}", lease_owner=None)
+            )
+            conn.execute(
+                update(DELIVERIES)
+                .where(pending)
+                .values(chat_id=new_id, lease_owner=None, lease_until=None)
+            )
+        return moved
 
 
 def subscriptions_version(conn: Connection) -> tuple[int, int]:

@@ -174,6 +174,7 @@ def register(application: BotApplication, bot: BotContext, operators: Operators)
     application.add_handler(
         ChatMemberHandler(commands.membership, ChatMemberHandler.MY_CHAT_MEMBER)
     )
+    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, commands.migrated))
     application.add_handler(MessageHandler(filters.COMMAND, commands.unknown))
     application.add_error_handler(ErrorReporter(bot).on_error)
 

@@ -470,6 +470,24 @@ class Commands:
                 reply_markup=keyboards.start_keyboard(lang),
             )
 
+    async def migrated(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A group became a supergroup: its subscription and unsent alerts follow the new id.
+
+        Telegram says so in both chats (``migrate_to_chat_id`` in the old group,
+        ``migrate_from_chat_id`` in the new one); moving is idempotent.
+        """
+        message = update.effective_message
+        if message is None:
+            return
+        if message.migrate_to_chat_id:
+            old, new = message.chat.id, message.migrate_to_chat_id
+        elif message.migrate_from_chat_id:
+            old, new = message.migrate_from_chat_id, message.chat.id
+        else:
+            return
+        if await asyncio.to_thread(self.bot.store.move_chat, old, new, self.bot.clock.now()):
+            logger.info("chat %s became supergroup %s: its subscription moved", old, new)
+
     async def unknown(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A command the bot does not know (in groups: only when addressed to this bot)."""
         message = update.effective_message
