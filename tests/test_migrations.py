@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -25,7 +25,7 @@ NOW = datetime(2025, 3, 1, tzinfo=UTC)
 TABLES = {"feeds", "items", "item_bands", "labels"}
 TABLES |= {"subscriptions", "deliveries", "feedback", "embeddings", "feed_notices"}  # 0002
 TABLES |= {"recipients", "digest_log", "digest_codes"}  # 0003_digest
-HEAD = "0003"
+HEAD = "0004"  # 0004_alerted_items: a column
 
 
 @contextmanager
@@ -116,3 +116,35 @@ def test_unknown_revision_is_a_store_error(database_url: str) -> None:
         Store.open(database_url)
     with pytest.raises(StoreError, match=r"migrating .*fff9"):
         upgrade_schema(database_url)
+
+
+def test_0004_marks_the_items_already_alerted(database_url: str) -> None:
+    upgrade_schema(database_url, "0003")
+    with connect(database_url) as conn:
+        for n in (1, 2):
+            conn.execute(
+                text(
+                    "INSERT INTO items (id, feed_url, guid, url, title, text, first_seen_at,"
+                    " content_hash, signature) VALUES (:n, 'f', :g, 'u', 't', '', :now, 'h', '[]')"
+                ),
+                {"n": n, "g": f"g{n}", "now": NOW},
+            )
+        earlier = NOW - timedelta(hours=1)
+        rows = ((1, "also", 1, NOW), (1, "alert", 2, NOW), (2, "alert", 2, earlier))
+        for chat, kind, item, at in rows:
+            conn.execute(
+                text(
+                    "INSERT INTO deliveries (chat_id, kind, item_id, status, attempts,"
+                    " created_at, not_before) VALUES (:c, :k, :i, 'sent', 1, :at, :at)"
+                ),
+                {"c": chat, "k": kind, "i": item, "at": at},
+            )
+
+    upgrade_schema(database_url)
+
+    with connect(database_url) as conn:
+        rows = dict(conn.execute(text("SELECT id, alerted_at FROM items ORDER BY id")).all())
+    assert rows[1] is None  # only replies: not a story's first alert
+    assert rows[2] is not None
+    downgrade_schema(database_url, "0003")
+    assert revisions(database_url) == ["0003"]

@@ -251,3 +251,23 @@ def test_moving_a_chat_keeps_an_existing_subscription_and_drops_alerts_it_alread
     rows = store.deliveries_of(-1005)
     assert sorted(r["item_id"] for r in rows) == [a, b]
     assert all(r["status"] == "pending" and r["lease_owner"] is None for r in rows)
+
+
+def test_a_batch_is_routed_in_order_so_a_story_twice_in_it_is_one_alert_and_a_reply(
+    store: Store,
+) -> None:
+    subscribe(store, 1)
+    english = add_item(store, 1, "Korea and Indonesia sign telemedicine MOU")
+    korean = add_item(store, 2, "한-인니 원격의료 양해각서 체결")
+    other = add_item(store, 3, "Dengue vaccine trial")
+    batch = [
+        (english, "h1", labels(EN)),
+        (korean, "h2", labels(KO, language="ko")),
+        (other, "h3", labels(OTHER)),
+    ]
+
+    results = store.save_labels_and_route_many(batch, MODEL, NOW)
+
+    assert [r.alerts for r in results] == [(1,), (), (1,)]
+    assert results[1].replies == ((1, english),)
+    assert store.cached_labels(["h1", "h2", "h3"], MODEL).keys() == {"h1", "h2", "h3"}

@@ -89,8 +89,8 @@ class PipelineStore(Protocol):
         self, content_hash: str, model_id: str, labels: Labels, now: datetime
     ) -> None: ...
 
-    def save_labels_and_route(
-        self, item_id: int, content_hash: str, model_id: str, labels: Labels, now: datetime
+    def save_labels_and_route_many(
+        self, items: Sequence[tuple[int, str, Labels]], model_id: str, now: datetime
     ) -> object: ...
 
 
@@ -360,11 +360,10 @@ async def _classify(
                 "classifier %s failed on %d items; they stay unlabelled", model_id, len(docs)
             )
             continue
+        # labels and the alerts they cause in one transaction (the outbox): none is lost
+        rows = [(n.id, n.content_hash, label) for n, label in zip(batch, labels, strict=True)]
+        await asyncio.to_thread(store.save_labels_and_route_many, rows, model_id, clock.now())
         for new, label in zip(batch, labels, strict=True):
-            # labels and the alerts they cause in one transaction (the outbox): none is lost
-            await asyncio.to_thread(
-                store.save_labels_and_route, new.id, new.content_hash, model_id, label, clock.now()
-            )
             cached[new.content_hash] = label
     return [replace(n, labels=cached.get(n.content_hash)) for n in originals]
 

@@ -137,40 +137,68 @@ class OutboxRows(StoreBase):
         Items published more than `MAX_ALERT_AGE` before `now` alert no one.
         Calling it again for the same item adds nothing (one row per chat and item).
         """
+        return self.save_labels_and_route_many([(item_id, content_hash, labels)], model_id, now)[0]
+
+    def save_labels_and_route_many(
+        self, items: Sequence[tuple[int, str, Labels]], model_id: str, now: datetime
+    ) -> list[RouteResult]:
+        """`save_labels_and_route` for a classified batch of (item id, content hash, labels).
+
+        One transaction for the batch: a commit costs as much as routing an item to
+        a hundred chats. Items are routed in order, so a later one in the batch is
+        the same story as an earlier one (a reply) just as across batches.
+        """
         with self._begin("saving labels and routing", write=True) as conn:
-            upsert_labels(conn, self._insert(LABELS), content_hash, model_id, labels, now)
-            if labels.embedding:
-                insert = self._insert(EMBEDDINGS)
-                save_embedding(conn, insert, content_hash, model_id, labels.embedding, now)
-            if not labels.relevant:
-                return RouteResult()
-            item = conn.execute(
-                select(
-                    ITEMS.c.title, ITEMS.c.text, ITEMS.c.published_at, ITEMS.c.first_seen_at
-                ).where(ITEMS.c.id == item_id)
-            ).first()
-            if item is None:
-                return RouteResult()
-            title, text, published_at, first_seen_at = item
-            if (published_at or first_seen_at) < now - MAX_ALERT_AGE:
-                return RouteResult()
-            index, muted = self._index(conn, now)
-            chats = [c for c in index.match(labels, title=title, text=text) if c not in muted]
-            if not chats:
-                return RouteResult()
-            stories = (
-                self._same_story(conn, item_id, model_id, labels, now) if labels.embedding else []
+            return [
+                self._save_and_route(conn, item_id, content_hash, model_id, labels, now)
+                for item_id, content_hash, labels in items
+            ]
+
+    def _save_and_route(
+        self,
+        conn: Connection,
+        item_id: int,
+        content_hash: str,
+        model_id: str,
+        labels: Labels,
+        now: datetime,
+    ) -> RouteResult:
+        upsert_labels(conn, self._insert(LABELS), content_hash, model_id, labels, now)
+        if labels.embedding:
+            insert = self._insert(EMBEDDINGS)
+            save_embedding(conn, insert, content_hash, model_id, labels.embedding, now)
+        if not labels.relevant:
+            return RouteResult()
+        item = conn.execute(
+            select(ITEMS.c.title, ITEMS.c.text, ITEMS.c.published_at, ITEMS.c.first_seen_at).where(
+                ITEMS.c.id == item_id
             )
-            first_alerts, replies_so_far = _story_alerts(conn, chats, stories)
-            alerts, replies = split_by_story(chats, first_alerts, replies_so_far)
-            if alerts:
-                self._insert_alerts(conn, alerts, item_id, model_id, now)
-            rows = [_row(chat, ALSO, item_id, story, model_id, now) for chat, story in replies]
-            if rows:
-                stmt = self._insert(DELIVERIES).on_conflict_do_nothing(
-                    index_elements=[DELIVERIES.c.chat_id, DELIVERIES.c.item_id]
-                )
-                conn.execute(stmt, rows)
+        ).first()
+        if item is None:
+            return RouteResult()
+        title, text, published_at, first_seen_at = item
+        if (published_at or first_seen_at) < now - MAX_ALERT_AGE:
+            return RouteResult()
+        index, muted = self._index(conn, now)
+        chats = [c for c in index.match(labels, title=title, text=text) if c not in muted]
+        if not chats:
+            return RouteResult()
+        stories = self._same_story(conn, item_id, model_id, labels, now) if labels.embedding else []
+        first_alerts, replies_so_far = _story_alerts(conn, chats, stories)
+        alerts, replies = split_by_story(chats, first_alerts, replies_so_far)
+        if alerts:
+            self._insert_alerts(conn, alerts, item_id, model_id, now)
+            conn.execute(
+                update(ITEMS)
+                .where(ITEMS.c.id == item_id, ITEMS.c.alerted_at.is_(None))
+                .values(alerted_at=now)
+            )
+        rows = [_row(chat, ALSO, item_id, story, model_id, now) for chat, story in replies]
+        if rows:
+            stmt = self._insert(DELIVERIES).on_conflict_do_nothing(
+                index_elements=[DELIVERIES.c.chat_id, DELIVERIES.c.item_id]
+            )
+            conn.execute(stmt, rows)
         return RouteResult(tuple(alerts), tuple(replies))
 
     def _insert_alerts(
@@ -475,13 +503,14 @@ class OutboxRows(StoreBase):
         Their vectors and labels never change, so each is read once per process and
         kept (`_stories`); only the ids of the window's alerted items are read per call.
         """
-        # by the items of the window (an index range), not the window's deliveries (a
-        # hundred rows per item with many subscribers): each item is one index probe
-        alerted = exists().where(DELIVERIES.c.item_id == ITEMS.c.id, DELIVERIES.c.kind == ALERT)
+        # the window's items (an index range) marked when their alerts were queued; not
+        # the outbox, whose hundreds of rows per item a planner may choose to scan whole
         ids = set(
             conn.scalars(
                 select(ITEMS.c.id).where(
-                    ITEMS.c.first_seen_at >= now - STORY_WINDOW, ITEMS.c.id != item_id, alerted
+                    ITEMS.c.first_seen_at >= now - STORY_WINDOW,
+                    ITEMS.c.id != item_id,
+                    ITEMS.c.alerted_at.is_not(None),
                 )
             )
         )

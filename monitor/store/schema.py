@@ -69,6 +69,7 @@ ITEMS = Table(
     Column("signature", Text, nullable=False),
     Column("duplicate_of", Integer, ForeignKey("items.id", ondelete="SET NULL")),
     Column("fulltext", Text),
+    Column("alerted_at", UTCDateTime),  # first alert routed: a same-story candidate (outbox)
     UniqueConstraint("feed_url", "guid"),
     Index(None, "url"),
     Index(None, "content_hash"),
