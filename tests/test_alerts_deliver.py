@@ -329,3 +329,22 @@ async def test_a_wire_copy_in_another_outlet_is_a_reply(
     first, reply = api.sent()
     assert "reply_markup" in first and "reply_markup" not in reply
     assert reply["text"] == "🔁 Also reported by <b>Wire &lt;AP&gt;</b>, in Korean"
+
+
+async def test_processes_sending_at_once_share_the_overall_rate(
+    store: Store, api: FakeBotAPI, bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FakeClock(NOW)
+    for chat in (1, 2, 3):
+        subscribe(store, chat)
+    new_item(store, 1, "MOU one")
+    store.claim_deliveries("other-process", NOW, timedelta(minutes=2), limit=1)  # busy with chat 1
+    limits = DeliveryLimits(overall_per_s=30, per_chat_per_s=1000, group_per_min=1000)
+    one = Deliverer(store=store, sink=TelegramSink(bot), clock=clock, worker="w1", limits=limits)
+
+    with caplog.at_level("INFO", logger="monitor.alerts.deliver"):
+        report = await one.drain()
+
+    assert "2 processes sending: 15 messages/s for this one" in caplog.text
+    assert report.sent == 2
+    assert sorted(s["chat_id"] for s in api.sent()) == [2, 3]  # chat 1 is the other's

@@ -271,3 +271,43 @@ def test_a_batch_is_routed_in_order_so_a_story_twice_in_it_is_one_alert_and_a_re
     assert [r.alerts for r in results] == [(1,), (), (1,)]
     assert results[1].replies == ((1, english),)
     assert store.cached_labels(["h1", "h2", "h3"], MODEL).keys() == {"h1", "h2", "h3"}
+
+
+def test_a_chat_is_served_by_one_worker_at_a_time(store: Store) -> None:
+    subscribe(store, 1)
+    subscribe(store, 2)
+    for n in (1, 2):
+        store.save_labels_and_route(add_item(store, n, f"MOU {n}"), f"h{n}", MODEL, labels(), NOW)
+    first = store.claim_deliveries("w1", NOW, LEASE, limit=1)  # chat 1's first row
+    assert [d.chat_id for d in first] == [1]
+
+    second = store.claim_deliveries("w2", NOW, LEASE)
+
+    assert sorted(d.chat_id for d in second) == [2, 2]  # not chat 1's second row: w1 has chat 1
+    assert store.delivery_senders(NOW) == {"w1", "w2"}
+    assert [d.chat_id for d in store.claim_deliveries("w1", NOW, LEASE)] == [1]  # w1's own chat
+    store.release_deliveries([d.id for d in first], "w1")
+    later = NOW + LEASE + timedelta(seconds=1)
+    assert store.delivery_senders(later) == set()
+
+
+def test_on_postgresql_a_chat_being_claimed_elsewhere_is_skipped(postgres_url: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    from monitor.store.outbox import CHAT_LOCK_SPACE
+
+    with Store.open(postgres_url) as store:
+        subscribe(store, 1)
+        subscribe(store, 2)
+        store.save_labels_and_route(add_item(store, 1, "MOU"), "h1", MODEL, labels(), NOW)
+        engine = create_engine(postgres_url, poolclass=NullPool)
+        try:
+            with engine.begin() as other:  # another worker's claim, in the middle of it
+                lock = text("SELECT pg_advisory_xact_lock(:space, 1)")  # chat 1's key
+                other.execute(lock, {"space": CHAT_LOCK_SPACE})
+                claimed = store.claim_deliveries("w2", NOW, LEASE)
+        finally:
+            engine.dispose()
+        assert [d.chat_id for d in claimed] == [2]
+        assert [d.chat_id for d in store.claim_deliveries("w2", NOW, LEASE)] == [1]  # lock gone

@@ -4,6 +4,11 @@ Each pass claims due rows with a lease, sends them within the rate limits and
 settles every row in its own short transaction right after the sink answered
 (Telegram's message id is stored, so a later "also reported" can reply to it).
 
+Several processes. A chat is served by one process at a time (`claim_deliveries`
+skips chats another process holds leases in), so the per-chat and per-group limits
+hold across processes; the overall limit is divided among the processes sending at
+the start of each pass.
+
 Exactly once. A row is sent only while its lease is held; a deliverer that dies
 mid-pass leaves its leases to expire (`DeliveryLimits.lease`), and the next
 pass of any process sends those rows. The one window for a duplicate is between
@@ -135,6 +140,8 @@ class OutboxStore(Protocol):
 
     def move_chat(self, old_id: int, new_id: int, now: datetime) -> bool: ...
 
+    def delivery_senders(self, now: datetime) -> set[str]: ...
+
     def items_by_id(
         self, item_ids: Sequence[int], model_id: str | None
     ) -> dict[int, tuple[StoredItem, Labels | None]]: ...
@@ -205,6 +212,7 @@ class Deliverer:
         self.limits = limits or DeliveryLimits()
         self._sleep = sleep
         self._overall = AsyncLimiter(self.limits.overall_per_s, 1)
+        self._share = 1  # processes sharing the overall limit, this one included
         self._chats: dict[int, AsyncLimiter] = {}
         self._groups: dict[int, AsyncLimiter] = {}
         self._paused_until: datetime | None = None
@@ -223,6 +231,7 @@ class Deliverer:
         async with self._lock:  # one pass at a time per process (the scheduler may overlap)
             # copies dedup linked to alerted items since the last pass: "also reported" rows
             await asyncio.to_thread(self._store.route_duplicates, self._clock.now())
+            await self._share_overall_limit()
             while not self._paused():
                 now = self._clock.now()
                 batch = await asyncio.to_thread(
@@ -254,6 +263,21 @@ class Deliverer:
             wait = (due - self._clock.now()).total_seconds()
             if wait > 0:
                 await self._sleep(wait)
+
+    async def _share_overall_limit(self) -> None:
+        """Split the overall rate with the other processes sending right now.
+
+        Per-chat limits hold across processes because a chat is served by one process
+        at a time (`claim_deliveries`); the overall one is divided by the number of
+        processes holding delivery leases, counted at the start of each pass.
+        """
+        senders = await asyncio.to_thread(self._store.delivery_senders, self._clock.now())
+        share = len(senders - {self.worker}) + 1
+        if share != self._share:
+            self._share = share
+            rate = max(1.0, self.limits.overall_per_s / share)
+            self._overall = AsyncLimiter(rate, 1)
+            log.info("%d processes sending: %.0f messages/s for this one", share, rate)
 
     def _paused(self) -> bool:
         if self._paused_until is None:

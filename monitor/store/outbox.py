@@ -24,8 +24,10 @@ from typing import Any, Final
 
 from sqlalchemy import (
     BigInteger,
+    Integer,
     and_,
     bindparam,
+    cast,
     column,
     exists,
     func,
@@ -72,6 +74,10 @@ ALERT: Final = "alert"
 ALSO: Final = "also"
 NOTICE: Final = "notice"
 PENDING: Final = "pending"
+# pg_try_advisory_xact_lock(int4, int4) keys of chats being claimed: a namespace of our
+# own, and the chat id folded into int4 (two chats sharing a key only wait in turn)
+CHAT_LOCK_SPACE: Final = 0x6D6F6E  # "mon"
+CHAT_LOCK_MODULUS: Final = 2_147_483_647
 SENT: Final = "sent"
 FAILED: Final = "failed"
 SKIPPED: Final = "skipped"
@@ -316,7 +322,11 @@ class OutboxRows(StoreBase):
         """Lease up to `limit` pending rows that are due to `worker` until ``now + lease``.
 
         Oldest first. A reply waits while the alert it answers is still pending.
-        Two workers never hold the same row while its lease runs.
+        Two workers never hold the same row while its lease runs, and a chat is
+        served by one worker at a time: rows of a chat that another worker holds
+        leases in wait, so each chat's rate limit holds across processes. On
+        PostgreSQL a transaction-scoped advisory lock per chat closes the race of
+        two claims at the same instant; SQLite's write lock serialises claims anyway.
         """
         if limit < 1:
             return []
@@ -326,15 +336,27 @@ class OutboxRows(StoreBase):
             root.c.item_id == DELIVERIES.c.story_item_id,
             root.c.status == PENDING,
         )
+        other = DELIVERIES.alias("other")
+        chat_held_elsewhere = exists().where(
+            other.c.chat_id == DELIVERIES.c.chat_id,
+            other.c.status == PENDING,
+            other.c.lease_owner != worker,
+            other.c.lease_until >= now,
+        )
         lease_free = or_(DELIVERIES.c.lease_until.is_(None), DELIVERIES.c.lease_until < now)
+        conditions = [
+            DELIVERIES.c.status == PENDING,
+            DELIVERIES.c.not_before <= now,
+            lease_free,
+            not_(waiting_for_root),
+            not_(chat_held_elsewhere),
+        ]
+        if self._dialect == "postgresql":
+            chat_key = cast(DELIVERIES.c.chat_id % CHAT_LOCK_MODULUS, Integer)
+            conditions.append(func.pg_try_advisory_xact_lock(CHAT_LOCK_SPACE, chat_key))
         candidates = (
             select(DELIVERIES.c.id)
-            .where(
-                DELIVERIES.c.status == PENDING,
-                DELIVERIES.c.not_before <= now,
-                lease_free,
-                not_(waiting_for_root),
-            )
+            .where(*conditions)
             .order_by(DELIVERIES.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)  # PostgreSQL; SQLite holds its write lock
@@ -420,6 +442,16 @@ class OutboxRows(StoreBase):
         with self._begin("reading the outbox") as conn:
             value = conn.scalar(stmt)
         return _as_utc(value)
+
+    def delivery_senders(self, now: datetime) -> set[str]:
+        """Workers holding unexpired leases on pending rows: the processes sending now."""
+        stmt = (
+            select(DELIVERIES.c.lease_owner)
+            .where(DELIVERIES.c.status == PENDING, DELIVERIES.c.lease_until >= now)
+            .distinct()
+        )
+        with self._begin("reading who is sending") as conn:
+            return {owner for owner in conn.scalars(stmt) if owner is not None}
 
     def delivery_counts(self) -> dict[str, int]:
         """Rows per status (pending, sent, failed, skipped; zeros included)."""
