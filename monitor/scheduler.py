@@ -109,6 +109,7 @@ def sync_digest_jobs(
 
 OUTBOX_JOB = "outbox"
 FEED_NOTICE_JOB = "feed-notices"
+ANSWERING_JOB = "telegram-updates"
 
 
 def add_outbox_drain(
@@ -142,5 +143,22 @@ def add_feed_notices(
         every=every,
         job_id=FEED_NOTICE_JOB,
         name="alerts: tell operators about failing feeds",
+        first_run_at=None,
+    )
+
+
+def add_chat_answering(
+    scheduler: AsyncIOScheduler,
+    keep: Callable[[], Awaitable[object]],
+    *,
+    every: timedelta,
+) -> None:
+    """Renew (or take over) the role of answering the bot's chats, every `every`."""
+    _add_repeating(
+        scheduler,
+        keep,
+        every=every,
+        job_id=ANSWERING_JOB,
+        name="telegram: answer the chats unless another process does",
         first_run_at=None,
     )

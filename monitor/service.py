@@ -27,15 +27,19 @@ from monitor.filters import Filter
 from monitor.ingest.fetch import Fetcher, FetchLimits
 from monitor.ingest.pipeline import PollOutcome
 from monitor.ingest.poller import Poller
-from monitor.scheduler import add_feed_notices, add_outbox_drain, build_scheduler
+from monitor.scheduler import (
+    add_chat_answering,
+    add_feed_notices,
+    add_outbox_drain,
+    build_scheduler,
+)
 from monitor.settings import Settings
 from monitor.store import Store, Subscription
 from monitor.workers import dead_workers
 
 if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
     from telegram import Bot
-
-    from monitor.telegram import BotApplication
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +188,7 @@ async def _serve(
                 model_id=model_id,
                 serve_bot=True,
                 console=console,
+                scheduler=scheduler,
             )
         )
         add_outbox_drain(scheduler, functools.partial(drain_outbox, deliverer), every=DRAIN_EVERY)
@@ -295,12 +300,16 @@ async def open_alerts(
     model_id: str | None,
     serve_bot: bool,
     console: Callable[[str], None] | None = None,
+    scheduler: AsyncIOScheduler | None = None,
 ) -> AsyncIterator[Deliverer]:
     """A deliverer into Telegram (with the bot answering chats if `serve_bot`) or the console.
 
     With ``MONITOR_TELEGRAM_TOKEN`` the bot is started in this event loop
     (``async with application`` semantics: initialize, start, long polling) and
-    stopped in reverse on the way out; without it, alerts are printed through
+    stopped in reverse on the way out. Of several processes on one database, only
+    the one holding the ``telegram-updates`` role polls for updates
+    (`monitor.telegram.answering`); `scheduler` renews the role. Without a token,
+    alerts are printed through
     `console` and, while nobody subscribed, the console itself is a subscriber
     of all relevant news (chat 0).
 
@@ -328,7 +337,14 @@ async def open_alerts(
     await asyncio.to_thread(_console_subscriber, store, clock.now(), False)
     async with contextlib.AsyncExitStack() as stack:
         bot = await _start_telegram(
-            stack, settings, store, clock=clock, model_id=model_id, serve_bot=serve_bot
+            stack,
+            settings,
+            store,
+            clock=clock,
+            model_id=model_id,
+            serve_bot=serve_bot,
+            worker=worker,
+            scheduler=scheduler,
         )
         yield Deliverer(
             store=store,
@@ -347,12 +363,15 @@ async def _start_telegram(
     clock: Clock,
     model_id: str | None,
     serve_bot: bool,
+    worker: str,
+    scheduler: AsyncIOScheduler | None,
 ) -> Bot:
     """Initialize (getMe checks token and reachability), start and long-poll; stops on exit."""
     from telegram import Bot
     from telegram.error import InvalidToken, TelegramError
 
     from monitor.telegram import build_application
+    from monitor.telegram.answering import RENEW_EVERY, ChatAnswering
 
     api = settings.telegram_api_url.rstrip("/")
     try:
@@ -368,8 +387,11 @@ async def _start_telegram(
         await application.start()
         stack.push_async_callback(application.stop)
         if application.updater is not None:
-            await application.updater.start_polling()
-            stack.push_async_callback(_stop_updater, application)
+            answering = ChatAnswering(application.updater, store, worker=worker, clock=clock)
+            await answering.keep()  # alone on the database: polls at once
+            stack.push_async_callback(answering.stop)
+            if scheduler is not None:
+                add_chat_answering(scheduler, answering.keep, every=RENEW_EVERY)
         log.info("Telegram bot @%s started (%s)", sender.username, api)
         return sender
     except InvalidToken as exc:
@@ -379,11 +401,6 @@ async def _start_telegram(
         ) from exc
     except TelegramError as exc:
         raise DeliveryError(f"cannot reach the Telegram Bot API at {api}: {exc.message}") from exc
-
-
-async def _stop_updater(application: BotApplication) -> None:
-    if application.updater is not None and application.updater.running:
-        await application.updater.stop()
 
 
 def _console_subscriber(store: Store, now: datetime, console: bool) -> None:

@@ -27,6 +27,7 @@ SLOW_TESTS = (
     "test_a_second_signal_stops",
     "test_concurrent_claims_from_two_processes",
     "test_kill_9_in_mid_delivery",
+    "test_two_services_on_postgresql",
 )
 
 

@@ -25,7 +25,8 @@ NOW = datetime(2025, 3, 1, tzinfo=UTC)
 TABLES = {"feeds", "items", "item_bands", "labels"}
 TABLES |= {"subscriptions", "deliveries", "feedback", "embeddings", "feed_notices"}  # 0002
 TABLES |= {"recipients", "digest_log", "digest_codes"}  # 0003_digest
-HEAD = "0004"  # 0004_alerted_items: a column
+TABLES |= {"roles"}  # 0005_roles
+HEAD = "0005"  # 0004_alerted_items: a column
 
 
 @contextmanager
@@ -148,3 +149,4 @@ def test_0004_marks_the_items_already_alerted(database_url: str) -> None:
     assert rows[2] is not None
     downgrade_schema(database_url, "0003")
     assert revisions(database_url) == ["0003"]
+    assert "roles" not in tables(database_url)

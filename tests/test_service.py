@@ -285,6 +285,49 @@ def test_kill_9_in_mid_delivery_then_a_restart_sends_every_alert_once(
         assert store.delivery_counts()["pending"] == 0
 
 
+def test_two_services_on_postgresql_send_each_alert_once_and_one_answers_the_chats(
+    warm_model: Path, start_service: StartService, feed_server: FeedServer, postgres_url: str
+) -> None:
+    from fakebotapi import FakeBotAPI
+    from test_alerts_service import TOKEN, rss
+
+    from monitor.filters import Filter
+    from monitor.store import Subscription
+
+    url = feed_server.add("/news.xml", rss(*((f"n{i}", title) for i, title in enumerate(NEWS))))
+    with Store.open(postgres_url) as store:
+        for chat in CHATS:
+            broad = Filter(cooperation_only=False)
+            store.save_subscription(Subscription(chat_id=chat, filter=broad), datetime.now(UTC))
+    expected = len(NEWS) * len(CHATS)
+    with FakeBotAPI() as api:
+        api.token = TOKEN
+        env = {
+            "MONITOR_TELEGRAM_TOKEN": TOKEN,
+            "MONITOR_TELEGRAM_API_URL": api.url,
+            "MONITOR_DATABASE_URL": postgres_url,
+        }
+        services = [start_service(feeds_toml({"News": url}), env) for _ in range(2)]
+
+        def all_sent() -> bool:
+            with Store.open(postgres_url) as store:
+                return store.delivery_counts()["sent"] == expected
+
+        services[0].wait_until(all_sent, FIRST_ROUND_S, "every alert sent")
+        api.send_text("/help", user=7)
+        api.wait_for(lambda reqs: any(p.get("chat_id") == "7" for _, p in reqs), 30)
+        for service in services:
+            assert service.stop(signal.SIGTERM) == 0, service.stderr
+        sent = [(call["chat_id"], call["text"]) for call in api.sent()]
+
+    alerts = [s for s in sent if s[0] in CHATS]
+    assert len(alerts) == expected
+    assert len(set(alerts)) == expected, "an alert was sent twice"
+    assert [c for c, _ in sent].count(7) == 1, "/help answered once"
+    answering = ["this process answers the bot's chats" in s.stderr for s in services]
+    assert sorted(answering) == [False, True]
+
+
 def test_run_with_a_broken_feeds_file_exits_2(
     start_service: StartService, two_feeds: dict[str, str]
 ) -> None:

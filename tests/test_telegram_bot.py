@@ -499,3 +499,48 @@ async def test_digest_command_is_registered_and_not_unknown(
     assert len(replies) == 2 and "/digest" in replies[0]
     assert not any(r.startswith("Unknown command") for r in replies)
     assert "digest" in {c["command"] for c in api.commands(None)}
+
+
+# -- several processes: one answers the chats -----------------------------------------
+
+
+async def test_of_two_processes_one_answers_the_chats_and_the_other_takes_over(
+    tmp_path: Path, api: FakeBotAPI, clock: FakeClock
+) -> None:
+    from monitor.telegram.answering import TERM, ChatAnswering
+
+    url = f"sqlite:///{tmp_path}/shared.db"
+    settings = settings_for(tmp_path, api, database_url=url)
+    with Store.open(url) as store_a, Store.open(url) as store_b:
+        stores = (store_a, store_b)
+        apps = [build_application(settings, s, model_id=MODEL, clock=clock) for s in stores]
+        for app in apps:
+            await app.initialize()
+            await app.start()
+        a, b = (
+            ChatAnswering(app.updater, store, worker=name, clock=clock)  # type: ignore[arg-type]
+            for app, store, name in zip(apps, stores, ("a", "b"), strict=True)
+        )
+        try:
+            await a.keep()
+            await b.keep()
+            assert (a.answering, b.answering) == (True, False)
+            assert (await say(api, "/help"))["chat_id"] == str(USER)  # answered, once
+            clock.advance(TERM / 3)
+            await a.keep()  # renewed
+            await b.keep()
+            assert (a.answering, b.answering) == (True, False)
+
+            await a.stop()  # a stops (or dies: its lease runs out, or a restart frees it)
+            await b.keep()
+
+            assert (a.answering, b.answering) == (False, True)
+            before = sent_count(api)
+            assert (await say(api, "/help"))["chat_id"] == str(USER)  # b answers now
+            assert sent_count(api) == before + 1
+        finally:
+            await a.stop()
+            await b.stop()
+            for app in apps:
+                await app.stop()
+                await app.shutdown()

@@ -77,3 +77,26 @@ def test_leases_of_a_dead_worker_are_freed_at_once_and_nobody_elses(store: Store
     me = worker_name()
     assert store.claim_due_feeds(me, later, LEASE) == ["https://a.example/rss"]
     assert [d.chat_id for d in store.claim_deliveries(me, later, LEASE)] == [1]
+
+
+def test_a_role_is_held_by_one_worker_until_its_lease_runs_out(store: Store) -> None:
+    term = timedelta(seconds=45)
+    assert store.hold_role("answer", "a", NOW, term) is True
+    assert store.hold_role("answer", "b", NOW + timedelta(seconds=10), term) is False
+    assert store.hold_role("answer", "a", NOW + timedelta(seconds=15), term) is True  # renewed
+    assert store.hold_role("answer", "b", NOW + timedelta(seconds=55), term) is False
+    assert store.hold_role("answer", "b", NOW + timedelta(seconds=61), term) is True  # ran out
+    assert store.hold_role("answer", "a", NOW + timedelta(seconds=62), term) is False
+    store.release_role("answer", "a")  # not a's any more: nothing happens
+    assert store.lease_holders(NOW + timedelta(seconds=62)) == {"b"}
+    store.release_role("answer", "b")
+    assert store.hold_role("answer", "a", NOW + timedelta(seconds=63), term) is True
+
+
+def test_a_dead_workers_role_is_freed_with_its_other_leases(store: Store) -> None:
+    dead = f"host:{finished_pid()}:{local_scope()}"
+    assert store.hold_role("answer", dead, NOW, timedelta(seconds=45)) is True
+
+    free_leases_of_dead_workers(store, NOW + timedelta(seconds=1))
+
+    assert store.hold_role("answer", worker_name(), NOW + timedelta(seconds=1), LEASE) is True

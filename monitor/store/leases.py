@@ -1,21 +1,22 @@
-"""Leases across tables: who holds feeds and alerts now, and freeing a dead holder's.
+"""Leases across tables: who holds feeds, alerts and roles now, and freeing a dead holder's.
 
 Feeds (`FeedRows.claim_due_feeds`) and alerts (`OutboxRows.claim_deliveries`) are
-leased to a worker until ``lease_until``. A worker that died without releasing them
-(see `monitor.workers`) has its leases freed here at once, so a restarted service
-polls and sends them without waiting for the term to run out.
+leased to a worker until ``lease_until``; so are roles, which one process at a time
+holds (`hold_role`: answering the Telegram bot's chats). A worker that died without
+releasing them (see `monitor.workers`) has its leases freed here at once, so a
+restarted service polls, sends and answers without waiting for the term to run out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, union, update
+from sqlalchemy import delete, select, union, update
 
 from monitor.store.engine import StoreBase
 from monitor.store.outbox import PENDING
-from monitor.store.schema import DELIVERIES, FEEDS
+from monitor.store.schema import DELIVERIES, FEEDS, ROLES
 
 
 class LeaseRows(StoreBase):
@@ -28,12 +29,13 @@ class LeaseRows(StoreBase):
             select(DELIVERIES.c.lease_owner).where(
                 DELIVERIES.c.status == PENDING, DELIVERIES.c.lease_until > now
             ),
+            select(ROLES.c.lease_owner).where(ROLES.c.lease_until > now),
         )
         with self._begin("reading lease holders") as conn:
             return {holder for holder in conn.scalars(stmt) if holder is not None}
 
     def release_leases_of(self, holders: Sequence[str]) -> tuple[int, int]:
-        """Free every lease `holders` hold; (feeds, deliveries) freed."""
+        """Free every lease `holders` hold (roles included); (feeds, deliveries) freed."""
         if not holders:
             return 0, 0
         free = {"lease_owner": None, "lease_until": None}
@@ -46,4 +48,26 @@ class LeaseRows(StoreBase):
                 .where(DELIVERIES.c.lease_owner.in_(list(holders)), DELIVERIES.c.status == PENDING)
                 .values(free)
             ).rowcount
+            conn.execute(delete(ROLES).where(ROLES.c.lease_owner.in_(list(holders))))
         return int(feeds), int(deliveries)
+
+    def hold_role(self, role: str, worker: str, now: datetime, term: timedelta) -> bool:
+        """Take `role` for `worker` until ``now + term``, or renew it; whether `worker` holds it.
+
+        A role that another worker holds is taken only once its lease has run out.
+        """
+        insert = self._insert(ROLES).values(name=role, lease_owner=worker, lease_until=now + term)
+        take = insert.on_conflict_do_update(
+            index_elements=[ROLES.c.name],
+            set_={"lease_owner": worker, "lease_until": now + term},
+            where=(ROLES.c.lease_owner == worker) | (ROLES.c.lease_until < now),
+        )
+        with self._begin("holding a role", write=True) as conn:
+            conn.execute(take)
+            holder = conn.scalar(select(ROLES.c.lease_owner).where(ROLES.c.name == role))
+        return bool(holder == worker)
+
+    def release_role(self, role: str, worker: str) -> None:
+        """Give `role` up, if `worker` holds it."""
+        with self._begin("releasing a role", write=True) as conn:
+            conn.execute(delete(ROLES).where(ROLES.c.name == role, ROLES.c.lease_owner == worker))

@@ -163,6 +163,15 @@ FEEDBACK = Table(
     Index(None, "item_id"),
 )
 
+# A role one process holds at a time, by lease (the Telegram bot's updates: one poller).
+ROLES = Table(
+    "roles",
+    METADATA,
+    Column("name", Text, primary_key=True),
+    Column("lease_owner", Text, nullable=False),
+    Column("lease_until", UTCDateTime, nullable=False),
+)
+
 # Document embeddings (float32, little-endian) by text and model, like the label cache.
 EMBEDDINGS = Table(
     "embeddings",
