@@ -207,6 +207,11 @@ LOCAL_CASES: list[tuple[str, str | None, tuple[str, ...]]] = [
     ("政府は閣議で決定した", "ja", ("JP",)),
     ("国务院常务会议研究", "zh", ("CN",)),
     ("กระทรวงสาธารณสุขแถลง", "th", ("TH",)),
+    # another country's ministry whose name begins like the local one is not the local one
+    ("Bộ Y tế và Phúc lợi Hàn Quốc hợp tác với Indonesia", "vi", ("KR", "ID")),
+    ("Bộ Y tế, Lao động và Phúc lợi Nhật Bản hỗ trợ Lào", "vi", ("JP", "LA")),
+    ("Bộ Y tế Công cộng Lào và Bộ Y tế ký kết", "vi", ("LA", "VN")),
+    ("กระทรวงสาธารณสุขและสวัสดิการเกาหลีใต้ลงนามกับอินโดนีเซีย", "th", ("KR", "ID")),
     ("Kementerian Kesehatan mencatat", "id", ("ID",)),
     ("Kementerian Kesihatan berkata", "ms", ("MY",)),
     ("DOH, maglalagay ng mental health unit", "tl", ("PH",)),
