@@ -381,8 +381,8 @@ def test_monitor_toml_problems_all_at_once_exit_2(monitor: Monitor) -> None:
     ]
 
 
-def test_subscribers_list_and_feedback_export_create_nothing(monitor: Monitor) -> None:
-    for args in (("subscribers", "list"), ("feedback", "export")):
+def test_read_only_commands_create_nothing(monitor: Monitor) -> None:
+    for args in (("subscribers", "list"), ("feedback", "export"), ("digest", "--to", "a@b.org")):
         result = monitor(*args)
 
         assert result.exit_code == 2, result.output

@@ -290,7 +290,7 @@ def digest(
 
     settings = settings_of(ctx)
     now = SystemClock().now()
-    with Store.open(settings.database_url) as store:
+    with Store.open(settings.database_url, create=send) as store:  # a preview only reads
         targets = _targets(store, settings, to)
         builder = DigestBuilder(settings, store, load_taxonomy())
         for recipient in targets:
