@@ -128,7 +128,8 @@ def test_monitor_eval_prints_a_table_per_language(classify_monitor: Monitor) -> 
     path = classify_monitor.root / "gold.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
-    result = classify_monitor("eval", "--gold", str(path))
+    # piped, with an 80-column default: the tables are printed whole, not wrapped
+    result = classify_monitor("eval", "--gold", str(path), COLUMNS="80")
 
     assert result.exit_code == 0, result.output
     for language in (

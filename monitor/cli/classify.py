@@ -105,6 +105,9 @@ def labels_json(doc_id: str, labels: Labels) -> dict[str, object]:
     return {"id": doc_id, **labels_record(labels, digits=4)}
 
 
+EVAL_WIDTH = 110  # the widest of `monitor eval`'s tables (105 columns), unwrapped
+
+
 @main.command(name="eval")
 @click.option(
     "--gold",
@@ -120,4 +123,9 @@ def evaluate(ctx: click.Context, gold: Path) -> None:
     settings = settings_of(ctx)
     classifier = build_classifier(settings)
     report = evaluate_file(gold, classifier)
-    out.print(report_table(report), width=max(out.width, 110))
+    if out.is_terminal:
+        out.print(report_table(report))
+    else:  # a file or a pipe: the whole table, never wrapped to a default 80 columns
+        from rich.console import Console
+
+        Console(width=EVAL_WIDTH, no_color=True).print(report_table(report))
