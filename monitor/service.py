@@ -105,12 +105,13 @@ def free_leases_of_dead_workers(store: Store, now: datetime) -> None:
     """
     dead = dead_workers(store.lease_holders(now))
     if dead:
-        feeds, alerts = store.release_leases_of(dead)
+        feeds, alerts, roles = store.release_leases_of(dead)
         log.info(
-            "freed what %d stopped process(es) held: %d feed(s), %d alert(s)",
+            "freed what %d stopped process(es) held: %d feed(s), %d alert(s), %d role(s)",
             len(dead),
             feeds,
             alerts,
+            roles,
         )
 
 

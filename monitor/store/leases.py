@@ -34,10 +34,10 @@ class LeaseRows(StoreBase):
         with self._begin("reading lease holders") as conn:
             return {holder for holder in conn.scalars(stmt) if holder is not None}
 
-    def release_leases_of(self, holders: Sequence[str]) -> tuple[int, int]:
-        """Free every lease `holders` hold (roles included); (feeds, deliveries) freed."""
+    def release_leases_of(self, holders: Sequence[str]) -> tuple[int, int, int]:
+        """Free every lease `holders` hold; (feeds, deliveries, roles) freed."""
         if not holders:
-            return 0, 0
+            return 0, 0, 0
         free = {"lease_owner": None, "lease_until": None}
         with self._begin("freeing the leases of dead workers", write=True) as conn:
             feeds = conn.execute(
@@ -48,8 +48,8 @@ class LeaseRows(StoreBase):
                 .where(DELIVERIES.c.lease_owner.in_(list(holders)), DELIVERIES.c.status == PENDING)
                 .values(free)
             ).rowcount
-            conn.execute(delete(ROLES).where(ROLES.c.lease_owner.in_(list(holders))))
-        return int(feeds), int(deliveries)
+            roles = conn.execute(delete(ROLES).where(ROLES.c.lease_owner.in_(list(holders))))
+        return int(feeds), int(deliveries), int(roles.rowcount)
 
     def hold_role(self, role: str, worker: str, now: datetime, term: timedelta) -> bool:
         """Take `role` for `worker` until ``now + term``, or renew it; whether `worker` holds it.
