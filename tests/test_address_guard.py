@@ -114,3 +114,24 @@ async def test_every_redirect_is_checked(feed_server: FeedServer) -> None:
     async with Fetcher(user_agent="t", limits=limits, on_request=allowing.on_request) as fetcher:
         result = await fetcher.fetch(feed_server.url("/moved"))
     assert result.status == 200 and result.content == RSS
+
+
+async def test_a_dns_answer_that_changes_after_the_check_is_caught_at_the_connection(
+    feed_server: FeedServer,
+) -> None:
+    """Rebinding: the guard's lookup says public, the connection reaches 127.0.0.1."""
+    feed_server.add("/feed.xml", RSS)
+    feed_server.add_redirect("/moved", "https://news.example/feed.xml")
+    guard = AddressGuard(resolver=resolver({"localhost": ["93.184.216.34"]}))
+    limits = FetchLimits(retries=0)
+    async with Fetcher(
+        user_agent="t", limits=limits, on_request=guard.on_request, on_response=guard.on_response
+    ) as fetcher:
+        for path in ("/feed.xml", "/moved"):
+            url = feed_server.url(path).replace("127.0.0.1", "localhost")
+            with pytest.raises(UnsafeAddressError, match=r"localhost connected to 127\.0\.0\.1"):
+                await fetcher.fetch(url)
+    allowing = AddressGuard(allow_private=True, resolver=resolver({"localhost": ["127.0.0.1"]}))
+    async with Fetcher(user_agent="t", limits=limits, on_response=allowing.on_response) as fetcher:
+        result = await fetcher.fetch(feed_server.url("/feed.xml").replace("127.0.0.1", "localhost"))
+    assert result.status == 200 and result.content == RSS

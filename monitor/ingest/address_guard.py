@@ -13,9 +13,12 @@ intranet) lets private, loopback, link-local, unique-local and shared
 addresses through; metadata endpoints, multicast and unspecified addresses are
 refused regardless, since no feed lives there.
 
-Limit: the address is resolved by the guard and again by httpx when it
-connects, so a DNS server answering differently within that instant
-(rebinding) is not caught; the redirect check still holds.
+The address is resolved by the guard and again by httpx when it connects, so a
+DNS server answering differently within that instant (rebinding) could slip a
+private address past `on_request`. `on_response`, an httpx response hook, closes
+that gap: it checks the address the connection actually reached, before the body
+is read or a redirect followed. (The request itself has then been sent; what an
+internal service answers is never read.)
 """
 
 from __future__ import annotations
@@ -143,6 +146,25 @@ class AddressGuard:
     async def on_request(self, request: httpx.Request) -> None:
         """httpx request hook: check the first request and every redirect before it is sent."""
         await self.check_url(str(request.url))
+
+    async def on_response(self, response: httpx.Response) -> None:
+        """httpx response hook: refuse a response from a refused address, before its body.
+
+        Raises:
+            UnsafeAddressError: the connection reached an address `check_url` would refuse.
+        """
+        stream = response.extensions.get("network_stream")
+        peer = stream.get_extra_info("server_addr") if stream is not None else None
+        if not peer:  # a transport without sockets (tests' mock transports)
+            return
+        address = ipaddress.ip_address(str(peer[0]).split("%")[0])
+        problem = refused(address, allow_private=self._allow_private)
+        if problem is not None:
+            host = response.request.url.host
+            raise UnsafeAddressError(
+                f"{host} connected to {address}, a {problem} address (its DNS answer changed "
+                "after the check); feeds must be on public addresses"
+            )
 
     async def _addresses(self, host: str, port: int) -> list[IPAddress]:
         try:

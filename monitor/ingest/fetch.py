@@ -188,6 +188,9 @@ class Fetcher:
         on_request: Awaited with every request, redirects included, before it
             is sent (an httpx request event hook); raising refuses the request
             (the bot's /addfeed address guard).
+        on_response: Awaited with every response, before its body is read or a
+            redirect followed; raising refuses it (the guard's check of the
+            address actually connected to).
     """
 
     def __init__(
@@ -199,6 +202,7 @@ class Fetcher:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Clock | None = None,
         on_request: Callable[[httpx.Request], Awaitable[None]] | None = None,
+        on_response: Callable[[httpx.Response], Awaitable[None]] | None = None,
     ) -> None:
         self._limits = limits
         self._sleep = sleep
@@ -218,7 +222,10 @@ class Fetcher:
             follow_redirects=True,
             max_redirects=limits.max_redirects,
             transport=transport,
-            event_hooks={"request": [on_request] if on_request is not None else []},
+            event_hooks={
+                "request": [on_request] if on_request is not None else [],
+                "response": [on_response] if on_response is not None else [],
+            },
         )
         # Requests wait here, outside the per-attempt deadline, rather than in
         # httpx's pool whose timeout would fail a long queue.

@@ -116,7 +116,10 @@ class Operators:
         poll = self.bot.settings.poll
         limits = replace(FetchLimits.of(poll), retries=ADDFEED_RETRIES)
         async with Fetcher(
-            user_agent=poll.user_agent, limits=limits, on_request=guard.on_request
+            user_agent=poll.user_agent,
+            limits=limits,
+            on_request=guard.on_request,
+            on_response=guard.on_response,
         ) as fetcher:
             result = await fetcher.fetch(url)
         return await asyncio.to_thread(
