@@ -61,3 +61,30 @@ def test_the_bundled_taxonomy_names_the_issue_examples() -> None:
     assert "uhc" in names.find("中日韩三国同意推进全民健康覆盖")
     assert "amr" in names.find("薬剤耐性（AMR）で日ASEAN協力")
     assert "amr" in names.find("Korea, ASEAN to fight AMR")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # infectious diseases name health security; non-communicable ones name ncd only
+        ("新興・再興感染症の予防と対応で協力", {"health_security"}),
+        ("非感染性疾患の予防で協力", {"ncd"}),
+        ("三国加强传染病防控合作", {"health_security"}),
+        ("慢性非传染性疾病防控", {"ncd"}),
+        ("감염병 공동 대응", {"health_security"}),
+        ("비감염성 질환 관리", {"ncd"}),
+        ("ไทย-ลาวเฝ้าระวังโรคติดต่อชายแดน", {"health_security"}),
+        ("ไทยเร่งควบคุมโรคไม่ติดต่อ", {"ncd"}),
+        ("Kerja sama pengendalian penyakit menular", {"health_security"}),
+        ("Pencegahan penyakit tidak menular", {"ncd"}),
+        ("Hợp tác phòng chống bệnh truyền nhiễm", {"health_security"}),
+        ("Phòng chống bệnh không lây nhiễm", {"ncd"}),
+        ("Talks on infectious diseases and non-communicable diseases", {"health_security", "ncd"}),
+        # population ageing and care of older people
+        ("活力ある健康な高齢化に関する協力", {"ageing"}),
+        ("저출산 고령화 대응 인구정책", {"ageing"}),
+        ("加强老年护理服务促进健康老龄化", {"ageing"}),
+    ],
+)
+def test_the_bundled_names_tell_neighbouring_topics_apart(text: str, expected: set[str]) -> None:
+    assert TopicNames.of(load_taxonomy()).find(text) == expected
