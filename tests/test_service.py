@@ -16,12 +16,15 @@ from pathlib import Path
 from typing import Protocol
 
 import pytest
+from fakebotapi import FakeBotAPI
 from feedserver import FeedServer
+from test_alerts_service import TOKEN, rss
 
+from monitor.filters import Filter
 from monitor.ingest.pipeline import PollOutcome
 from monitor.service import run_service
 from monitor.settings import PollSettings, Settings
-from monitor.store import Store
+from monitor.store import Store, Subscription
 
 DATA = Path(__file__).parent / "data"
 MONITOR_SCRIPT = Path(sys.executable).with_name("monitor")
@@ -235,20 +238,19 @@ NEWS = (
 CHATS = (101, 102, 103)
 
 
-def test_kill_9_in_mid_delivery_then_a_restart_sends_every_alert_once(
-    warm_model: Path, start_service: StartService, feed_server: FeedServer, tmp_path: Path
-) -> None:
-    from fakebotapi import FakeBotAPI
-    from test_alerts_service import TOKEN, rss
-
-    from monitor.filters import Filter
-    from monitor.store import Subscription
-
-    url = feed_server.add("/news.xml", rss(*((f"n{i}", title) for i, title in enumerate(NEWS))))
-    with Store.open(f"sqlite:///{tmp_path / 'monitor.db'}") as store:
+def news_for_every_chat(feed_server: FeedServer, database_url: str) -> str:
+    """Serve NEWS as a local feed and subscribe CHATS to all relevant news; the feed's URL."""
+    with Store.open(database_url) as store:
         for chat in CHATS:
             broad = Filter(cooperation_only=False)
             store.save_subscription(Subscription(chat_id=chat, filter=broad), datetime.now(UTC))
+    return feed_server.add("/news.xml", rss(*((f"n{i}", title) for i, title in enumerate(NEWS))))
+
+
+def test_kill_9_in_mid_delivery_then_a_restart_sends_every_alert_once(
+    warm_model: Path, start_service: StartService, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    url = news_for_every_chat(feed_server, f"sqlite:///{tmp_path / 'monitor.db'}")
     expected = len(NEWS) * len(CHATS)
     with FakeBotAPI() as api:
         api.token = TOKEN
@@ -288,17 +290,7 @@ def test_kill_9_in_mid_delivery_then_a_restart_sends_every_alert_once(
 def test_two_services_on_postgresql_send_each_alert_once_and_one_answers_the_chats(
     warm_model: Path, start_service: StartService, feed_server: FeedServer, postgres_url: str
 ) -> None:
-    from fakebotapi import FakeBotAPI
-    from test_alerts_service import TOKEN, rss
-
-    from monitor.filters import Filter
-    from monitor.store import Subscription
-
-    url = feed_server.add("/news.xml", rss(*((f"n{i}", title) for i, title in enumerate(NEWS))))
-    with Store.open(postgres_url) as store:
-        for chat in CHATS:
-            broad = Filter(cooperation_only=False)
-            store.save_subscription(Subscription(chat_id=chat, filter=broad), datetime.now(UTC))
+    url = news_for_every_chat(feed_server, postgres_url)
     expected = len(NEWS) * len(CHATS)
     with FakeBotAPI() as api:
         api.token = TOKEN
