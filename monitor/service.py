@@ -99,7 +99,7 @@ async def open_components(
 
 
 def free_leases_of_dead_workers(store: Store, now: datetime) -> None:
-    """Free the feeds and alerts that killed processes of this machine still hold.
+    """Free the feeds, alerts and roles that killed processes of this machine still hold.
 
     Without this a restart after `kill -9` would wait out their leases (alerts: 2 min).
     """
@@ -310,9 +310,8 @@ async def open_alerts(
     stopped in reverse on the way out. Of several processes on one database, only
     the one holding the ``telegram-updates`` role polls for updates
     (`monitor.telegram.answering`); `scheduler` renews the role. Without a token,
-    alerts are printed through
-    `console` and, while nobody subscribed, the console itself is a subscriber
-    of all relevant news (chat 0).
+    alerts are printed through `console` and, while nobody subscribed, the console
+    itself is a subscriber of all relevant news (chat 0).
 
     Raises:
         DeliveryError: the token is refused or the Bot API cannot be reached at start.

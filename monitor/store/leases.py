@@ -15,20 +15,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, union, update
 
 from monitor.store.engine import StoreBase
-from monitor.store.outbox import PENDING
+from monitor.store.outbox import PENDING, delivery_lease_holders
 from monitor.store.schema import DELIVERIES, FEEDS, ROLES
 
 
 class LeaseRows(StoreBase):
-    """Lease holders of feeds and deliveries."""
+    """Lease holders of feeds, deliveries and roles."""
 
     def lease_holders(self, now: datetime) -> set[str]:
-        """Workers holding an unexpired lease on a feed or a pending delivery at `now`."""
+        """Workers holding an unexpired lease on a feed, a pending delivery or a role at `now`."""
         stmt = union(
             select(FEEDS.c.lease_owner).where(FEEDS.c.lease_until > now),
-            select(DELIVERIES.c.lease_owner).where(
-                DELIVERIES.c.status == PENDING, DELIVERIES.c.lease_until > now
-            ),
+            delivery_lease_holders(now),
             select(ROLES.c.lease_owner).where(ROLES.c.lease_until > now),
         )
         with self._begin("reading lease holders") as conn:
@@ -38,18 +36,19 @@ class LeaseRows(StoreBase):
         """Free every lease `holders` hold; (feeds, deliveries, roles) freed."""
         if not holders:
             return 0, 0, 0
+        dead = list(holders)
         free = {"lease_owner": None, "lease_until": None}
         with self._begin("freeing the leases of dead workers", write=True) as conn:
             feeds = conn.execute(
-                update(FEEDS).where(FEEDS.c.lease_owner.in_(list(holders))).values(free)
+                update(FEEDS).where(FEEDS.c.lease_owner.in_(dead)).values(free)
             ).rowcount
             deliveries = conn.execute(
                 update(DELIVERIES)
-                .where(DELIVERIES.c.lease_owner.in_(list(holders)), DELIVERIES.c.status == PENDING)
+                .where(DELIVERIES.c.lease_owner.in_(dead), DELIVERIES.c.status == PENDING)
                 .values(free)
             ).rowcount
-            roles = conn.execute(delete(ROLES).where(ROLES.c.lease_owner.in_(list(holders))))
-        return int(feeds), int(deliveries), int(roles.rowcount)
+            roles = conn.execute(delete(ROLES).where(ROLES.c.lease_owner.in_(dead))).rowcount
+        return int(feeds), int(deliveries), int(roles)
 
     def hold_role(self, role: str, worker: str, now: datetime, term: timedelta) -> bool:
         """Take `role` for `worker` until ``now + term``, or renew it; whether `worker` holds it.

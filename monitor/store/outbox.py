@@ -40,6 +40,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql import Select
 
 from classifiers.base import (
     Labels,  # the label cache's own row values
@@ -445,11 +446,7 @@ class OutboxRows(StoreBase):
 
     def delivery_senders(self, now: datetime) -> set[str]:
         """Workers holding unexpired leases on pending rows: the processes sending now."""
-        stmt = (
-            select(DELIVERIES.c.lease_owner)
-            .where(DELIVERIES.c.status == PENDING, DELIVERIES.c.lease_until >= now)
-            .distinct()
-        )
+        stmt = delivery_lease_holders(now).distinct()
         with self._begin("reading who is sending") as conn:
             return {owner for owner in conn.scalars(stmt) if owner is not None}
 
@@ -579,6 +576,13 @@ class OutboxRows(StoreBase):
                 del cache[old]
         candidates = [cache[i] for i in ids if i in cache]
         return same_story(labels, candidates)
+
+
+def delivery_lease_holders(now: datetime) -> Select[Any]:
+    """The lease owner of each pending row whose lease runs at `now` (a claim skips it)."""
+    return select(DELIVERIES.c.lease_owner).where(
+        DELIVERIES.c.status == PENDING, DELIVERIES.c.lease_until >= now
+    )
 
 
 def _row(
