@@ -212,7 +212,6 @@ class Deliverer:
         self.limits = limits or DeliveryLimits()
         self._sleep = sleep
         self._overall = AsyncLimiter(self.limits.overall_per_s, 1)
-        self._share = 1  # processes sharing the overall limit, this one included
         self._chats: dict[int, AsyncLimiter] = {}
         self._groups: dict[int, AsyncLimiter] = {}
         self._paused_until: datetime | None = None
@@ -273,9 +272,8 @@ class Deliverer:
         """
         senders = await asyncio.to_thread(self._store.delivery_senders, self._clock.now())
         share = len(senders - {self.worker}) + 1
-        if share != self._share:
-            self._share = share
-            rate = max(1.0, self.limits.overall_per_s / share)
+        rate = max(1.0, self.limits.overall_per_s / share)
+        if rate != self._overall.max_rate:
             self._overall = AsyncLimiter(rate, 1)
             log.info("%d processes sending: %.0f messages/s for this one", share, rate)
 
