@@ -157,7 +157,7 @@ class AddressGuard:
         peer = stream.get_extra_info("server_addr") if stream is not None else None
         if not peer:  # a transport without sockets (tests' mock transports)
             return
-        address = ipaddress.ip_address(str(peer[0]).split("%")[0])
+        address = _address(str(peer[0]))
         problem = refused(address, allow_private=self._allow_private)
         if problem is not None:
             host = response.request.url.host
@@ -173,5 +173,9 @@ class AddressGuard:
             raise UnsafeAddressError(f"{host} does not resolve: {exc}") from exc
         if not found:
             raise UnsafeAddressError(f"{host} does not resolve to any address")
-        # getaddrinfo may add a scope ("fe80::1%eth0"): the address is the part before it
-        return [ipaddress.ip_address(a.split("%")[0]) for a in found]
+        return [_address(a) for a in found]
+
+
+def _address(text: str) -> IPAddress:
+    """An IP address as getaddrinfo or a socket gives it; a scope ("fe80::1%eth0") dropped."""
+    return ipaddress.ip_address(text.split("%")[0])
