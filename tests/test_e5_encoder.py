@@ -76,6 +76,15 @@ def test_a_vector_does_not_depend_on_its_batch_or_order(encoder: E5Encoder) -> N
     np.testing.assert_allclose(reversed_, alone, atol=1e-5)
 
 
+def test_texts_encoded_side_by_side_get_the_vectors_of_one_at_a_time(
+    encoder: E5Encoder,
+) -> None:
+    """Each core runs its own texts: a vector is the same whatever ran beside it."""
+    texts = texts_of_every_language()[:16] + ODD_TEXTS
+    one_at_a_time = E5Encoder(workers=1).encode(texts)
+    np.testing.assert_array_equal(encoder.encode(texts), one_at_a_time)
+
+
 def test_threads_may_share_one_encoder(encoder: E5Encoder) -> None:
     """The pipeline classifies in worker threads: concurrent calls give the same vectors."""
     from concurrent.futures import ThreadPoolExecutor
