@@ -40,7 +40,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ColumnElement, FromClause, Select
 
 from classifiers.base import (
     Labels,  # the label cache's own row values
@@ -340,9 +340,8 @@ class OutboxRows(StoreBase):
         other = DELIVERIES.alias("other")
         chat_held_elsewhere = exists().where(
             other.c.chat_id == DELIVERIES.c.chat_id,
-            other.c.status == PENDING,
             other.c.lease_owner != worker,
-            other.c.lease_until >= now,
+            _lease_held(other, now),
         )
         lease_free = or_(DELIVERIES.c.lease_until.is_(None), DELIVERIES.c.lease_until < now)
         conditions = [
@@ -580,9 +579,12 @@ class OutboxRows(StoreBase):
 
 def delivery_lease_holders(now: datetime) -> Select[Any]:
     """The lease owner of each pending row whose lease runs at `now` (a claim skips it)."""
-    return select(DELIVERIES.c.lease_owner).where(
-        DELIVERIES.c.status == PENDING, DELIVERIES.c.lease_until >= now
-    )
+    return select(DELIVERIES.c.lease_owner).where(_lease_held(DELIVERIES, now))
+
+
+def _lease_held(rows: FromClause, now: datetime) -> ColumnElement[bool]:
+    """A pending row of `rows` (the outbox or an alias of it) whose lease runs at `now`."""
+    return and_(rows.c.status == PENDING, rows.c.lease_until >= now)
 
 
 def _row(
