@@ -61,6 +61,13 @@ class Labels:
     # the document's L2-normalised embedding (title + lead), when the backend has one:
     # the same story in two languages lies close, which alerts and /search use
     embedding: tuple[float, ...] = field(default=(), repr=False, compare=False)
+    # what a cooperation item reports as happening (issue #17): event type ids from
+    # events.toml, participating organisations' ids from organisations.toml, and the
+    # place and date of the event where the item states them (ISO 8601 date "YYYY-MM-DD")
+    events: tuple[str, ...] = ()
+    organisations: tuple[str, ...] = ()
+    place: str | None = None
+    event_date: str | None = None
 
 
 def labels_record(labels: Labels, *, digits: int | None = None) -> dict[str, object]:
@@ -76,6 +83,10 @@ def labels_record(labels: Labels, *, digits: int | None = None) -> dict[str, obj
         "cooperation": labels.cooperation,
         "topics": list(labels.topics),
         "countries": list(labels.countries),
+        "events": list(labels.events),
+        "organisations": list(labels.organisations),
+        "place": labels.place,
+        "event_date": labels.event_date,
         "summary": labels.summary,
         "relevance_score": score(labels.relevance_score),
         "cooperation_score": score(labels.cooperation_score),

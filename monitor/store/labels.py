@@ -91,6 +91,10 @@ def _labels(row: RowMapping, prefix: str = "") -> Labels:
         relevance_score=float(row[prefix + "relevance_score"]),
         cooperation_score=float(row[prefix + "cooperation_score"]),
         topic_scores={str(k): float(v) for k, v in scores.items()},
+        events=tuple(row[prefix + "events"] or ()),
+        organisations=tuple(row[prefix + "organisations"] or ()),
+        place=row[prefix + "place"],
+        event_date=row[prefix + "event_date"],
     )
 
 

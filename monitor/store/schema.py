@@ -101,6 +101,11 @@ LABELS = Table(
     Column("cooperation_score", Float, nullable=False),
     Column("topic_scores", json_column(), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # migration 0006: cooperation events (NULL on labels cached before it)
+    Column("events", json_column(), nullable=True),
+    Column("organisations", json_column(), nullable=True),
+    Column("place", Text, nullable=True),
+    Column("event_date", Text, nullable=True),
     PrimaryKeyConstraint("content_hash", "model_id"),
 )
 
