@@ -47,10 +47,10 @@ from monitor.alerts.deliver import Deliverer, DeliveryLimits
 from monitor.alerts.routing import SubscriptionIndex
 from monitor.alerts.telegram_sink import TelegramSink
 from monitor.filters import Filter
-from monitor.models import FeedSpec, Item
+from monitor.models import FeedSpec, Item, Subscription
 from monitor.service import DRAIN_EVERY
 from monitor.settings import PollSettings
-from monitor.store import Store, Subscription
+from monitor.store import Store
 
 SEED = 20261203
 TOPICS = [

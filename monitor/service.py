@@ -27,6 +27,7 @@ from monitor.filters import Filter
 from monitor.ingest.fetch import Fetcher, FetchLimits
 from monitor.ingest.pipeline import PollOutcome
 from monitor.ingest.poller import Poller
+from monitor.models import Subscription
 from monitor.scheduler import (
     add_chat_answering,
     add_feed_notices,
@@ -34,7 +35,7 @@ from monitor.scheduler import (
     build_scheduler,
 )
 from monitor.settings import Settings
-from monitor.store import Store, Subscription
+from monitor.store import Store
 from monitor.workers import dead_workers
 
 if TYPE_CHECKING:

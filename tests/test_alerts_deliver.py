@@ -15,8 +15,8 @@ from test_store_subscriptions import MODEL, NOW, labels
 from monitor.alerts.deliver import ConsoleSink, Deliverer, DeliveryLimits, html_to_text
 from monitor.alerts.telegram_sink import TelegramSink
 from monitor.filters import Filter
-from monitor.models import FeedSpec, Item
-from monitor.store import Store, Subscription
+from monitor.models import FeedSpec, Item, Subscription
+from monitor.store import Store
 
 FEED = "https://feeds.example/yonhap"
 FAST = DeliveryLimits(overall_per_s=1000, per_chat_per_s=1000, group_per_min=1000)

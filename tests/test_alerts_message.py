@@ -19,7 +19,7 @@ from monitor.alerts.operators import FAILING, OK, feed_notices
 from monitor.alerts.routing import SubscriptionIndex
 from monitor.alerts.stories import StoryCandidate, same_story, split_by_story
 from monitor.filters import Filter
-from monitor.store import StoredItem
+from monitor.models import StoredItem
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 

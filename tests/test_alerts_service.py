@@ -16,9 +16,10 @@ from feedserver import FeedServer
 
 from monitor.errors import DeliveryError
 from monitor.filters import Filter
+from monitor.models import Subscription
 from monitor.service import poll_once, run_service
 from monitor.settings import PollSettings, Settings
-from monitor.store import Store, Subscription
+from monitor.store import Store
 
 TOKEN = "123:GOOD"
 

@@ -15,9 +15,10 @@ from feedserver import FeedServer
 from classifiers.base import Classifier, Document
 from monitor.alerts.stories import StoryCandidate, same_story
 from monitor.filters import Filter
+from monitor.models import Subscription
 from monitor.service import poll_once
 from monitor.settings import Settings
-from monitor.store import Store, Subscription
+from monitor.store import Store
 
 pytestmark = pytest.mark.slow
 

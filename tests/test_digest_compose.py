@@ -18,10 +18,9 @@ from monitor.digest.compose import (
     period_ending,
     period_for,
 )
-from monitor.digest.recipient import WEEKLY, Recipient
 from monitor.digest.render import render_digest, subject_of, telegram_messages
 from monitor.filters import Filter
-from monitor.store.items import StoredItem
+from monitor.models import WEEKLY, Recipient, StoredItem
 
 NOW = datetime(2026, 12, 3, 0, 0, tzinfo=UTC)  # 09:00 in Seoul
 SEOUL = Recipient("kim@example.org", timezone="Asia/Seoul", token="tok")

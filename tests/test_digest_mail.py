@@ -30,10 +30,9 @@ from smtpserver import SmtpServer
 from classifiers.taxonomy import load_taxonomy
 from monitor.digest.jobs import DigestBuilder, DigestSender
 from monitor.digest.mail import OutboxMailer, SmtpMailer, mailer_for
-from monitor.digest.recipient import Recipient
+from monitor.models import DEFERRED, FAILED, SENT, Recipient
 from monitor.settings import Settings
 from monitor.store import Store
-from monitor.store.recipients import DEFERRED, FAILED, SENT
 
 SEND_AT = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
 KIM = Recipient("kim@example.org", send_time=time(8, 0), timezone="UTC", token="kim-token")

@@ -17,8 +17,8 @@ from smtpserver import SmtpServer
 
 from monitor.digest.jobs import DigestSender, digest_sender, install_digest_jobs
 from monitor.digest.mail import SmtpMailer
-from monitor.digest.recipient import WEEKLY, Recipient
 from monitor.digest.schedule import digest_triggers, due_date, job_id
+from monitor.models import WEEKLY, Recipient
 from monitor.scheduler import DIGEST_SWEEP_JOB, build_scheduler
 from monitor.store import Store
 

@@ -9,9 +9,9 @@ import httpx
 import pytest
 from fakes import FakeClock
 
-from monitor.digest.recipient import Recipient
 from monitor.digest.unsubscribe import UnsubscribeServer, start_unsubscribe_server
 from monitor.errors import ConfigError
+from monitor.models import Recipient
 from monitor.settings import Settings, load_settings
 from monitor.store import Store
 

@@ -9,8 +9,6 @@ from cli_runner import Monitor
 
 from classifiers.base import Labels
 from monitor.digest.recipient import (
-    WEEKLY,
-    Recipient,
     parse_email,
     parse_send_time,
     parse_timezone,
@@ -18,9 +16,8 @@ from monitor.digest.recipient import (
     schedule_text,
 )
 from monitor.filters import Filter
-from monitor.models import FeedSpec, Item
+from monitor.models import DEFERRED, FAILED, SENT, WEEKLY, FeedSpec, Item, Recipient
 from monitor.store import Store
-from monitor.store.recipients import DEFERRED, FAILED, SENT
 
 NOW = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
 

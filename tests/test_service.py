@@ -22,9 +22,10 @@ from test_alerts_service import TOKEN, rss
 
 from monitor.filters import Filter
 from monitor.ingest.pipeline import PollOutcome
+from monitor.models import Subscription
 from monitor.service import run_service
 from monitor.settings import PollSettings, Settings
-from monitor.store import Store, Subscription
+from monitor.store import Store
 
 DATA = Path(__file__).parent / "data"
 MONITOR_SCRIPT = Path(sys.executable).with_name("monitor")

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from test_store_subscriptions import MODEL, NOW, add_item, labels
 
 from monitor.filters import Filter
-from monitor.store import Store, Subscription
+from monitor.models import Subscription
+from monitor.store import Store
 
 LEASE = timedelta(minutes=2)
 EN = (1.0, 0.0, 0.0)

@@ -8,8 +8,8 @@ import pytest
 
 from classifiers.base import Labels
 from monitor.filters import Filter
-from monitor.models import Item
-from monitor.store import Store, Subscription
+from monitor.models import Item, Subscription
+from monitor.store import Store
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 MODEL = "model-1"

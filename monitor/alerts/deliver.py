@@ -54,9 +54,7 @@ from classifiers.base import Labels
 from monitor.alerts.message import feedback_buttons, format_alert, format_also_reported
 from monitor.clock import Clock
 from monitor.errors import DeliveryError
-from monitor.store.items import StoredItem
-from monitor.store.outbox import ALERT, ALSO, NOTICE, Delivery
-from monitor.store.subscriptions import Subscription
+from monitor.models import ALERT, ALSO, NOTICE, Delivery, StoredItem, Subscription
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from classifiers.base import Labels
-from monitor.store.items import StoredItem
+from monitor.models import StoredItem
 
 MAX_MESSAGE: Final = 4096
 MAX_TITLE: Final = 400  # characters of the title, before escaping

@@ -19,7 +19,7 @@ MAX_ERROR_CHARS: Final = 300
 
 
 class FeedHealthLike(Protocol):
-    """What `monitor.store.FeedHealth` offers that matters here."""
+    """What `monitor.models.FeedHealth` offers that matters here."""
 
     @property
     def url(self) -> str: ...

@@ -12,10 +12,7 @@ from rich.table import Table
 from monitor.cli.main import main, out, settings_of
 from monitor.cli.tables import add_plain_row
 from monitor.digest.recipient import (
-    DAILY,
     LANGUAGES,
-    WEEKLY,
-    Recipient,
     parse_email,
     parse_send_time,
     parse_timezone,
@@ -23,6 +20,7 @@ from monitor.digest.recipient import (
     schedule_text,
 )
 from monitor.filters import Filter
+from monitor.models import DAILY, WEEKLY, Recipient
 
 
 def _filter_options(fn: Any) -> Any:

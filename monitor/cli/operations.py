@@ -24,7 +24,8 @@ from monitor.ingest.pipeline import PollOutcome
 from monitor.ingest.report import cause_of, short_error
 
 if TYPE_CHECKING:
-    from monitor.store import FeedHealth, Store
+    from monitor.models import FeedHealth
+    from monitor.store import Store
 
 
 FORMAT_OPTION = format_option("table for people; json for scripts (csv: the main table only).")
@@ -159,7 +160,7 @@ def _short_time(value: Value) -> str:
 def _digest_failures(store: Store, days: int) -> list[dict[str, Value]]:
     """Digests refused for good (5xx) in the last `days` days."""
     from monitor.clock import SystemClock
-    from monitor.store.recipients import FAILED
+    from monitor.models import FAILED
 
     since = SystemClock().now() - timedelta(days=days)
     return [

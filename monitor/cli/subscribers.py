@@ -8,7 +8,7 @@ from rich.table import Table
 from monitor.cli.main import fail, main, out, settings_of
 from monitor.cli.tables import add_plain_row
 from monitor.filters import Filter
-from monitor.store import Subscription
+from monitor.models import Subscription
 
 # group and channel ids are negative: "-100123" must read as the chat id, not an option
 NEGATIVE_IDS = {"ignore_unknown_options": True}

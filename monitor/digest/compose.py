@@ -23,8 +23,7 @@ from zoneinfo import ZoneInfo
 
 from classifiers.base import Labels
 from monitor.alerts.stories import StoryCandidate, same_story
-from monitor.digest.recipient import WEEKLY, Recipient
-from monitor.store.items import StoredItem
+from monitor.models import WEEKLY, Recipient, StoredItem
 
 CHART_DAYS: Final = 7
 OTHER_TOPIC: Final = ""  # the group of relevant items without a topic

@@ -36,14 +36,12 @@ from monitor.digest.mail import (
     sender_address,
     unsubscribe_links,
 )
-from monitor.digest.recipient import Recipient
 from monitor.digest.render import RenderedDigest, render_digest
 from monitor.digest.schedule import digest_triggers, due_date
+from monitor.models import DEFERRED, FAILED, SENT, SKIPPED, Recipient, StoredItem
 from monitor.scheduler import add_digest_sweep, sync_digest_jobs
 from monitor.settings import Settings
 from monitor.store import Store
-from monitor.store.items import StoredItem
-from monitor.store.recipients import DEFERRED, FAILED, SENT, SKIPPED
 
 log = logging.getLogger(__name__)
 

@@ -1,65 +1,27 @@
-"""A digest recipient as a value, and the pure parsing of what operators and users type.
+"""The pure parsing of what operators and users type about a digest recipient.
 
-Pure: no clock, disk or database. The store keeps `Recipient` rows
-(`monitor.store.recipients`); the CLI and the bot parse their arguments here.
+Pure: no clock, disk or database. The record itself is `monitor.models.Recipient`,
+kept by the store (`monitor.store.recipients`); the CLI and the bot parse their
+arguments here.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import time
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from monitor.filters import Filter
+from monitor.models import DAILY, WEEKLY, Recipient
 
-DAILY: Final = "daily"
-WEEKLY: Final = "weekly"
 FREQUENCIES: Final = (DAILY, WEEKLY)
 LANGUAGES: Final = ("en", "ko")  # the e-mail's own words; one catalogue per language
-DEFAULT_SEND_TIME: Final = time(8, 0)
 WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 # Deliberately simple: one @, no spaces or angle brackets, a dotted domain. The SMTP
 # server is the final judge; this only catches typos before anything is stored.
 _EMAIL: Final = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+\.[^@\s<>(),;:\"\[\].]+$")
 _TIME: Final = re.compile(r"^(\d{1,2})[:.h]?(\d{2})$")
-
-
-@dataclass(frozen=True)
-class Recipient:
-    """Who gets a digest, what it holds, and when.
-
-    Attributes:
-        email: the address, lower-cased (the key).
-        filter: the same `Filter` model as Telegram subscriptions.
-        frequency: "daily" (the 24 hours before the send time) or "weekly" (7 days).
-        weekday: for weekly digests, 0 = Monday .. 6 = Sunday.
-        send_time: local wall-clock time of sending.
-        timezone: IANA name; the send time follows its daylight-saving changes.
-        language: language of the e-mail's own words ("en", "ko").
-        skip_empty: send nothing for a period without items (else one line says so).
-        active: False after an unsubscribe or ``/digest off``.
-        confirmed: the address proved it wants mail (a code from Telegram, or an operator).
-        chat_id: the Telegram chat that manages this recipient, if any.
-        token: secret for the unsubscribe links (set by the store on first save).
-        created_at: when the store first saw it (a digest due before that is not sent).
-    """
-
-    email: str
-    filter: Filter = field(default_factory=Filter)
-    frequency: str = DAILY
-    weekday: int = 0
-    send_time: time = DEFAULT_SEND_TIME
-    timezone: str = "UTC"
-    language: str = "en"
-    skip_empty: bool = False
-    active: bool = True
-    confirmed: bool = True
-    chat_id: int | None = None
-    token: str = ""
-    created_at: datetime | None = field(default=None, compare=False)
 
 
 def parse_email(value: str) -> str:

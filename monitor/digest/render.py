@@ -17,8 +17,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from monitor.digest.catalogue import Words, words
 from monitor.digest.compose import OTHER_TOPIC, Digest, Story
-from monitor.digest.recipient import WEEKLY
 from monitor.filters import Filter
+from monitor.models import WEEKLY
 
 TEMPLATE_DIR: Final = Path(__file__).parent / "templates"
 TELEGRAM_LIMIT: Final = 4096

@@ -24,6 +24,16 @@ log = logging.getLogger(__name__)
 
 MAX_HEADER_BYTES: Final = 8192
 MAX_BODY_BYTES: Final = 4096
+# the stream reader's buffer: a header block longer than this is refused before it is read
+READ_LIMIT_BYTES: Final = 64 * 1024
+REASONS: Final = {
+    200: "OK",
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    413: "Content Too Large",
+    431: "Request Header Fields Too Large",
+}
 READ_TIMEOUT_S: Final = 10.0
 PAGE: Final = (
     "<!DOCTYPE html><html><head><meta charset='utf-8'>"
@@ -39,6 +49,15 @@ def page(title: str, body: str) -> bytes:
     return PAGE.format(title=html.escape(title), body=body).encode()
 
 
+class _Refused(Exception):
+    """A request refused before it is looked at: its status and page."""
+
+    def __init__(self, status: int, text: str) -> None:
+        super().__init__(text)
+        self.status = status
+        self.body = page(REASONS[status], f"<p>{html.escape(text)}</p>")
+
+
 class UnsubscribeServer:
     """Serves ``/unsubscribe`` until closed."""
 
@@ -50,7 +69,9 @@ class UnsubscribeServer:
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, self.host, self.port)
+        self._server = await asyncio.start_server(
+            self._handle, self.host, self.port, limit=READ_LIMIT_BYTES
+        )
         self.port = self._server.sockets[0].getsockname()[1]
         log.info("unsubscribe endpoint on http://%s:%d/unsubscribe", self.host, self.port)
 
@@ -62,11 +83,12 @@ class UnsubscribeServer:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             status, body = await asyncio.wait_for(self._respond(reader), READ_TIMEOUT_S)
+        except _Refused as refusal:  # an expected answer to a hostile or broken client
+            status, body = refusal.status, refusal.body
         except (TimeoutError, ValueError, asyncio.IncompleteReadError, ConnectionError):
             status, body = 400, page("Bad request", "<p>Bad request.</p>")
-        reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}
         head = (
-            f"HTTP/1.1 {status} {reason.get(status, 'OK')}\r\n"
+            f"HTTP/1.1 {status} {REASONS.get(status, 'OK')}\r\n"
             "Content-Type: text/html; charset=utf-8\r\n"
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
         )
@@ -79,9 +101,12 @@ class UnsubscribeServer:
             writer.close()
 
     async def _respond(self, reader: asyncio.StreamReader) -> tuple[int, bytes]:
-        raw = await reader.readuntil(b"\r\n\r\n")
+        try:
+            raw = await reader.readuntil(b"\r\n\r\n")
+        except asyncio.LimitOverrunError as exc:  # no end of headers within the read buffer
+            raise _Refused(431, "Request header fields too large.") from exc
         if len(raw) > MAX_HEADER_BYTES:
-            raise ValueError("headers too large")
+            raise _Refused(431, "Request header fields too large.")
         lines = raw.decode("latin-1").split("\r\n")
         method, target, _ = lines[0].split(" ", 2)
         headers = {
@@ -89,7 +114,7 @@ class UnsubscribeServer:
         }
         length = int(headers.get("content-length") or 0)
         if length > MAX_BODY_BYTES:
-            raise ValueError("body too large")
+            raise _Refused(413, "Request body too large.")
         if length:
             await reader.readexactly(length)  # "List-Unsubscribe=One-Click": nothing to read
         url = urlsplit(target)

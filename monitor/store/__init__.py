@@ -87,23 +87,18 @@ from __future__ import annotations
 
 from monitor.store.engine import downgrade_schema, upgrade_schema
 from monitor.store.feedback import FeedbackRows, ItemVotes
-from monitor.store.feeds import FeedHealth, FeedRows
-from monitor.store.items import ItemRows, StoredItem
+from monitor.store.feeds import FeedRows
+from monitor.store.items import ItemRows
 from monitor.store.labels import LabelRows
 from monitor.store.leases import LeaseRows
-from monitor.store.outbox import Delivery, OutboxRows, RouteResult
+from monitor.store.outbox import OutboxRows
 from monitor.store.recipients import RecipientRows
-from monitor.store.subscriptions import Subscription, SubscriptionRows
+from monitor.store.subscriptions import SubscriptionRows
 from monitor.store.vectors import VectorRows
 
 __all__ = [
-    "Delivery",
-    "FeedHealth",
     "ItemVotes",
-    "RouteResult",
     "Store",
-    "StoredItem",
-    "Subscription",
     "downgrade_schema",
     "upgrade_schema",
 ]

@@ -9,8 +9,9 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 
 from classifiers.base import Labels
+from monitor.models import StoredItem
 from monitor.store.engine import StoreBase
-from monitor.store.items import StoredItem, stored_item
+from monitor.store.items import stored_item
 from monitor.store.schema import FEEDBACK, ITEMS, LABELS
 from monitor.store.vectors import label_columns, labels_of_row
 

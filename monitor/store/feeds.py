@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,21 +18,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql.elements import ColumnElement
 
-from monitor.models import DueOverview, FeedSpec, FeedState
+from monitor.models import DueOverview, FeedHealth, FeedSpec, FeedState
 from monitor.store.engine import StoreBase, chunked
 from monitor.store.schema import FEEDS, ITEMS
-
-
-@dataclass(frozen=True, kw_only=True)
-class FeedHealth(FeedState):
-    """A feed's state (every `FeedState` field) and activity, for `monitor stats` and /stats."""
-
-    name: str
-    enabled: bool
-    removed_at: datetime | None  # set when the feed left feeds.toml
-    items_total: int
-    items_last_24h: int
-    lease_owner: str | None = None  # the worker polling it right now, if any
 
 
 class FeedRows(StoreBase):

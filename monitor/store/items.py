@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import (
@@ -16,39 +15,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import RowMapping
 
-from monitor.models import Item
+from monitor.models import Item, StoredItem
 from monitor.store.engine import StoreBase
 from monitor.store.schema import ITEM_BANDS, ITEMS
-
-
-@dataclass(frozen=True)
-class StoredItem:
-    """An item as stored: the `Item` fields plus what the store added."""
-
-    id: int
-    feed_url: str
-    guid: str
-    url: str
-    title: str
-    text: str
-    published_at: datetime | None
-    language_hint: str | None
-    first_seen_at: datetime
-    content_hash: str
-    duplicate_of: int | None  # the original's id for re-posts and near-duplicates
-    fulltext: str | None  # the article page's text, when fetched
-
-    @property
-    def item(self) -> Item:
-        return Item(
-            feed_url=self.feed_url,
-            guid=self.guid,
-            url=self.url,
-            title=self.title,
-            text=self.text,
-            published_at=self.published_at,
-            language_hint=self.language_hint,
-        )
 
 
 class ItemRows(StoreBase):

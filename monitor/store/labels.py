@@ -15,8 +15,9 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection, RowMapping
 
 from classifiers.base import Labels, labels_record
+from monitor.models import StoredItem
 from monitor.store.engine import StoreBase, chunked
-from monitor.store.items import StoredItem, stored_item
+from monitor.store.items import stored_item
 from monitor.store.schema import ITEMS, LABELS
 
 _LABEL_PREFIX: Final = "label_"

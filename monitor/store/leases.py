@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, union, update
 
+from monitor.models import PENDING
 from monitor.store.engine import StoreBase
-from monitor.store.outbox import PENDING, delivery_lease_holders
+from monitor.store.outbox import delivery_lease_holders
 from monitor.store.schema import DELIVERIES, FEEDS, ROLES
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -53,6 +52,17 @@ from monitor.alerts.stories import (
     same_story,
     split_by_story,
 )
+from monitor.models import (
+    ALERT,
+    ALSO,
+    FAILED,
+    NOTICE,
+    PENDING,
+    SENT,
+    SKIPPED,
+    Delivery,
+    RouteResult,
+)
 from monitor.store.engine import StoreBase, UTCDateTime
 from monitor.store.labels import upsert_labels
 from monitor.store.schema import (
@@ -71,54 +81,10 @@ MAX_ALERT_AGE: Final = timedelta(days=2)  # older news (a new feed's back catalo
 ID_CHUNK: Final = 500
 STORY_CACHE_SLACK: Final = 1000
 
-ALERT: Final = "alert"
-ALSO: Final = "also"
-NOTICE: Final = "notice"
-PENDING: Final = "pending"
 # pg_try_advisory_xact_lock(int4, int4) keys of chats being claimed: a namespace of our
 # own, and the chat id folded into int4 (two chats sharing a key only wait in turn)
 CHAT_LOCK_SPACE: Final = 0x6D6F6E  # "mon"
 CHAT_LOCK_MODULUS: Final = 2_147_483_647
-SENT: Final = "sent"
-FAILED: Final = "failed"
-SKIPPED: Final = "skipped"
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One claimed outbox row: what to send to which chat.
-
-    Attributes:
-        id: the row's id.
-        chat_id: where to send it.
-        kind: "alert", "also" (reply to the chat's first alert of the story) or "notice".
-        item_id: the item (alert, also); None for notices.
-        story_item_id: for "also": the item whose alert this replies to.
-        model_id: whose labels an alert shows.
-        text: a notice's HTML text.
-        attempts: failed tries so far.
-        created_at: when routing wrote the row.
-        reply_to_message_id: for "also": Telegram's id of the first alert, once it was sent.
-    """
-
-    id: int
-    chat_id: int
-    kind: str
-    item_id: int | None
-    story_item_id: int | None
-    model_id: str | None
-    text: str | None
-    attempts: int
-    created_at: datetime
-    reply_to_message_id: int | None = None
-
-
-@dataclass(frozen=True)
-class RouteResult:
-    """What routing one item wrote: chats alerted, chats answered with a reply."""
-
-    alerts: tuple[int, ...] = ()
-    replies: tuple[tuple[int, int], ...] = ()  # (chat id, story item id)
 
 
 class OutboxRows(StoreBase):

@@ -18,18 +18,13 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.engine import RowMapping
 
 from classifiers.base import Labels
-from monitor.digest.recipient import Recipient
 from monitor.filters import Filter
+from monitor.models import DEFERRED, FAILED, SENDING, SENT, SKIPPED, Recipient, StoredItem
 from monitor.store.engine import CHUNK, StoreBase, chunked
-from monitor.store.items import StoredItem, stored_item
+from monitor.store.items import stored_item
 from monitor.store.labels import _labels as labels_of_row
 from monitor.store.schema import DIGEST_CODES, DIGEST_LOG, ITEMS, LABELS, RECIPIENTS
 
-SENDING: Final = "sending"  # claimed, being built or mailed
-SENT: Final = "sent"
-SKIPPED: Final = "skipped"  # empty period, the recipient asked for nothing then
-FAILED: Final = "failed"  # refused for good (5xx): not retried for this period
-DEFERRED: Final = "deferred"  # temporary failure (4xx, network) after retries: try again
 DONE_STATUSES: Final = (SENT, SKIPPED, FAILED)
 DEFAULT_CLAIM_LEASE: Final = timedelta(minutes=15)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -11,51 +10,9 @@ from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
 from monitor.filters import Filter
+from monitor.models import Subscription
 from monitor.store.engine import StoreBase
 from monitor.store.schema import DELIVERIES, SUBSCRIPTIONS
-
-CHAT_TYPES = ("private", "group", "supergroup", "channel")
-
-
-@dataclass(frozen=True)
-class Subscription:
-    """What one Telegram chat receives, and how.
-
-    Attributes:
-        chat_id: Telegram chat id (negative for groups and channels).
-        filter: which relevant items the chat wants.
-        instant: instant alerts on/off (off: nothing is routed to the chat).
-        active: False after a 403 (bot blocked or removed) or /unsubscribe.
-        muted_until: no alerts are routed to the chat before this time.
-        thread_id: forum topic (``message_thread_id``) alerts go to, if any.
-        ui_language: "en" or "ko": the bot's UI and the alerts' labels.
-        timezone: IANA zone for the times shown in alerts.
-        chat_type: private | group | supergroup | channel (groups have lower rate limits).
-        title: chat title or user name, for operators.
-    """
-
-    chat_id: int
-    filter: Filter = field(default_factory=Filter)
-    instant: bool = True
-    active: bool = True
-    muted_until: datetime | None = None
-    thread_id: int | None = None
-    ui_language: str = "en"
-    timezone: str = "UTC"
-    chat_type: str = "private"
-    title: str = ""
-
-    def muted(self, now: datetime) -> bool:
-        """Whether the chat is muted at `now`."""
-        return self.muted_until is not None and self.muted_until > now
-
-    def receives_alerts(self, now: datetime) -> bool:
-        """Active, instant alerts on and not muted: new alerts are routed to this chat."""
-        return self.active and self.instant and not self.muted(now)
-
-    @property
-    def is_group(self) -> bool:
-        return self.chat_type != "private"
 
 
 class SubscriptionRows(StoreBase):

@@ -17,8 +17,9 @@ from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.sql.elements import ColumnElement
 
 from classifiers.base import Labels
+from monitor.models import StoredItem
 from monitor.store.engine import StoreBase
-from monitor.store.items import StoredItem, stored_item
+from monitor.store.items import stored_item
 from monitor.store.labels import _LABEL_PREFIX, _labels  # the label cache's own row mapping
 from monitor.store.schema import EMBEDDINGS, ITEMS, LABELS
 

@@ -36,8 +36,9 @@ from classifiers.taxonomy import Taxonomy
 from monitor.clock import Clock
 from monitor.errors import StoreError
 from monitor.filters import Filter
+from monitor.models import StoredItem, Subscription
 from monitor.settings import Settings
-from monitor.store import Store, StoredItem, Subscription
+from monitor.store import Store
 from monitor.telegram import i18n, keyboards, messages
 from monitor.telegram.parsing import (
     MAX_COUNT,

@@ -43,15 +43,10 @@ from telegram.ext import (
 
 from monitor.clock import Clock
 from monitor.digest.catalogue import Words, words
-from monitor.digest.recipient import (
-    Recipient,
-    parse_email,
-    parse_send_time,
-    parse_timezone,
-    schedule_text,
-)
+from monitor.digest.recipient import parse_email, parse_send_time, parse_timezone, schedule_text
 from monitor.errors import DeliveryError
 from monitor.filters import Filter
+from monitor.models import Recipient
 from monitor.settings import Settings
 from monitor.store import Store
 

@@ -16,7 +16,7 @@ from telegram.constants import MessageLimit
 from classifiers.base import Labels
 from classifiers.taxonomy import Taxonomy
 from monitor.filters import Filter
-from monitor.store import FeedHealth, StoredItem
+from monitor.models import FeedHealth, StoredItem
 from monitor.telegram.i18n import text, topic_name
 
 ERROR_NOTE_CHARS = 300
