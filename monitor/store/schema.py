@@ -70,10 +70,12 @@ ITEMS = Table(
     Column("duplicate_of", Integer, ForeignKey("items.id", ondelete="SET NULL")),
     Column("fulltext", Text),
     Column("alerted_at", UTCDateTime),  # first alert routed: a same-story candidate (outbox)
+    Column("story_id", Integer),  # the id of its story's first item (no FK: outlives it)
     UniqueConstraint("feed_url", "guid"),
     Index(None, "url"),
     Index(None, "content_hash"),
     Index(None, "first_seen_at"),
+    Index(None, "story_id"),
 )
 
 ITEM_BANDS = Table(
