@@ -6,10 +6,8 @@ import asyncio
 import contextlib
 import functools
 import logging
-import multiprocessing
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
@@ -19,6 +17,7 @@ from monitor.alerts.deliver import CONSOLE_CHAT, ConsoleSink, Deliverer
 from monitor.alerts.operators import feed_notices
 from monitor.alerts.telegram_sink import TelegramSink
 from monitor.clock import Clock, SystemClock
+from monitor.cpu_pool import open_cpu_pool
 from monitor.digest.jobs import digest_sender, install_digest_jobs
 from monitor.digest.unsubscribe import start_unsubscribe_server
 from monitor.errors import DeliveryError, MonitorError
@@ -70,10 +69,7 @@ async def open_components(
     feeds.current()  # a broken file at start is an error, not a silent empty list
     store = Store.open(settings.database_url)
     await asyncio.to_thread(free_leases_of_dead_workers, store, clock.now())
-    # forkserver: workers start from a clean process, not a fork of one running model threads
-    pool = ProcessPoolExecutor(
-        max_workers=CPU_WORKERS, mp_context=multiprocessing.get_context("forkserver")
-    )
+    pool = open_cpu_pool(CPU_WORKERS)  # its workers end with this process, even on kill -9
     loop = asyncio.get_running_loop()
 
     def run_cpu(fn: Callable[..., object], *args: object, **kwargs: object) -> Awaitable[object]:
