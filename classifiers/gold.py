@@ -7,6 +7,8 @@ scored (`monitor eval`), never fitted on: `dev.jsonl`, shaped like the training 
 readouts listing several areas, courtesy calls and general agreements naming none,
 equipment grants, training programmes, items without a title, long wire copies), with
 every story's versions in all languages kept on the same side of the split.
+`heldout_news.jsonl` is a harder third split shaped like published news, labelled before
+any tuning.
 """
 
 from __future__ import annotations
@@ -22,6 +24,10 @@ DATA_DIR = Path(__file__).parent / "data"
 TRAIN_FILE = DATA_DIR / "train.jsonl"
 DEV_FILE = DATA_DIR / "dev.jsonl"
 HELDOUT_FILE = DATA_DIR / "heldout.jsonl"
+# written like published news (long ministry leads, agenda lists, bare headlines, items
+# naming no area, proposals, domestic MOUs, company visits, foreign domestic news) and
+# labelled before any tuning against it (issue #21)
+HELDOUT_NEWS_FILE = DATA_DIR / "heldout_news.jsonl"
 
 
 @dataclass(frozen=True)
