@@ -11,7 +11,7 @@ Passes:
   (1-3 of the 12 topics, 0-2 of 15 countries, 30 % one language, 10 % a
   keyword, 70 % cooperation only), matched against M items with random labels;
   compared with testing every filter on a sample.
-* routing (store): `Store.save_labels_and_route_many` on a SQLite file for
+* routing (store): `Router.save_labels_and_route_many` on a SQLite file for
   ``--store-items`` items in the pipeline's batches of 32 (labels, a 384-d
   embedding and the outbox rows, one transaction a batch, story linking included;
   items arrive 86 s apart, so the 48 h story window holds about 2,000 alerted
@@ -44,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from classifiers.base import CLASSIFY_BATCH, Labels
 from monitor.alerts.deliver import Deliverer, DeliveryLimits
+from monitor.alerts.router import Router
 from monitor.alerts.routing import SubscriptionIndex
 from monitor.alerts.telegram_sink import TelegramSink
 from monitor.filters import Filter
@@ -160,13 +161,14 @@ def bench_store_routing(subs: int, items: int, root: Path, url: str | None = Non
             )
             assert item_id is not None
             prepared.append((item_id, f"h{n}", seen, random_labels(rng, vector=True)))
+        router = Router(store)
         times = []  # per item: its batch's time over the batch's size
         rows = 0
         started = time.perf_counter()
         for start in range(0, len(prepared), CLASSIFY_BATCH):
             batch = prepared[start : start + CLASSIFY_BATCH]
             t = time.perf_counter()
-            results = store.save_labels_and_route_many(
+            results = router.save_labels_and_route_many(
                 [(item_id, content_hash, labels) for item_id, content_hash, _, labels in batch],
                 "bench",
                 batch[-1][2],

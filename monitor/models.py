@@ -1,17 +1,24 @@
 """Shared records passed between the modules; plain values, no behaviour.
 
-The kernel every package may import (it imports only `monitor.filters`): the store
-maps its rows to these records, and the pure modules (alerts, digest, telegram)
-take them without loading the store or SQLAlchemy.
+The kernel every package may import (it imports only `monitor.filters` and
+`classifiers.base`): the store maps its rows to these records, and the pure
+modules (alerts, digest, telegram) take them without loading the store or
+SQLAlchemy.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
+from classifiers.base import Labels
 from monitor.filters import Filter
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 DEFAULT_INTERVAL = timedelta(minutes=30)
 
@@ -46,6 +53,9 @@ class FeedSpec:
     interval: timedelta = DEFAULT_INTERVAL
     enabled: bool = True
     fulltext: bool = False
+    # who added the feed from outside feeds.toml ("telegram:<user id>" for /addfeed): such
+    # a feed is fetched from public addresses only (monitor.ingest.address_guard)
+    added_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -222,6 +232,15 @@ class RouteResult:
 
     alerts: tuple[int, ...] = ()
     replies: tuple[tuple[int, int], ...] = ()  # (chat id, story item id)
+
+
+@dataclass(frozen=True)
+class AlertedItem:
+    """An item that alerted someone lately: what the same-story rule compares a new one with."""
+
+    item_id: int
+    vector: NDArray[np.float32] | Sequence[float]  # L2-normalised embedding
+    labels: Labels
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from telegram import Bot
 from test_store_subscriptions import MODEL, NOW, labels
 
 from monitor.alerts.deliver import ConsoleSink, Deliverer, DeliveryLimits, html_to_text
+from monitor.alerts.router import Router
 from monitor.alerts.telegram_sink import TelegramSink
 from monitor.filters import Filter
 from monitor.models import FeedSpec, Item, Subscription
@@ -71,7 +72,9 @@ def new_item(
         item, first_seen_at=NOW, content_hash=f"h{n}", signature=[n], bands=[], duplicate_of=None
     )
     assert item_id is not None
-    store.save_labels_and_route(item_id, f"h{n}", MODEL, labels(vector, **label_values), NOW)
+    Router(store).save_labels_and_route(
+        item_id, f"h{n}", MODEL, labels(vector, **label_values), NOW
+    )
     return item_id
 
 

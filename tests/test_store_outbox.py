@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from test_store_subscriptions import MODEL, NOW, add_item, labels
 
+from monitor.alerts.router import Router
 from monitor.filters import Filter
 from monitor.models import Subscription
 from monitor.store import Store
@@ -23,69 +24,74 @@ def subscribe(store: Store, chat_id: int, **filter_values: object) -> None:
 
 
 def test_a_matching_item_queues_one_alert_per_matching_chat(store: Store) -> None:
+    router = Router(store)
     subscribe(store, 1)
     subscribe(store, 2, topics=frozenset({"ncd"}))
     subscribe(store, 3, countries=frozenset({"KR"}))
     item = add_item(store, 1, "MOU")
-    result = store.save_labels_and_route(item, "h1", MODEL, labels(), NOW)
+    result = router.save_labels_and_route(item, "h1", MODEL, labels(), NOW)
     assert result.alerts == (1, 3)
     assert store.cached_labels(["h1"], MODEL)["h1"].topics == ("uhc",)
-    again = store.save_labels_and_route(item, "h1", MODEL, labels(), NOW)  # re-run: no new rows
+    again = router.save_labels_and_route(item, "h1", MODEL, labels(), NOW)  # re-run: no new rows
     assert again.alerts == (1, 3)
     assert store.delivery_counts()["pending"] == 2
 
 
 def test_irrelevant_old_muted_and_non_instant_items_queue_nothing(store: Store) -> None:
+    router = Router(store)
     subscribe(store, 1)
     store.save_subscription(Subscription(chat_id=2, instant=False), NOW)
     store.save_subscription(Subscription(chat_id=3, muted_until=NOW + timedelta(hours=1)), NOW)
     a = add_item(store, 1, "not health")
-    assert store.save_labels_and_route(a, "h1", MODEL, labels(relevant=False), NOW).alerts == ()
+    assert router.save_labels_and_route(a, "h1", MODEL, labels(relevant=False), NOW).alerts == ()
     b = add_item(store, 2, "old", seen=NOW - timedelta(days=3))
-    assert store.save_labels_and_route(b, "h2", MODEL, labels(), NOW).alerts == ()
+    assert router.save_labels_and_route(b, "h2", MODEL, labels(), NOW).alerts == ()
     c = add_item(store, 3, "domestic")
-    assert store.save_labels_and_route(c, "h3", MODEL, labels(cooperation=False), NOW).alerts == ()
+    assert router.save_labels_and_route(c, "h3", MODEL, labels(cooperation=False), NOW).alerts == ()
     d = add_item(store, 4, "fresh")
-    assert store.save_labels_and_route(d, "h4", MODEL, labels(), NOW).alerts == (1,)
+    assert router.save_labels_and_route(d, "h4", MODEL, labels(), NOW).alerts == (1,)
     assert store.cached_labels(["h1", "h2"], MODEL).keys() == {"h1", "h2"}  # labels kept anyway
 
 
 def test_new_subscriptions_are_seen_by_the_next_item(store: Store) -> None:
+    router = Router(store)
     a = add_item(store, 1, "first")
-    assert store.save_labels_and_route(a, "h1", MODEL, labels(), NOW).alerts == ()
+    assert router.save_labels_and_route(a, "h1", MODEL, labels(), NOW).alerts == ()
     subscribe(store, 5)
     b = add_item(store, 2, "second")
-    assert store.save_labels_and_route(b, "h2", MODEL, labels(), NOW).alerts == (5,)
+    assert router.save_labels_and_route(b, "h2", MODEL, labels(), NOW).alerts == (5,)
     store.deactivate_subscription(5, "blocked", NOW)
     c = add_item(store, 3, "third")
-    assert store.save_labels_and_route(c, "h3", MODEL, labels(), NOW).alerts == ()
+    assert router.save_labels_and_route(c, "h3", MODEL, labels(), NOW).alerts == ()
 
 
 def test_the_same_story_again_is_a_reply_to_the_first_alert(store: Store) -> None:
+    router = Router(store)
     subscribe(store, 1)
     subscribe(store, 2, languages=frozenset({"ko"}))
     english = add_item(store, 1, "Korea and Indonesia sign telemedicine MOU")
-    first = store.save_labels_and_route(english, "h1", MODEL, labels(EN), NOW)
+    first = router.save_labels_and_route(english, "h1", MODEL, labels(EN), NOW)
     assert first.alerts == (1,)
     korean = add_item(store, 2, "한-인니 원격의료 양해각서 체결")
     later = NOW + timedelta(hours=1)
-    second = store.save_labels_and_route(korean, "h2", MODEL, labels(KO, language="ko"), later)
+    second = router.save_labels_and_route(korean, "h2", MODEL, labels(KO, language="ko"), later)
     assert second.alerts == (2,)  # chat 2 never got the English alert
     assert second.replies == ((1, english),)
     unrelated = add_item(store, 3, "Dengue vaccine trial")
-    third = store.save_labels_and_route(unrelated, "h3", MODEL, labels(OTHER), later)
+    third = router.save_labels_and_route(unrelated, "h3", MODEL, labels(OTHER), later)
     assert third.alerts == (1,)
     days = NOW + timedelta(days=3)
     late = add_item(store, 4, "Telemedicine MOU, three days on", seen=days)
-    assert store.save_labels_and_route(late, "h4", MODEL, labels(EN), days).alerts == (1,)
+    assert router.save_labels_and_route(late, "h4", MODEL, labels(EN), days).alerts == (1,)
 
 
 def test_a_reply_waits_for_its_alert_and_carries_its_message_id(store: Store) -> None:
+    router = Router(store)
     subscribe(store, 1)
     english = add_item(store, 1, "one story")
-    store.save_labels_and_route(english, "h1", MODEL, labels(EN), NOW)
+    router.save_labels_and_route(english, "h1", MODEL, labels(EN), NOW)
     korean = add_item(store, 2, "같은 기사")
-    store.save_labels_and_route(korean, "h2", MODEL, labels(KO, language="ko"), NOW)
+    router.save_labels_and_route(korean, "h2", MODEL, labels(KO, language="ko"), NOW)
     claimed = store.claim_deliveries("w1", NOW, LEASE)
     assert [(d.kind, d.item_id) for d in claimed] == [("alert", english)]  # the reply waits
     store.mark_sent(claimed[0].id, 555, NOW)
@@ -98,7 +104,7 @@ def test_leases_keep_rows_from_a_second_worker_until_they_expire(store: Store) -
     subscribe(store, 1)
     subscribe(store, 2)
     item = add_item(store, 1, "MOU")
-    store.save_labels_and_route(item, "h1", MODEL, labels(), NOW)
+    Router(store).save_labels_and_route(item, "h1", MODEL, labels(), NOW)
     first = store.claim_deliveries("w1", NOW, LEASE, limit=1)
     assert [d.chat_id for d in first] == [1]
     second = store.claim_deliveries("w2", NOW, LEASE)
@@ -113,7 +119,7 @@ def test_settling_rows(store: Store) -> None:
     for chat in (1, 2, 3, 4):
         subscribe(store, chat)
     item = add_item(store, 1, "MOU")
-    store.save_labels_and_route(item, "h1", MODEL, labels(), NOW)
+    Router(store).save_labels_and_route(item, "h1", MODEL, labels(), NOW)
     a, b, c, d = store.claim_deliveries("w", NOW, LEASE)
     store.mark_sent(a.id, 99, NOW)
     store.mark_retry(b.id, error="429", not_before=NOW + timedelta(seconds=30))
@@ -133,7 +139,7 @@ def test_deactivating_a_chat_drops_its_pending_alerts(store: Store) -> None:
     subscribe(store, 1)
     subscribe(store, 2)
     item = add_item(store, 1, "MOU")
-    store.save_labels_and_route(item, "h1", MODEL, labels(), NOW)
+    Router(store).save_labels_and_route(item, "h1", MODEL, labels(), NOW)
     store.deactivate_subscription(1, "403", NOW)
     store.remove_subscription(2)
     assert store.claim_deliveries("w", NOW, LEASE) == []
@@ -158,7 +164,7 @@ def test_concurrent_claims_never_share_a_row(database_url: str) -> None:
         for chat in range(1, 41):
             subscribe(setup, chat)
         item = add_item(setup, 1, "MOU")
-        setup.save_labels_and_route(item, "h1", MODEL, labels(), NOW)
+        Router(setup).save_labels_and_route(item, "h1", MODEL, labels(), NOW)
     stores = [Store.open(database_url) for _ in range(4)]
     start = threading.Barrier(len(stores))
 
@@ -182,7 +188,7 @@ def test_concurrent_claims_never_share_a_row(database_url: str) -> None:
 def test_times_come_back_utc(store: Store) -> None:
     subscribe(store, 1)
     item = add_item(store, 1, "MOU")
-    store.save_labels_and_route(item, "h1", MODEL, labels(), NOW)
+    Router(store).save_labels_and_route(item, "h1", MODEL, labels(), NOW)
     (claimed,) = store.claim_deliveries("w", NOW, LEASE)
     assert claimed.created_at == NOW and claimed.created_at.tzinfo == UTC
     assert datetime(2026, 1, 1, tzinfo=UTC) < claimed.created_at
@@ -213,33 +219,35 @@ def add_copy(store: Store, n: int, feed: str, original: int, *, seen: datetime =
 
 
 def test_near_duplicates_from_other_feeds_become_replies_once(store: Store) -> None:
+    router = Router(store)
     subscribe(store, 1)
     subscribe(store, 2, topics=frozenset({"ncd"}))  # never got the original
     original = add_item(store, 1, "MOU")
-    store.save_labels_and_route(original, "h1", MODEL, labels(), NOW)
+    router.save_labels_and_route(original, "h1", MODEL, labels(), NOW)
     same_feed = add_copy(store, 1, "https://feeds.example/a", original)  # a repost: not mentioned
     other = add_copy(store, 2, "https://wire.example/rss", original)
     again = add_copy(store, 3, "https://wire.example/rss", original)  # that feed is told already
     third = add_copy(store, 4, "https://third.example/rss", original)
-    assert store.route_duplicates(NOW) == 2
-    assert store.route_duplicates(NOW) == 0  # idempotent
+    assert router.route_duplicates(NOW) == 2
+    assert router.route_duplicates(NOW) == 0  # idempotent
     rows = [(r["kind"], r["item_id"], r["story_item_id"]) for r in store.deliveries_of(1)]
     assert rows == [("alert", original, None), ("also", other, original), ("also", third, original)]
     assert store.deliveries_of(2) == []
     assert same_feed and again
     late = add_copy(store, 5, "https://late.example/rss", original, seen=NOW + timedelta(days=3))
-    assert late and store.route_duplicates(NOW + timedelta(days=3)) == 1  # late copies too
+    assert late and router.route_duplicates(NOW + timedelta(days=3)) == 1  # late copies too
 
 
 def test_moving_a_chat_keeps_an_existing_subscription_and_drops_alerts_it_already_has(
     store: Store,
 ) -> None:
+    router = Router(store)
     subscribe(store, -5, topics=frozenset({"uhc"}))
     a = add_item(store, 1, "MOU a")
-    store.save_labels_and_route(a, "h1", MODEL, labels(), NOW)
+    router.save_labels_and_route(a, "h1", MODEL, labels(), NOW)
     subscribe(store, -1005)  # someone subscribed in the new supergroup already
     b = add_item(store, 2, "MOU b")
-    store.save_labels_and_route(b, "h2", MODEL, labels(), NOW)  # both chats get b
+    router.save_labels_and_route(b, "h2", MODEL, labels(), NOW)  # both chats get b
     assert store.claim_deliveries("w", NOW, LEASE, limit=1)[0].chat_id == -5
 
     assert store.move_chat(-5, -1005, NOW) is False  # the new chat's own subscription stays
@@ -267,7 +275,7 @@ def test_a_batch_is_routed_in_order_so_a_story_twice_in_it_is_one_alert_and_a_re
         (other, "h3", labels(OTHER)),
     ]
 
-    results = store.save_labels_and_route_many(batch, MODEL, NOW)
+    results = Router(store).save_labels_and_route_many(batch, MODEL, NOW)
 
     assert [r.alerts for r in results] == [(1,), (), (1,)]
     assert results[1].replies == ((1, english),)
@@ -278,7 +286,9 @@ def test_a_chat_is_served_by_one_worker_at_a_time(store: Store) -> None:
     subscribe(store, 1)
     subscribe(store, 2)
     for n in (1, 2):
-        store.save_labels_and_route(add_item(store, n, f"MOU {n}"), f"h{n}", MODEL, labels(), NOW)
+        Router(store).save_labels_and_route(
+            add_item(store, n, f"MOU {n}"), f"h{n}", MODEL, labels(), NOW
+        )
     first = store.claim_deliveries("w1", NOW, LEASE, limit=1)  # chat 1's first row
     assert [d.chat_id for d in first] == [1]
 
@@ -301,7 +311,7 @@ def test_on_postgresql_a_chat_being_claimed_elsewhere_is_skipped(postgres_url: s
     with Store.open(postgres_url) as store:
         subscribe(store, 1)
         subscribe(store, 2)
-        store.save_labels_and_route(add_item(store, 1, "MOU"), "h1", MODEL, labels(), NOW)
+        Router(store).save_labels_and_route(add_item(store, 1, "MOU"), "h1", MODEL, labels(), NOW)
         engine = create_engine(postgres_url, poolclass=NullPool)
         try:
             with engine.begin() as other:  # another worker's claim, in the middle of it

@@ -10,6 +10,7 @@ from datetime import timedelta
 from test_store_outbox import LEASE, subscribe
 from test_store_subscriptions import MODEL, NOW, add_item, labels
 
+from monitor.alerts.router import Router
 from monitor.models import FeedSpec
 from monitor.service import free_leases_of_dead_workers
 from monitor.store import Store
@@ -61,7 +62,7 @@ def test_leases_of_a_dead_worker_are_freed_at_once_and_nobody_elses(store: Store
     store.sync_feeds(feeds, NOW)
     subscribe(store, 1)
     subscribe(store, 2)
-    store.save_labels_and_route(add_item(store, 1, "MOU"), "h1", MODEL, labels(), NOW)
+    Router(store).save_labels_and_route(add_item(store, 1, "MOU"), "h1", MODEL, labels(), NOW)
     dead = f"host:{finished_pid()}:{local_scope()}"
     other = "elsewhere:1:deadbeef"
     assert store.claim_due_feeds(dead, NOW, LEASE, limit=1) == ["https://a.example/rss"]

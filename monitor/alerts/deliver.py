@@ -52,6 +52,7 @@ from tenacity import (
 
 from classifiers.base import Labels
 from monitor.alerts.message import feedback_buttons, format_alert, format_also_reported
+from monitor.alerts.router import Router, RoutingStore
 from monitor.clock import Clock
 from monitor.errors import DeliveryError
 from monitor.models import ALERT, ALSO, NOTICE, Delivery, StoredItem, Subscription
@@ -111,7 +112,7 @@ class AlertSink(Protocol):
         ...
 
 
-class OutboxStore(Protocol):
+class OutboxStore(RoutingStore, Protocol):
     """The part of `monitor.store.Store` the deliverer uses."""
 
     def claim_deliveries(
@@ -129,8 +130,6 @@ class OutboxStore(Protocol):
     def release_deliveries(self, delivery_ids: Sequence[int], worker: str) -> None: ...
 
     def next_delivery_at(self) -> datetime | None: ...
-
-    def route_duplicates(self, now: datetime) -> int: ...
 
     def subscription(self, chat_id: int) -> Subscription | None: ...
 
@@ -203,6 +202,7 @@ class Deliverer:
         sleep: waits between quick retries and for `drain_until_idle` (tests inject one).
         """
         self._store = store
+        self._router = Router(store)
         self._sink = sink
         self._clock = clock
         self.worker = worker
@@ -227,7 +227,7 @@ class Deliverer:
         report = DrainReport()
         async with self._lock:  # one pass at a time per process (the scheduler may overlap)
             # copies dedup linked to alerted items since the last pass: "also reported" rows
-            await asyncio.to_thread(self._store.route_duplicates, self._clock.now())
+            await asyncio.to_thread(self._router.route_duplicates, self._clock.now())
             await self._share_overall_limit()
             while not self._paused():
                 now = self._clock.now()

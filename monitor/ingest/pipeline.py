@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from classifiers.base import CLASSIFY_BATCH, Classifier, Document, Labels
+from monitor.alerts.router import Router, RoutingStore
 from monitor.clock import Clock
 from monitor.errors import FeedFetchError, FeedParseError
 from monitor.ingest.article import extract_article_text
@@ -39,7 +40,7 @@ class PageFetcher(Protocol):
     ) -> FetchResult: ...
 
 
-class PipelineStore(Protocol):
+class PipelineStore(RoutingStore, Protocol):
     """The part of `monitor.store.Store` the pipeline uses."""
 
     def feed_state(self, url: str) -> FeedState | None: ...
@@ -88,10 +89,6 @@ class PipelineStore(Protocol):
     def save_labels(
         self, content_hash: str, model_id: str, labels: Labels, now: datetime
     ) -> None: ...
-
-    def save_labels_and_route_many(
-        self, items: Sequence[tuple[int, str, Labels]], model_id: str, now: datetime
-    ) -> object: ...
 
 
 @dataclass(frozen=True)
@@ -153,8 +150,13 @@ async def poll_feed(
     clock: Clock,
     classifier: Classifier | None = None,
     run_cpu: Callable[..., Awaitable[object]] | None = None,
+    router: Router | None = None,
 ) -> PollOutcome:
-    """Poll one feed and store what is new. Never raises for a feed's own problems."""
+    """Poll one feed and store what is new. Never raises for a feed's own problems.
+
+    New originals' labels and their alerts are saved by `router` (pass one that
+    lives across polls: it keeps the routing caches; by default a new one).
+    """
     started = clock.now()
     # every store call runs in a worker thread: a locked or slow database must not stall
     # the event loop that fetches other feeds and answers Telegram chats
@@ -189,7 +191,7 @@ async def poll_feed(
     if spec.fulltext and originals:
         originals = await _add_fulltext(originals, fetcher, store)
     if classifier is not None and originals:
-        originals = await _classify(originals, classifier, store, clock)
+        originals = await _classify(originals, classifier, router or Router(store), store, clock)
     updated = {n.id: n for n in originals}
     new_items = [updated.get(n.id, n) for n in new_items]
 
@@ -226,6 +228,7 @@ async def poll_feeds(
     clock: Clock,
     classifier: Classifier | None = None,
     run_cpu: Callable[..., Awaitable[object]] | None = None,
+    router: Router | None = None,
 ) -> list[PollOutcome]:
     """Poll several feeds concurrently; the fetcher's limits bound the concurrency."""
     return list(
@@ -238,6 +241,7 @@ async def poll_feeds(
                     clock=clock,
                     classifier=classifier,
                     run_cpu=run_cpu,
+                    router=router,
                 )
                 for s in specs
             )
@@ -342,7 +346,11 @@ async def _add_fulltext(
 
 
 async def _classify(
-    originals: list[NewItem], classifier: Classifier, store: PipelineStore, clock: Clock
+    originals: list[NewItem],
+    classifier: Classifier,
+    router: Router,
+    store: PipelineStore,
+    clock: Clock,
 ) -> list[NewItem]:
     """Label new originals, reusing labels stored for the same text and model."""
     model_id = classifier.model_id
@@ -362,7 +370,7 @@ async def _classify(
             continue
         # labels and the alerts they cause in one transaction (the outbox): none is lost
         rows = [(n.id, n.content_hash, label) for n, label in zip(batch, labels, strict=True)]
-        await asyncio.to_thread(store.save_labels_and_route_many, rows, model_id, clock.now())
+        await asyncio.to_thread(router.save_labels_and_route_many, rows, model_id, clock.now())
         for new, label in zip(batch, labels, strict=True):
             cached[new.content_hash] = label
     return [replace(n, labels=cached.get(n.content_hash)) for n in originals]

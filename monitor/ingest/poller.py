@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from classifiers.base import Classifier
+from monitor.alerts.router import Router
 from monitor.clock import Clock
 from monitor.ingest.pipeline import PageFetcher, PipelineStore, PollOutcome, poll_feeds
 from monitor.ingest.report import round_report
@@ -66,6 +67,7 @@ class Poller:
     ) -> None:
         self._feeds = feeds
         self._store = store
+        self._router = Router(store)  # its caches last across rounds
         self._fetcher = fetcher
         self._clock = clock
         self._lease = lease
@@ -154,6 +156,7 @@ class Poller:
                 clock=self._clock,
                 classifier=self._classifier,
                 run_cpu=self._run_cpu,
+                router=self._router,
             )
             outcomes.extend(results)
             if self._on_outcomes is not None:

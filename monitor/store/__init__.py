@@ -26,6 +26,7 @@ API::
     record_failure(url, *, now, error, status, next_due_at)   errors + 1; lease released
     feed_health(now=None) -> [FeedHealth]       FeedState fields + name, enabled,
                                                 removed_at, item counts, lease_owner
+    feed_names() -> {url: name}
 
     # items and deduplication
     find_item_by_key(feed_url, guid, url, content_hash) -> original id | None
@@ -42,13 +43,14 @@ API::
     items_with_labels(model_id, *, since=None, limit=100, originals_only=True)
         -> [(StoredItem, Labels | None)]
 
-    # alerts (subscriptions.py, outbox.py, feedback.py, vectors.py)
+    # alerts (subscriptions.py, routes.py, outbox.py, notices.py, feedback.py, vectors.py)
     subscription(chat_id) -> Subscription | None
     subscriptions(*, active_only=True) -> [Subscription]
     save_subscription(sub, now)  remove_subscription(chat_id) -> bool
     deactivate_subscription(chat_id, reason, now)        unsent alerts of the chat skipped
-    save_labels_and_route(item_id, content_hash, model_id, labels, now) -> RouteResult
-                                    labels + embedding + delivery rows, one transaction
+    routing() -> context of RoutingTransaction   ONE write transaction in which
+                                    `monitor.alerts.router` reads what it decides on and
+                                    writes labels + embedding + the rows it decided
     claim_deliveries(worker, now, lease, *, limit=100) -> [Delivery]     leases, like feeds
     mark_sent(id, message_id, now)  mark_retry(id, error=, not_before=)  mark_failed(id, error)
     mark_skipped(id, reason)  release_deliveries(ids, worker)  delivery_counts() -> {status: n}
@@ -91,26 +93,31 @@ from monitor.store.feeds import FeedRows
 from monitor.store.items import ItemRows
 from monitor.store.labels import LabelRows
 from monitor.store.leases import LeaseRows
+from monitor.store.notices import NoticeRows
 from monitor.store.outbox import OutboxRows
 from monitor.store.recipients import RecipientRows
+from monitor.store.routes import RouteRows, RoutingTransaction
 from monitor.store.subscriptions import SubscriptionRows
 from monitor.store.vectors import VectorRows
 
 __all__ = [
     "ItemVotes",
+    "RoutingTransaction",
     "Store",
     "downgrade_schema",
     "upgrade_schema",
 ]
 
 
-class Store(  # alerts: subscriptions, outbox, feedback, vectors
+class Store(  # alerts: subscriptions, routes, outbox, notices, feedback, vectors
     FeedRows,
     ItemRows,
     LabelRows,
     RecipientRows,
     SubscriptionRows,
+    RouteRows,
     OutboxRows,
+    NoticeRows,
     FeedbackRows,
     VectorRows,
     LeaseRows,

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from time import monotonic, sleep
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final, Self, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -327,6 +327,9 @@ def error_reason(exc: BaseException) -> str:
     return lines[0] if lines else type(inner).__name__
 
 
-def chunked(values: Sequence[str]) -> Iterator[Sequence[str]]:
+_T = TypeVar("_T")
+
+
+def chunked(values: Sequence[_T]) -> Iterator[Sequence[_T]]:
     for start in range(0, len(values), CHUNK):
         yield values[start : start + CHUNK]

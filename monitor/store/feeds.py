@@ -194,6 +194,11 @@ class FeedRows(StoreBase):
                 )
             )
 
+    def feed_names(self) -> dict[str, str]:
+        """Feed URL -> name, for every feed ever listed (one light read: no counts)."""
+        with self._begin("reading feed names") as conn:
+            return {url: name for url, name in conn.execute(select(FEEDS.c.url, FEEDS.c.name))}
+
     def feed_health(self, now: datetime | None = None) -> list[FeedHealth]:
         """Every feed ever listed (removed ones last) with its item counts.
 

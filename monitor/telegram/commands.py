@@ -557,7 +557,7 @@ class Commands:
     async def _item_blocks(
         self, lang: str, rows: Sequence[tuple[StoredItem, Labels | None]]
     ) -> list[str]:
-        names = {f.url: f.name for f in await asyncio.to_thread(self.bot.store.feed_health)}
+        names = await asyncio.to_thread(self.bot.store.feed_names)
         return [
             messages.format_item(
                 item,
