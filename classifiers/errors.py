@@ -10,25 +10,53 @@
 A data error carries every problem found (`problems`), so an operator fixes a file in
 one pass.
 The service wraps them in its own `ConfigError`/`ClassifierError` at the boundary.
+
+`Problem` and `did_you_mean` are the one problem type and hint of every
+configuration file: topics.toml and gazetteer.csv here, and (imported by
+`monitor`) feeds.toml, monitor.toml and the ``MONITOR_*`` variables.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import difflib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a data file: where (`source`, 1-based `line`) and why."""
+    """One thing wrong with a file or a setting: ``SOURCE:LINE: CONTEXT: key 'K': MESSAGE``.
+
+    Attributes:
+        source: the file's name as shown to the operator, or an environment variable's.
+        line: 1-based line, or None when it cannot be placed.
+        message: what is wrong.
+        context: where in the file, e.g. `feed "NAME" (#N)` or `[defaults]`; "" if nowhere.
+        key: the key concerned, if any (dotted for a nested table).
+        feed: 1-based position of the feeds file's `[[feed]]` table, if the problem is in one.
+    """
 
     source: str
     line: int | None
-    reason: str
+    message: str
+    context: str = ""
+    key: str | None = None
+    feed: int | None = None
 
     def __str__(self) -> str:
-        where = f"{self.source}:{self.line}" if self.line is not None else self.source
-        return f"{where}: {self.reason}"
+        parts = [f"{self.source}:{self.line}" if self.line else self.source]
+        if self.context:
+            parts.append(self.context)
+        if self.key is not None:
+            parts.append(f"key '{self.key}'")
+        parts.append(self.message)
+        return ": ".join(parts)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest of `choices` to a mistyped `word`, else ""."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 class ClassifierDataError(ValueError):

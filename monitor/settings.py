@@ -7,7 +7,6 @@ secret never ends up in a file that may be committed.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import tomllib
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from classifiers.errors import Problem, did_you_mean
 from monitor import __version__
 from monitor.errors import ConfigError
 from toml_layout import Layout
@@ -105,32 +105,10 @@ class Settings:
         return self.data_dir / "outbox"
 
 
-@dataclass(frozen=True)
-class SettingProblem:
-    """One bad setting: where it came from (a monitor.toml line or a variable) and why.
-
-    Rendered ``monitor.toml:7: key 'timezone': unknown time zone 'Mars/Olympus'`` for
-    the file and ``MONITOR_TIMEZONE: unknown time zone 'Mars/Olympus'`` for the
-    environment, so the operator fixes the value where it was set.
-    """
-
-    source: str  # the config file's path, or the environment variable's name
-    line: int | None
-    key: str | None  # a monitor.toml key (dotted for [poll]); None for a variable
-    message: str
-
-    def __str__(self) -> str:
-        parts = [f"{self.source}:{self.line}" if self.line else self.source]
-        if self.key is not None:
-            parts.append(f"key '{self.key}'")
-        parts.append(self.message)
-        return ": ".join(parts)
-
-
 class SettingsError(ConfigError):
     """The settings are invalid; `problems` lists every problem found."""
 
-    def __init__(self, problems: Sequence[SettingProblem]) -> None:
+    def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = tuple(problems)
         lines = [str(p) for p in self.problems]
         if len(lines) > 1:
@@ -157,7 +135,7 @@ class _Reader:
         self.values = values
         self.path = path
         self.layout = layout
-        self.problems: list[SettingProblem] = []
+        self.problems: list[Problem] = []
 
     def file_origin(self, key: str, table: str | None = None) -> _Origin:
         if table is None:
@@ -167,7 +145,7 @@ class _Reader:
         return _Origin(str(self.path), line, f"{table}.{key}")
 
     def add(self, origin: _Origin, message: str) -> None:
-        self.problems.append(SettingProblem(origin.source, origin.line, origin.key, message))
+        self.problems.append(Problem(origin.source, origin.line, message, key=origin.key))
 
     def raw(self, key: str) -> tuple[object, _Origin] | None:
         env_name = f"MONITOR_{key.upper()}"
@@ -245,7 +223,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     return settings
 
 
-def _problem_order(problem: SettingProblem) -> tuple[int, int]:
+def _problem_order(problem: Problem) -> tuple[int, int]:
     """File problems in line order, then the environment's."""
     is_env = problem.key is None and problem.line is None and problem.source.startswith("MONITOR_")
     return (1 if is_env else 0, problem.line or 0)
@@ -311,21 +289,17 @@ POLL_KEYS = (
 
 def _read_config_file(
     path: Path, *, explicit: bool
-) -> tuple[dict[str, Any], Layout, list[SettingProblem]]:
+) -> tuple[dict[str, Any], Layout, list[Problem]]:
     """The file's values, its layout (for line numbers) and the problems of its keys."""
     empty = Layout.of("")
     if not path.exists():
         if explicit:
-            raise SettingsError(
-                [SettingProblem("MONITOR_CONFIG", None, None, f"{path} does not exist")]
-            )
+            raise SettingsError([Problem("MONITOR_CONFIG", None, f"{path} does not exist")])
         return {}, empty, []
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise SettingsError(
-            [SettingProblem(str(path), None, None, f"cannot be read: {exc}")]
-        ) from exc
+        raise SettingsError([Problem(str(path), None, f"cannot be read: {exc}")]) from exc
     try:
         values = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -333,34 +307,32 @@ def _read_config_file(
         place = re.search(r"\(at line (\d+), column \d+\)$", str(exc))
         message = str(exc)[: place.start()].strip() if place else str(exc)
         line = int(place.group(1)) if place else None
-        problem = SettingProblem(str(path), line, None, f"invalid TOML: {message}")
+        problem = Problem(str(path), line, f"invalid TOML: {message}")
         raise SettingsError([problem]) from exc
     layout = Layout.of(text)
-    problems: list[SettingProblem] = []
+    problems: list[Problem] = []
     for key in values:
         line = layout.root_key_line((key,))
         if key in SECRET_KEYS:
             problems.append(
-                SettingProblem(
+                Problem(
                     str(path),
                     line,
-                    key,
                     f"secrets are read from the environment only (set MONITOR_{key.upper()} "
                     "and remove it from the file)",
+                    key=key,
                 )
             )
         elif key not in KNOWN_KEYS:
             problems.append(
-                SettingProblem(str(path), line, key, f"unknown key{_did_you_mean(key, KNOWN_KEYS)}")
+                Problem(str(path), line, f"unknown key{_known_key_hint(key, KNOWN_KEYS)}", key=key)
             )
     return {k: v for k, v in values.items() if k in KNOWN_KEYS}, layout, problems
 
 
-def _did_you_mean(word: str, choices: Sequence[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1)
-    if close:
-        return f" (did you mean '{close[0]}'?)"
-    return f"; known keys: {', '.join(choices)}"
+def _known_key_hint(word: str, choices: Sequence[str]) -> str:
+    """The closest known key, or else all of them (monitor.toml has few)."""
+    return did_you_mean(word, choices) or f"; known keys: {', '.join(choices)}"
 
 
 def _flag(value: object) -> bool:
@@ -426,7 +398,7 @@ def _poll_settings(table: object, reader: _Reader) -> PollSettings:
     for key in table:
         if key not in POLL_KEYS:
             reader.add(
-                reader.file_origin(key, "poll"), f"unknown key{_did_you_mean(key, POLL_KEYS)}"
+                reader.file_origin(key, "poll"), f"unknown key{_known_key_hint(key, POLL_KEYS)}"
             )
 
     def positive_int(key: str, default: int) -> int:

@@ -1,21 +1,20 @@
 """The digest's own words per language, from `catalogues/<lang>.toml` (English as fallback).
 
-A language is added by adding a catalogue file; a key missing from it falls
-back to English, so a partial translation still renders.
+Loaded by `monitor.catalogues`. A language is added by adding a catalogue file;
+a key missing from it falls back to English, so a partial translation still renders.
 """
 
 from __future__ import annotations
 
 import functools
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import Final
 
-CATALOGUE_DIR: Final = Path(__file__).parent / "catalogues"
-FALLBACK: Final = "en"
+from monitor.catalogues import DEFAULT_LANGUAGE, load_catalogue
+
+CATALOGUE_PACKAGE: Final = "monitor.digest"
 
 
 @dataclass(frozen=True)
@@ -63,31 +62,21 @@ class Words:
         }
 
 
-def available_languages() -> tuple[str, ...]:
-    """The languages that have a catalogue."""
-    return tuple(sorted(p.stem for p in CATALOGUE_DIR.glob("*.toml")))
-
-
 @functools.cache
 def words(language: str) -> Words:
     """The catalogue of `language` (English for a language without one)."""
-    base = _read(FALLBACK)
-    own = _read(language) if language != FALLBACK and language in available_languages() else {}
+    base = load_catalogue(CATALOGUE_PACKAGE, DEFAULT_LANGUAGE)
+    own = load_catalogue(CATALOGUE_PACKAGE, language) if language != DEFAULT_LANGUAGE else {}
     merged = {**base, **own}
     texts = {k: v for k, v in merged.items() if isinstance(v, str)}
     lists = {k: tuple(str(x) for x in v) for k, v in merged.items() if isinstance(v, list)}
     return Words(
-        language=language if own or language == FALLBACK else FALLBACK,
+        language=language if own or language == DEFAULT_LANGUAGE else DEFAULT_LANGUAGE,
         texts=texts,
         lists=lists,
         languages={**_table(base, "languages"), **_table(own, "languages")},
         countries={**_table(base, "countries"), **_table(own, "countries")},
     )
-
-
-def _read(language: str) -> dict[str, object]:
-    with (CATALOGUE_DIR / f"{language}.toml").open("rb") as f:
-        return tomllib.load(f)
 
 
 def _table(values: Mapping[str, object], key: str) -> dict[str, str]:

@@ -32,7 +32,6 @@ from __future__ import annotations
 from monitor.durations import format_interval, parse_interval
 from monitor.feeds.edit import add_feed, remove_feed, set_enabled
 from monitor.feeds.schema import (
-    FeedProblem,
     FeedsFileError,
     default_name,
     find_feed,
@@ -42,7 +41,6 @@ from monitor.feeds.schema import (
 from monitor.feeds.watch import FeedsFile
 
 __all__ = [
-    "FeedProblem",
     "FeedsFile",
     "FeedsFileError",
     "add_feed",

@@ -32,6 +32,7 @@ from telegram.ext import (
 )
 
 from classifiers.taxonomy import Taxonomy, load_taxonomy
+from monitor.catalogues import DEFAULT_LANGUAGE
 from monitor.clock import Clock, SystemClock
 from monitor.ingest.address_guard import Resolver, system_resolver
 from monitor.settings import Settings
@@ -85,7 +86,7 @@ async def set_commands(application: BotApplication) -> None:
     """Register the command menu per UI language (English is the default for every other)."""
     try:
         for lang in i18n.languages():
-            code = None if lang == i18n.DEFAULT_LANGUAGE else lang
+            code = None if lang == DEFAULT_LANGUAGE else lang
             await application.bot.set_my_commands(menu(lang), language_code=code)
     except TelegramError as exc:  # a menu is a nicety: the bot works without it
         logger.warning("could not register the command menu: %s", exc)

@@ -1,45 +1,33 @@
 """The bot's UI texts, one TOML catalogue per language in `catalogues/`.
 
-A catalogue is flat ``key = "text with {placeholders}"``. `text` looks a key
-up in the chat's language and falls back to English, so a new language is a
-new file (``catalogues/ja.toml``), not code; a partial translation works.
+A catalogue is flat ``key = "text with {placeholders}"``, loaded by
+`monitor.catalogues`. `text` looks a key up in the chat's language and falls
+back to English, so a new language is a new file (``catalogues/ja.toml``), not
+code; a partial translation works.
 Topic names come from the taxonomy (`Topic.name`, `Topic.name_ko`).
 """
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from functools import cache
-from importlib import resources
+from typing import Final
 
 from classifiers.taxonomy import Taxonomy
+from monitor.catalogues import DEFAULT_LANGUAGE, catalogue_languages, load_catalogue
 
-DEFAULT_LANGUAGE = "en"
-CATALOGUE_PACKAGE = "monitor.telegram"
-CATALOGUE_DIR = "catalogues"
+CATALOGUE_PACKAGE: Final = "monitor.telegram"
 
 
-@cache
 def languages() -> tuple[str, ...]:
     """The UI languages with a catalogue, English first."""
-    folder = resources.files(CATALOGUE_PACKAGE).joinpath(CATALOGUE_DIR)
-    found = sorted(
-        entry.name.removesuffix(".toml")
-        for entry in folder.iterdir()
-        if entry.name.endswith(".toml")
-    )
-    return (DEFAULT_LANGUAGE, *(lang for lang in found if lang != DEFAULT_LANGUAGE))
+    return catalogue_languages(CATALOGUE_PACKAGE)
 
 
 @cache
 def catalogue(lang: str) -> Mapping[str, str]:
     """The texts of one language (empty for a language without a catalogue)."""
-    if lang not in languages():
-        return {}
-    path = resources.files(CATALOGUE_PACKAGE).joinpath(CATALOGUE_DIR, f"{lang}.toml")
-    values = tomllib.loads(path.read_text(encoding="utf-8"))
-    return {key: str(value) for key, value in values.items()}
+    return {key: str(value) for key, value in load_catalogue(CATALOGUE_PACKAGE, lang).items()}
 
 
 def text(lang: str, key: str, **values: object) -> str:
