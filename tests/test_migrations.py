@@ -26,7 +26,7 @@ TABLES = {"feeds", "items", "item_bands", "labels"}
 TABLES |= {"subscriptions", "deliveries", "feedback", "embeddings", "feed_notices"}  # 0002
 TABLES |= {"recipients", "digest_log", "digest_codes"}  # 0003_digest
 TABLES |= {"roles"}  # 0005_roles
-HEAD = "0007"  # 0004_alerted_items, 0006_event_labels and 0007_story_ids: columns
+HEAD = "0008"  # 0004, 0006, 0007 and 0008 add columns
 
 
 @contextmanager

@@ -71,6 +71,10 @@ ITEMS = Table(
     Column("fulltext", Text),
     Column("alerted_at", UTCDateTime),  # first alert routed: a same-story candidate (outbox)
     Column("story_id", Integer),  # the id of its story's first item (no FK: outlives it)
+    # migration 0008: labelling retried by the sweep after a failed write or classifier error
+    Column("label_attempts", Integer, nullable=False, server_default="0"),
+    Column("label_retry_at", UTCDateTime),
+    Column("label_error", Text),
     UniqueConstraint("feed_url", "guid"),
     Index(None, "url"),
     Index(None, "content_hash"),
@@ -150,6 +154,7 @@ DELIVERIES = Table(
     Column("not_before", UTCDateTime, nullable=False),
     Column("lease_owner", Text),
     Column("lease_until", UTCDateTime),
+    Column("lease_token", Text),  # migration 0008: the claim's token; settles check it
     Column("sent_at", UTCDateTime),
     Column("message_id", BigInteger),
     Column("last_error", Text),
