@@ -23,6 +23,7 @@ from monitor.digest.unsubscribe import start_unsubscribe_server
 from monitor.errors import DeliveryError, MonitorError
 from monitor.feeds import FeedsFile
 from monitor.filters import Filter
+from monitor.ingest.address_guard import FetchGuards
 from monitor.ingest.fetch import Fetcher, FetchLimits
 from monitor.ingest.pipeline import PollOutcome
 from monitor.ingest.poller import Poller
@@ -88,6 +89,7 @@ async def open_components(
                 classifier=classifier,
                 run_cpu=run_cpu,
                 on_outcomes=on_outcomes,
+                guards=FetchGuards(allow_private_feeds=settings.allow_private_feeds),
             )
             yield Components(store, fetcher, poller, feeds)
     finally:

@@ -11,6 +11,7 @@ import pytest
 from fakes import FakeClock, KeywordClassifier
 from feedserver import FeedServer, Reply
 
+from monitor.ingest.address_guard import FetchGuards
 from monitor.ingest.fetch import Fetcher, FetchLimits
 from monitor.ingest.pipeline import PollOutcome, next_poll_at, poll_feed, poll_feeds
 from monitor.models import FeedSpec
@@ -253,7 +254,9 @@ async def test_fulltext_feeds_fetch_the_article(
         "<description>MOU signed.</description></item></channel></rss>"
     ).encode()
     url = feed_server.add("/brief.xml", body)
-    outcome = await poll(spec(url, fulltext=True), store, fetcher, FakeClock())
+    # the article is on 127.0.0.1: an intranet page, fetched only with allow_private_feeds
+    guards = FetchGuards(allow_private_feeds=True)
+    outcome = await poll(spec(url, fulltext=True), store, fetcher, FakeClock(), guards=guards)
     text = outcome.new_items[0].item.text
     assert "20 primary health centres" in text and "Copyright" not in text
     stored = store.item(outcome.new_items[0].id)

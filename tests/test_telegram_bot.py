@@ -336,6 +336,7 @@ async def test_addfeed_with_the_allowance_fetches_parses_and_saves(
         text = (tmp_path / "feeds.toml").read_text()
         assert text.startswith("# Operators' notes: keep this comment.")
         assert url in text and 'name = "Regional Health Wire"' in text and "page.html" not in text
+        assert f'added_by = "telegram:{ADMIN}"' in text  # so the poller keeps guarding it
         removed = await say(api, "/removefeed Regional Health Wire", user=ADMIN)
         assert removed["text"] == "Removed Regional Health Wire."
         missing = await say(api, "/removefeed Nothing Like It", user=ADMIN)

@@ -87,12 +87,16 @@ def feeds_check(ctx: click.Context, include_disabled: bool, fmt: Format) -> None
     Exits 1 when any feed failed, so a deploy script or cron job can act on it.
     """
     from monitor.feeds import load_feeds
+    from monitor.ingest.address_guard import FetchGuards
     from monitor.ingest.check import check_feeds
 
     settings = settings_of(ctx.find_root())
     specs = [s for s in load_feeds(settings.feeds_path) if s.enabled or include_disabled]
     progress = err if fmt == "table" else None  # a script reads stdout; no bar for it
-    results = asyncio.run(check_feeds(specs, settings.poll, progress_console=progress))
+    guards = FetchGuards(allow_private_feeds=settings.allow_private_feeds)
+    results = asyncio.run(
+        check_feeds(specs, settings.poll, progress_console=progress, guards=guards)
+    )
     # failures first, then by name: what needs attention is on top
     ordered = sorted(results, key=lambda r: (r.error is None, r.feed.name.casefold(), r.feed.url))
     records = [

@@ -129,6 +129,8 @@ def _feed_table(spec: FeedSpec, defaults: Defaults, newline: str) -> str:
         lines.append(f"enabled = {_toml(spec.enabled)}")
     if spec.fulltext != defaults.fulltext:
         lines.append(f"fulltext = {_toml(spec.fulltext)}")
+    if spec.added_by:
+        lines.append(f"added_by = {_toml(spec.added_by)}")
     return newline.join(lines) + newline
 
 

@@ -20,7 +20,18 @@ from toml_layout import Layout, split_lines
 
 DEFAULT_SOURCE = "feeds.toml"
 TOP_LEVEL_KEYS = ("feed", "defaults")
-FEED_KEYS = ("url", "name", "language", "country", "tags", "interval", "enabled", "fulltext")
+FEED_KEYS = (
+    "url",
+    "name",
+    "language",
+    "country",
+    "tags",
+    "interval",
+    "enabled",
+    "fulltext",
+    "added_by",
+)
+MAX_ADDED_BY_CHARS = 100
 DEFAULTS_KEYS = ("interval", "enabled", "fulltext", "language")
 URL_SCHEMES = ("http", "https")
 
@@ -353,6 +364,7 @@ class _Checker:
         language, country = defaults.language, None
         tags: tuple[str, ...] = ()
         interval, enabled, fulltext = defaults.interval, defaults.enabled, defaults.fulltext
+        added_by: str | None = None
         for key, value in entry.items():
             message: str | None = None
             if key == "url":
@@ -372,6 +384,8 @@ class _Checker:
             elif key == "interval":
                 duration, message = _check_interval(value)
                 interval = duration or interval
+            elif key == "added_by":
+                added_by, message = _check_added_by(value)
             elif key in ("enabled", "fulltext"):
                 message = _check_bool(value)
                 if isinstance(value, bool) and key == "enabled":
@@ -387,7 +401,16 @@ class _Checker:
                 problem(key, message)
         if not ok or not isinstance(url, str) or name is None:
             return None
-        return FeedSpec(url, name, language, country, tags, interval, enabled, fulltext)
+        return FeedSpec(url, name, language, country, tags, interval, enabled, fulltext, added_by)
+
+
+def _check_added_by(value: object) -> tuple[str | None, str | None]:
+    """(value, problem) of ``added_by``: who added the feed from outside (it stays guarded)."""
+    if not isinstance(value, str):
+        return None, f'must be a string like "telegram:12345", not {_type_name(value)}'
+    if not value.strip() or len(value) > MAX_ADDED_BY_CHARS:
+        return None, f"must be 1 to {MAX_ADDED_BY_CHARS} characters (remove the key to trust it)"
+    return value.strip(), None
 
 
 def _check_tags(value: object) -> tuple[tuple[str, ...], str | None]:

@@ -1,12 +1,15 @@
-"""Where a feed added from Telegram may point: public addresses only, checked after DNS.
+"""Where a fetch someone outside may steer can go: public addresses only, checked after DNS.
 
 An operator's ``/addfeed URL`` makes the service fetch that URL from inside its
-network, so a URL (or a redirect) to ``127.0.0.1``, ``10.x``, ``fd00::``, a
-link-local address or a cloud metadata endpoint could read internal services
-(server-side request forgery). `address_problem` classifies one IP address
-(pure); `AddressGuard` resolves a URL's host with the event loop's resolver
-and refuses it when any address is not public. Its `on_request` is an httpx
-request hook, so every redirect hop is checked again before it is sent.
+network, on every poll, and a feed's entries name the article pages that
+``fulltext`` feeds fetch; so a URL (or a redirect, or a DNS answer that changes
+later) to ``127.0.0.1``, ``10.x``, ``fd00::``, a link-local address or a cloud
+metadata endpoint could read internal services (server-side request forgery).
+`address_problem` classifies one IP address (pure); `AddressGuard` resolves a
+URL's host with the event loop's resolver and refuses it when any address is
+not public. Its `on_request` is an httpx request hook, so every redirect hop is
+checked again before it is sent. `FetchGuards` says which guard each fetch of
+the poller goes through.
 
 ``allow_private_feeds`` (the operator's explicit choice, e.g. for feeds on an
 intranet) lets private, loopback, link-local, unique-local and shared
@@ -32,6 +35,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from monitor.errors import FeedFetchError
+from monitor.models import FeedSpec
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
@@ -107,13 +111,20 @@ class AddressGuard:
         allow_private: the operator allowed private networks (``allow_private_feeds``).
         resolver: host and port -> addresses; the system resolver by default,
             tests inject their own.
+        unresolved_ok: a host this machine cannot resolve passes (the request then
+            fails, or an HTTP proxy resolves it); off: it is refused.
     """
 
     def __init__(
-        self, *, allow_private: bool = False, resolver: Resolver = system_resolver
+        self,
+        *,
+        allow_private: bool = False,
+        resolver: Resolver = system_resolver,
+        unresolved_ok: bool = False,
     ) -> None:
         self._allow_private = allow_private
         self._resolve = resolver
+        self._unresolved_ok = unresolved_ok
 
     async def check_url(self, url: str) -> None:
         """Return when `url` may be fetched.
@@ -133,7 +144,12 @@ class AddressGuard:
         try:
             addresses = [ipaddress.ip_address(host)]
         except ValueError:
-            addresses = await self._addresses(host, port)
+            try:
+                addresses = await self._addresses(host, port)
+            except UnsafeAddressError:
+                if self._unresolved_ok:
+                    return
+                raise
         for address in addresses:
             problem = refused(address, allow_private=self._allow_private)
             if problem is not None:
@@ -174,6 +190,40 @@ class AddressGuard:
         if not found:
             raise UnsafeAddressError(f"{host} does not resolve to any address")
         return [_address(a) for a in found]
+
+
+class FetchGuards:
+    """The guard of each kind of fetch the poller makes.
+
+    * A feed the operator wrote into feeds.toml is their choice: private and
+      loopback addresses pass (intranet feeds), only the addresses no feed lives
+      at (cloud metadata, multicast, unspecified) are refused, on every hop; a
+      name this machine cannot resolve is left to the request (or the proxy).
+    * A feed added from Telegram (``added_by`` in feeds.toml) and every article
+      page (``fulltext``: the feed's publisher names those URLs) get public
+      addresses only, unless the operator set ``allow_private_feeds``.
+
+    Args:
+        allow_private_feeds: the operator's ``allow_private_feeds``.
+        resolver: host and port -> addresses; tests inject their own.
+    """
+
+    def __init__(
+        self, *, allow_private_feeds: bool = False, resolver: Resolver = system_resolver
+    ) -> None:
+        self.operator_feeds = AddressGuard(
+            allow_private=True, resolver=resolver, unresolved_ok=True
+        )
+        self.outside = AddressGuard(allow_private=allow_private_feeds, resolver=resolver)
+
+    def for_feed(self, spec: FeedSpec) -> AddressGuard:
+        """The guard of `spec`'s own fetches."""
+        return self.outside if spec.added_by else self.operator_feeds
+
+    @property
+    def articles(self) -> AddressGuard:
+        """The guard of article pages (``fulltext``), whoever listed the feed."""
+        return self.outside
 
 
 def _address(text: str) -> IPAddress:

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from monitor.errors import FeedFetchError, FeedParseError
+from monitor.ingest.address_guard import FetchGuards
 from monitor.ingest.fetch import Fetcher, FetchLimits
 from monitor.ingest.parse import parse_feed
 from monitor.models import FeedSpec
@@ -32,9 +33,17 @@ class CheckResult:
 
 
 async def check_feeds(
-    specs: Sequence[FeedSpec], poll: PollSettings, *, progress_console: Console | None = None
+    specs: Sequence[FeedSpec],
+    poll: PollSettings,
+    *,
+    progress_console: Console | None = None,
+    guards: FetchGuards | None = None,
 ) -> list[CheckResult]:
-    """Fetch all feeds concurrently (within the poller's limits), with a progress bar."""
+    """Fetch all feeds concurrently (within the poller's limits), with a progress bar.
+
+    Each feed goes through the guard the poller would use (`FetchGuards`).
+    """
+    guards = guards or FetchGuards()
     limits = replace(FetchLimits.of(poll), retries=CHECK_RETRIES)
     async with Fetcher(user_agent=poll.user_agent, limits=limits) as fetcher:
         with Progress(
@@ -44,17 +53,19 @@ async def check_feeds(
 
             async def one(spec: FeedSpec) -> CheckResult:
                 try:
-                    return await check_feed(spec, fetcher)
+                    return await check_feed(spec, fetcher, guards)
                 finally:
                     progress.advance(task)
 
             return list(await asyncio.gather(*(one(s) for s in specs)))
 
 
-async def check_feed(spec: FeedSpec, fetcher: Fetcher) -> CheckResult:
+async def check_feed(
+    spec: FeedSpec, fetcher: Fetcher, guards: FetchGuards | None = None
+) -> CheckResult:
     started = time.monotonic()
     try:
-        result = await fetcher.fetch(spec.url)
+        result = await fetcher.fetch(spec.url, guard=(guards or FetchGuards()).for_feed(spec))
     except FeedFetchError as exc:
         return CheckResult(
             spec, status=exc.status, error=str(exc), latency_s=time.monotonic() - started

@@ -17,7 +17,9 @@ a polite, robust poller needs on top of it:
 * a budget per fetch: attempts and the waits between them together never
   take longer than ``budget_s``;
 * a connection pool bounded overall and a semaphore per origin (host and
-  port) for politeness.
+  port) for politeness;
+* an address guard per fetch (`AddressGuard`, passed as ``guard``) checking
+  every hop before it is sent and the address each response came from.
 
 Every failure is raised as `FeedFetchError` naming the URL and the reason,
 chained to the library exception.
@@ -41,6 +43,7 @@ from tenacity.wait import wait_base, wait_exponential_jitter
 
 from monitor.clock import Clock, SystemClock
 from monitor.errors import FeedFetchError
+from monitor.ingest.address_guard import AddressGuard
 from monitor.models import FetchResult
 from monitor.settings import (
     DEFAULT_BUDGET_S,
@@ -69,6 +72,8 @@ ACCEPT = (
 DRAIN_MAX_BYTES = 64 * 1024
 # Statuses whose Retry-After header we honour (RFC 9110 §10.2.3).
 RETRY_AFTER_STATUSES = frozenset({429, 503})
+# The request extension carrying a fetch's `AddressGuard`; httpx copies it to each redirect.
+GUARD_EXTENSION = "monitor.address_guard"
 
 
 @dataclass(frozen=True)
@@ -223,8 +228,11 @@ class Fetcher:
             max_redirects=limits.max_redirects,
             transport=transport,
             event_hooks={
-                "request": [on_request] if on_request is not None else [],
-                "response": [on_response] if on_response is not None else [],
+                "request": [_guard_request, *([on_request] if on_request is not None else [])],
+                "response": [
+                    _guard_response,
+                    *([on_response] if on_response is not None else []),
+                ],
             },
         )
         # Requests wait here, outside the per-attempt deadline, rather than in
@@ -248,7 +256,12 @@ class Fetcher:
         await self._client.aclose()
 
     async def fetch(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        guard: AddressGuard | None = None,
     ) -> FetchResult:
         """GET `url` conditionally, retrying transient failures.
 
@@ -257,6 +270,8 @@ class Fetcher:
             etag: The ETag of the last successful fetch, sent as If-None-Match.
             last_modified: The Last-Modified of the last successful fetch, sent
                 as If-Modified-Since.
+            guard: Checks the URL and every redirect before it is sent, and the
+                address each response came from (DNS rebinding); None: no check.
 
         Returns:
             The final response: status 2xx with the decoded body, or 304 with
@@ -264,6 +279,8 @@ class Fetcher:
             did not repeat them.
 
         Raises:
+            UnsafeAddressError: `guard` refused the URL, a redirect or the address
+                connected to (never retried).
             FeedFetchError: On an unusable URL, a 4xx/5xx status (after retries
                 where they apply), a timeout, a connection failure, too many
                 redirects or a body over the size limit. ``status`` holds the
@@ -290,7 +307,7 @@ class Fetcher:
         budget_s = self._limits.budget_s
         try:
             async with asyncio.timeout(budget_s):
-                result: FetchResult = await retrying(self._attempt, url, origin, headers)
+                result: FetchResult = await retrying(self._attempt, url, origin, headers, guard)
         except TimeoutError as exc:
             raise FeedFetchError(
                 f"gave up fetching {url}: its budget of {budget_s:g}s (attempts and waits "
@@ -318,7 +335,9 @@ class Fetcher:
         )
         return result
 
-    async def _attempt(self, url: str, origin: str, headers: dict[str, str]) -> FetchResult:
+    async def _attempt(
+        self, url: str, origin: str, headers: dict[str, str], guard: AddressGuard | None
+    ) -> FetchResult:
         """One GET under the per-origin and pool semaphores and the total deadline."""
         per_origin = self._per_origin.get(origin)
         if per_origin is None:
@@ -328,7 +347,7 @@ class Fetcher:
             started = time.monotonic()
             try:
                 async with asyncio.timeout(total_s):
-                    result = await self._get(url, headers)
+                    result = await self._get(url, headers, guard)
             except TimeoutError as exc:
                 # the server answered and is too slow: asking again would cost as much
                 raise FeedFetchError(
@@ -355,10 +374,15 @@ class Fetcher:
                 raise FeedFetchError(f"request failed fetching {url}: {_describe(exc)}") from exc
         return replace(result, elapsed_s=time.monotonic() - started)
 
-    async def _get(self, url: str, headers: dict[str, str]) -> FetchResult:
+    async def _get(
+        self, url: str, headers: dict[str, str], guard: AddressGuard | None
+    ) -> FetchResult:
         """Send the request and stream the body up to the size limit."""
         max_bytes = self._limits.max_bytes
-        async with self._client.stream("GET", url, headers=headers) as response:
+        extensions = {GUARD_EXTENSION: guard} if guard is not None else None
+        async with self._client.stream(
+            "GET", url, headers=headers, extensions=extensions
+        ) as response:
             final_url = str(response.url)
             status = response.status_code
             if status != 304 and not 200 <= status < 300:
@@ -425,6 +449,20 @@ _TIMEOUT_KINDS: dict[type[httpx.TimeoutException], str] = {
     httpx.WriteTimeout: "write ",
     httpx.PoolTimeout: "connection pool ",
 }
+
+
+async def _guard_request(request: httpx.Request) -> None:
+    """httpx request hook: the fetch's guard checks this hop (first request or redirect)."""
+    guard = request.extensions.get(GUARD_EXTENSION)
+    if isinstance(guard, AddressGuard):
+        await guard.on_request(request)
+
+
+async def _guard_response(response: httpx.Response) -> None:
+    """httpx response hook: the fetch's guard checks the address the answer came from."""
+    guard = response.request.extensions.get(GUARD_EXTENSION)
+    if isinstance(guard, AddressGuard):
+        await guard.on_response(response)
 
 
 def _origin(url: str) -> str:

@@ -20,6 +20,7 @@ from classifiers.base import CLASSIFY_BATCH, Classifier, Document, Labels
 from monitor.alerts.router import Router, RoutingStore
 from monitor.clock import Clock
 from monitor.errors import FeedFetchError, FeedParseError
+from monitor.ingest.address_guard import AddressGuard, FetchGuards
 from monitor.ingest.article import extract_article_text
 from monitor.ingest.dedup import closest_near_duplicate, dedup_keys
 from monitor.ingest.localtime import naive_date_zone
@@ -30,13 +31,20 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(hours=24)
 BACKOFF_JITTER = 0.1  # spread retries of feeds that failed together
+# operators' feeds anywhere but metadata addresses; the rest public only (address_guard)
+DEFAULT_GUARDS = FetchGuards()
 
 
 class PageFetcher(Protocol):
     """What the pipeline needs of `monitor.ingest.fetch.Fetcher`: one conditional GET."""
 
     async def fetch(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        guard: AddressGuard | None = None,
     ) -> FetchResult: ...
 
 
@@ -151,6 +159,7 @@ async def poll_feed(
     classifier: Classifier | None = None,
     run_cpu: Callable[..., Awaitable[object]] | None = None,
     router: Router | None = None,
+    guards: FetchGuards = DEFAULT_GUARDS,
 ) -> PollOutcome:
     """Poll one feed and store what is new. Never raises for a feed's own problems.
 
@@ -162,7 +171,12 @@ async def poll_feed(
     # the event loop that fetches other feeds and answers Telegram chats
     state = await asyncio.to_thread(store.feed_state, spec.url) or FeedState(url=spec.url)
     try:
-        result = await fetcher.fetch(spec.url, etag=state.etag, last_modified=state.last_modified)
+        result = await fetcher.fetch(
+            spec.url,
+            etag=state.etag,
+            last_modified=state.last_modified,
+            guard=guards.for_feed(spec),  # every hop, every poll, and the address reached
+        )
     except FeedFetchError as exc:
         return await _failed(spec, store, clock, state, str(exc), exc.status, exc.retry_after_s)
 
@@ -189,7 +203,7 @@ async def poll_feed(
     new_items = await asyncio.to_thread(_store_items, parsed.items, store, clock.now())
     originals = [n for n in new_items if n.duplicate_of is None]
     if spec.fulltext and originals:
-        originals = await _add_fulltext(originals, fetcher, store)
+        originals = await _add_fulltext(originals, fetcher, store, guards.articles)
     if classifier is not None and originals:
         originals = await _classify(originals, classifier, router or Router(store), store, clock)
     updated = {n.id: n for n in originals}
@@ -229,6 +243,7 @@ async def poll_feeds(
     classifier: Classifier | None = None,
     run_cpu: Callable[..., Awaitable[object]] | None = None,
     router: Router | None = None,
+    guards: FetchGuards = DEFAULT_GUARDS,
 ) -> list[PollOutcome]:
     """Poll several feeds concurrently; the fetcher's limits bound the concurrency."""
     return list(
@@ -242,6 +257,7 @@ async def poll_feeds(
                     classifier=classifier,
                     run_cpu=run_cpu,
                     router=router,
+                    guards=guards,
                 )
                 for s in specs
             )
@@ -323,13 +339,13 @@ def _store_item(item: Item, store: PipelineStore, now: datetime) -> NewItem | No
 
 
 async def _add_fulltext(
-    originals: list[NewItem], fetcher: PageFetcher, store: PipelineStore
+    originals: list[NewItem], fetcher: PageFetcher, store: PipelineStore, guard: AddressGuard
 ) -> list[NewItem]:
     async def one(new: NewItem) -> NewItem:
         if not new.item.url:
             return new
-        try:
-            page = await fetcher.fetch(new.item.url)
+        try:  # the publisher names these URLs: guarded like a feed added from outside
+            page = await fetcher.fetch(new.item.url, guard=guard)
         except FeedFetchError as exc:
             log.debug("%s: article not fetched: %s", new.item.url, exc)
             return new

@@ -16,7 +16,14 @@ from typing import Protocol
 from classifiers.base import Classifier
 from monitor.alerts.router import Router
 from monitor.clock import Clock
-from monitor.ingest.pipeline import PageFetcher, PipelineStore, PollOutcome, poll_feeds
+from monitor.ingest.address_guard import FetchGuards
+from monitor.ingest.pipeline import (
+    DEFAULT_GUARDS,
+    PageFetcher,
+    PipelineStore,
+    PollOutcome,
+    poll_feeds,
+)
 from monitor.ingest.report import round_report
 from monitor.models import DueOverview, FeedSpec
 from monitor.workers import worker_name
@@ -64,6 +71,7 @@ class Poller:
         run_cpu: Callable[..., Awaitable[object]] | None = None,
         worker: str | None = None,
         on_outcomes: Callable[[list[PollOutcome]], None] | None = None,
+        guards: FetchGuards = DEFAULT_GUARDS,
     ) -> None:
         self._feeds = feeds
         self._store = store
@@ -74,6 +82,7 @@ class Poller:
         self._classifier = classifier
         self._run_cpu = run_cpu
         self._on_outcomes = on_outcomes
+        self._guards = guards
         self.worker = worker or worker_name()
         self._stopping = False
         self._idle = asyncio.Event()
@@ -156,6 +165,7 @@ class Poller:
                 clock=self._clock,
                 classifier=self._classifier,
                 run_cpu=self._run_cpu,
+                guards=self._guards,
                 router=self._router,
             )
             outcomes.extend(results)

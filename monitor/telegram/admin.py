@@ -30,6 +30,12 @@ ADDFEED_RETRIES = 0  # the operator is waiting for an answer; they can send it a
 MAX_NAME_CHARS = 80  # a feed name taken from the feed's own title
 
 
+def _added_by(update: Update) -> str:
+    """The ``added_by`` of a feed added by this update's sender."""
+    user = update.effective_user
+    return f"telegram:{user.id}" if user is not None else "telegram"
+
+
 class Operators:
     """The operators' handlers; everyone else gets a polite refusal."""
 
@@ -76,7 +82,11 @@ class Operators:
         try:
             await guard.check_url(url)
             parsed = await self._fetch(url, guard)
-            spec = FeedSpec(url=url, name=name or parsed.title.strip()[:MAX_NAME_CHARS])
+            spec = FeedSpec(
+                url=url,
+                name=name or parsed.title.strip()[:MAX_NAME_CHARS],
+                added_by=_added_by(update),  # the poller keeps guarding it (address_guard)
+            )
             added = await asyncio.to_thread(add_feed, self.bot.settings.feeds_path, spec)
         except UnsafeAddressError as exc:
             await reply(update, messages.plain(lang, "addfeed_refused", reason=str(exc)))
@@ -118,10 +128,8 @@ class Operators:
         async with Fetcher(
             user_agent=poll.user_agent,
             limits=limits,
-            on_request=guard.on_request,
-            on_response=guard.on_response,
         ) as fetcher:
-            result = await fetcher.fetch(url)
+            result = await fetcher.fetch(url, guard=guard)
         return await asyncio.to_thread(
             parse_feed,
             result.content,
