@@ -212,6 +212,7 @@ class Delivery:
         attempts: failed tries so far.
         created_at: when routing wrote the row.
         reply_to_message_id: for "also": Telegram's id of the first alert, once it was sent.
+        lease_token: the claim's fence; settling the row presents it.
     """
 
     id: int
@@ -224,6 +225,7 @@ class Delivery:
     attempts: int
     created_at: datetime
     reply_to_message_id: int | None = None
+    lease_token: str = ""
 
 
 @dataclass(frozen=True)

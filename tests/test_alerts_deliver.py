@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from fakebotapi import FakeBotAPI
@@ -263,6 +264,48 @@ async def test_a_crashed_deliverer_loses_nothing_and_repeats_only_its_unrecorded
     chats = [s["chat_id"] for s in api.sent()]
     assert sorted(chats) == [1, 1, 2, 3]  # chat 1 twice: the window; 2 and 3 once, none lost
     assert store.delivery_counts()["sent"] == 3
+
+
+class StallingSink:
+    """Telegram, but the first send hangs until released: a worker stalled past its lease."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.telegram = TelegramSink(bot)
+        self.stalled = asyncio.Event()
+        self.resume = asyncio.Event()
+        self.calls = 0
+
+    async def send(self, chat_id: int, text: str, **options: Any) -> int | None:
+        self.calls += 1
+        if self.calls == 1:
+            self.stalled.set()
+            await self.resume.wait()
+        return await self.telegram.send(chat_id, text, **options)
+
+
+async def test_a_worker_stalled_past_its_lease_repeats_at_most_the_send_in_flight(
+    store: Store, api: FakeBotAPI, bot: Bot
+) -> None:
+    """Fenced leases: while w1 hangs in a send, its lease runs out and w2 sends the chat's
+    rows. When w1 wakes, its one send in flight goes out (the documented duplicate), its
+    "sent" is refused, and it sends none of the rest: their renewal fails."""
+    clock = FakeClock(NOW)
+    subscribe(store, 1)
+    for n in range(1, 6):
+        new_item(store, n, f"MOU {n}")
+    sink = StallingSink(bot)
+    stalled = Deliverer(store=store, sink=sink, clock=clock, worker="w1", limits=FAST)
+    first_pass = asyncio.create_task(stalled.drain())
+    await sink.stalled.wait()
+    clock.advance(FAST.lease + timedelta(seconds=1))
+    assert (await deliverer(store, bot, clock, worker="w2").drain()).sent == 5
+    sink.resume.set()
+    await first_pass
+    texts = [s["text"].split("\n", 1)[0] for s in api.sent()]
+    assert len(texts) == 6  # without the fence, w1 would send all five again
+    assert max(texts.count(t) for t in texts) == 2
+    assert store.delivery_counts()["sent"] == 5
+    assert [r["message_id"] is not None for r in store.deliveries_of(1)] == [True] * 5
 
 
 async def test_two_deliverers_on_one_database_send_each_alert_once(

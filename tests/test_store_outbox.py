@@ -94,7 +94,7 @@ def test_a_reply_waits_for_its_alert_and_carries_its_message_id(store: Store) ->
     router.save_labels_and_route(korean, "h2", MODEL, labels(KO, language="ko"), NOW)
     claimed = store.claim_deliveries("w1", NOW, LEASE)
     assert [(d.kind, d.item_id) for d in claimed] == [("alert", english)]  # the reply waits
-    store.mark_sent(claimed[0].id, 555, NOW)
+    store.mark_sent(claimed[0].id, 555, NOW, token=claimed[0].lease_token)
     reply = store.claim_deliveries("w1", NOW, LEASE)
     assert [(d.kind, d.item_id, d.story_item_id) for d in reply] == [("also", korean, english)]
     assert reply[0].reply_to_message_id == 555
@@ -121,18 +121,55 @@ def test_settling_rows(store: Store) -> None:
     item = add_item(store, 1, "MOU")
     Router(store).save_labels_and_route(item, "h1", MODEL, labels(), NOW)
     a, b, c, d = store.claim_deliveries("w", NOW, LEASE)
-    store.mark_sent(a.id, 99, NOW)
-    store.mark_retry(b.id, error="429", not_before=NOW + timedelta(seconds=30))
-    store.mark_failed(c.id, "400 chat not found")
-    store.mark_skipped(d.id, "muted")
+    store.mark_sent(a.id, 99, NOW, token=a.lease_token)
+    store.mark_retry(b.id, token=b.lease_token, error="429", not_before=NOW + timedelta(seconds=30))
+    store.mark_failed(c.id, "400 chat not found", token=c.lease_token)
+    store.mark_skipped(d.id, "muted", token=d.lease_token)
     assert store.delivery_counts() == {"pending": 1, "sent": 1, "failed": 1, "skipped": 1}
     assert store.claim_deliveries("w", NOW + timedelta(seconds=29), LEASE) == []
     retried = store.claim_deliveries("w", NOW + timedelta(seconds=30), LEASE)
     assert [(r.id, r.attempts) for r in retried] == [(b.id, 1)]
-    store.release_deliveries([b.id], "w")
+    store.release_deliveries([b.id], retried[0].lease_token)
     assert [r.id for r in store.claim_deliveries("x", NOW + timedelta(seconds=30), LEASE)] == [b.id]
     row = store.deliveries_of(1)[0]
     assert (row["status"], row["message_id"], row["sent_at"]) == ("sent", 99, NOW)
+
+
+def test_a_settle_counts_only_under_the_claims_own_token(store: Store) -> None:
+    """Fencing: a worker that stalled past its lease, while another claimed and sent the
+    row, can neither renew it nor overwrite the other's "sent" with its own outcome."""
+    subscribe(store, 1)
+    Router(store).save_labels_and_route(add_item(store, 1, "MOU"), "h1", MODEL, labels(), NOW)
+    (stale,) = store.claim_deliveries("w1", NOW, LEASE)
+    later = NOW + LEASE + timedelta(seconds=1)
+    (fresh,) = store.claim_deliveries("w2", later, LEASE)
+    assert fresh.id == stale.id and fresh.lease_token != stale.lease_token
+
+    assert store.renew_leases([stale.id], stale.lease_token, later, LEASE) == set()
+    assert store.mark_sent(fresh.id, 7, later, token=fresh.lease_token)
+    assert not store.mark_retry(stale.id, token=stale.lease_token, error="x", not_before=later)
+    assert not store.mark_failed(stale.id, "timed out", token=stale.lease_token)
+    assert not store.mark_skipped(stale.id, "muted", token=stale.lease_token)
+    assert not store.mark_sent(stale.id, 8, later, token=stale.lease_token)
+    row = store.deliveries_of(1)[0]
+    assert (row["status"], row["message_id"], row["attempts"]) == ("sent", 7, 1)
+
+
+def test_renewing_keeps_a_long_batch_from_a_second_worker(store: Store) -> None:
+    subscribe(store, 1)
+    for n in (1, 2, 3):
+        Router(store).save_labels_and_route(
+            add_item(store, n, f"MOU {n}"), f"h{n}", MODEL, labels(), NOW
+        )
+    claimed = store.claim_deliveries("w1", NOW, LEASE)
+    ids = [d.id for d in claimed]
+    token = claimed[0].lease_token
+    almost = NOW + LEASE - timedelta(seconds=1)
+    assert store.renew_leases(ids, token, almost, LEASE) == set(ids)
+    # past the first lease, but within the renewed one: nobody else may claim them
+    assert store.claim_deliveries("w2", NOW + LEASE + timedelta(seconds=1), LEASE) == []
+    # an expired lease that nobody took is still this claim's: renewing it works
+    assert store.renew_leases(ids, token, almost + LEASE + timedelta(seconds=5), LEASE) == set(ids)
 
 
 def test_deactivating_a_chat_drops_its_pending_alerts(store: Store) -> None:
@@ -297,7 +334,7 @@ def test_a_chat_is_served_by_one_worker_at_a_time(store: Store) -> None:
     assert sorted(d.chat_id for d in second) == [2, 2]  # not chat 1's second row: w1 has chat 1
     assert store.delivery_senders(NOW) == {"w1", "w2"}
     assert [d.chat_id for d in store.claim_deliveries("w1", NOW, LEASE)] == [1]  # w1's own chat
-    store.release_deliveries([d.id for d in first], "w1")
+    store.release_deliveries([d.id for d in first], first[0].lease_token)
     later = NOW + LEASE + timedelta(seconds=1)
     assert store.delivery_senders(later) == set()
 

@@ -119,15 +119,23 @@ class OutboxStore(RoutingStore, Protocol):
         self, worker: str, now: datetime, lease: timedelta, *, limit: int = 100
     ) -> list[Delivery]: ...
 
-    def mark_sent(self, delivery_id: int, message_id: int | None, now: datetime) -> None: ...
+    def renew_leases(
+        self, delivery_ids: Sequence[int], token: str, now: datetime, lease: timedelta
+    ) -> set[int]: ...
 
-    def mark_retry(self, delivery_id: int, *, error: str, not_before: datetime) -> None: ...
+    def mark_sent(
+        self, delivery_id: int, message_id: int | None, now: datetime, *, token: str
+    ) -> bool: ...
 
-    def mark_failed(self, delivery_id: int, error: str) -> None: ...
+    def mark_retry(
+        self, delivery_id: int, *, token: str, error: str, not_before: datetime
+    ) -> bool: ...
 
-    def mark_skipped(self, delivery_id: int, reason: str) -> None: ...
+    def mark_failed(self, delivery_id: int, error: str, *, token: str) -> bool: ...
 
-    def release_deliveries(self, delivery_ids: Sequence[int], worker: str) -> None: ...
+    def mark_skipped(self, delivery_id: int, reason: str, *, token: str) -> bool: ...
+
+    def release_deliveries(self, delivery_ids: Sequence[int], token: str) -> None: ...
 
     def next_delivery_at(self) -> datetime | None: ...
 
@@ -300,9 +308,25 @@ class Deliverer:
         chat_id = rows[0].chat_id
         sub = await asyncio.to_thread(self._store.subscription, chat_id)
         for index, delivery in enumerate(rows):
+            rest = [d.id for d in rows[index:]]
             if self._paused():  # a 429 elsewhere: leave the rest for after the wait
-                ids = [d.id for d in rows[index:]]
-                await asyncio.to_thread(self._store.release_deliveries, ids, self.worker)
+                await asyncio.to_thread(self._store.release_deliveries, rest, delivery.lease_token)
+                break
+            # the fence: renewed right before each send, so a long batch keeps its rows,
+            # and a worker that stalled past its lease learns here that another took them
+            held = await asyncio.to_thread(
+                self._store.renew_leases,
+                rest,
+                delivery.lease_token,
+                self._clock.now(),
+                self.limits.lease,
+            )
+            if delivery.id not in held:
+                log.warning(
+                    "deliveries to chat %s: lease lost to another worker; %d left to it",
+                    chat_id,
+                    len(rest),
+                )
                 break
             outcome = await self._deliver(delivery, sub, names)
             setattr(report, outcome, getattr(report, outcome) + 1)
@@ -321,11 +345,15 @@ class Deliverer:
         now = self._clock.now()
         skip = _skip_reason(delivery, sub, now)
         if skip is not None:
-            await asyncio.to_thread(self._store.mark_skipped, delivery.id, skip)
+            await asyncio.to_thread(
+                self._store.mark_skipped, delivery.id, skip, token=delivery.lease_token
+            )
             return "skipped"
         message = await self._message(delivery, sub, names)
         if message is None:
-            await asyncio.to_thread(self._store.mark_skipped, delivery.id, "item gone")
+            await asyncio.to_thread(
+                self._store.mark_skipped, delivery.id, "item gone", token=delivery.lease_token
+            )
             return "skipped"
         text, reply_to, buttons = message
         thread_id = sub.thread_id if sub is not None and delivery.kind != NOTICE else None
@@ -345,13 +373,16 @@ class Deliverer:
             await asyncio.to_thread(
                 self._store.mark_retry,
                 delivery.id,
+                token=delivery.lease_token,
                 error=str(exc),
                 not_before=self._paused_until,
             )
             return "retried"
         except ChatGone as exc:
             log.warning("chat %s is gone (%s): subscription deactivated", delivery.chat_id, exc)
-            await asyncio.to_thread(self._store.mark_failed, delivery.id, str(exc))
+            await asyncio.to_thread(
+                self._store.mark_failed, delivery.id, str(exc), token=delivery.lease_token
+            )
             await asyncio.to_thread(
                 self._store.deactivate_subscription, delivery.chat_id, str(exc), self._clock.now()
             )
@@ -367,25 +398,38 @@ class Deliverer:
             return "retried"
         except Rejected as exc:
             log.warning("delivery %s to chat %s refused: %s", delivery.id, delivery.chat_id, exc)
-            await asyncio.to_thread(self._store.mark_failed, delivery.id, str(exc))
+            await asyncio.to_thread(
+                self._store.mark_failed, delivery.id, str(exc), token=delivery.lease_token
+            )
             return "failed"
         except TransientError as exc:
             attempts = delivery.attempts + 1
             if attempts >= self.limits.max_attempts:
                 log.error("delivery %s given up after %d attempts: %s", delivery.id, attempts, exc)
-                await asyncio.to_thread(self._store.mark_failed, delivery.id, str(exc))
+                await asyncio.to_thread(
+                    self._store.mark_failed, delivery.id, str(exc), token=delivery.lease_token
+                )
                 return "failed"
             delay = min(FIRST_RETRY_DELAY * 2 ** (attempts - 1), MAX_RETRY_DELAY)
             log.info("delivery %s: %s; retrying in %s", delivery.id, exc, delay)
             await asyncio.to_thread(
                 self._store.mark_retry,
                 delivery.id,
+                token=delivery.lease_token,
                 error=str(exc),
                 not_before=self._clock.now() + delay,
             )
             return "retried"
         # its own short transaction, right away: the only duplicate window is before this
-        await asyncio.to_thread(self._store.mark_sent, delivery.id, message_id, self._clock.now())
+        recorded = await asyncio.to_thread(
+            self._store.mark_sent,
+            delivery.id,
+            message_id,
+            self._clock.now(),
+            token=delivery.lease_token,
+        )
+        if not recorded:  # stalled past the lease between the renewal and the answer
+            log.warning("delivery %s sent after its lease was taken over", delivery.id)
         return "sent"
 
     async def _send_quickly_retried(

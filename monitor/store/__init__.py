@@ -51,9 +51,12 @@ API::
     routing() -> context of RoutingTransaction   ONE write transaction in which
                                     `monitor.alerts.router` reads what it decides on and
                                     writes labels + embedding + the rows it decided
-    claim_deliveries(worker, now, lease, *, limit=100) -> [Delivery]     leases, like feeds
-    mark_sent(id, message_id, now)  mark_retry(id, error=, not_before=)  mark_failed(id, error)
-    mark_skipped(id, reason)  release_deliveries(ids, worker)  delivery_counts() -> {status: n}
+    claim_deliveries(worker, now, lease, *, limit=100) -> [Delivery]     leases, like feeds;
+                                    each claim's `lease_token` fences its settles
+    renew_leases(ids, token, now, lease) -> {id still held}
+    mark_sent(id, message_id, now, *, token) -> bool   mark_retry(id, *, token, error, not_before)
+    mark_failed(id, error, *, token)  mark_skipped(id, reason, *, token)   (False: lease lost)
+    release_deliveries(ids, token)  delivery_counts() -> {status: n}
     add_notices(chat_ids, text, now)  feed_notices() -> {url: state}
     tell_operators(feed_url, state, text, chat_ids, now)
     save_feedback(chat_id, item_id, vote, now)  feedback_counts() -> (up, down)

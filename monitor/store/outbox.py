@@ -9,12 +9,20 @@ message id. A row whose lease expires (its deliverer died) is claimed again: the
 only duplicate possible is a message Telegram accepted just before the crash and
 before that commit.
 
+Leases are fenced. Each claim gets a token of its own; the deliverer renews its
+rows' leases before every send (`renew_leases`), and every settle (`mark_sent`,
+`mark_retry`, `mark_failed`, `mark_skipped`, `release_deliveries`) changes a row
+only while it is still pending under that token. A worker that stalled past its
+lease, while another claimed and sent the row, therefore neither sends it again
+(its renewal fails first) nor overwrites the other's "sent".
+
 Row kinds and statuses are `monitor.models`' ``ALERT``, ``ALSO``, ``NOTICE`` and
 pending -> sent | failed (gave up) | skipped (chat gone or muted).
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -90,6 +98,7 @@ class OutboxRows(StoreBase):
             .limit(limit)
             .with_for_update(skip_locked=True)  # PostgreSQL; SQLite holds its write lock
         )
+        token = secrets.token_hex(8)  # this claim's fence: settles must present it
         with self._begin("claiming deliveries", write=True) as conn:
             ids = list(conn.scalars(candidates))
             if not ids:
@@ -98,7 +107,7 @@ class OutboxRows(StoreBase):
                 conn.execute(
                     update(DELIVERIES)
                     .where(DELIVERIES.c.id.in_(ids), lease_free, DELIVERIES.c.status == PENDING)
-                    .values(lease_owner=worker, lease_until=now + lease)
+                    .values(lease_owner=worker, lease_until=now + lease, lease_token=token)
                     .returning(*DELIVERIES.c)
                 )
                 .mappings()
@@ -118,15 +127,49 @@ class OutboxRows(StoreBase):
                 attempts=int(r["attempts"]),
                 created_at=r["created_at"],
                 reply_to_message_id=reply_to.get((int(r["chat_id"]), r["story_item_id"])),
+                lease_token=token,
             )
             for r in rows
         ]
         return sorted(claimed, key=lambda d: d.id)
 
-    def mark_sent(self, delivery_id: int, message_id: int | None, now: datetime) -> None:
-        """Record that Telegram accepted the message (its id, for replies); lease released."""
-        self._settle(
+    def renew_leases(
+        self, delivery_ids: Sequence[int], token: str, now: datetime, lease: timedelta
+    ) -> set[int]:
+        """Extend the leases still held under `token` to ``now + lease``; the ids still held.
+
+        A row missing from the answer was taken over (its lease ran out and another
+        claim took it) or settled: its holder must not send it.
+        """
+        held: set[int] = set()
+        with self._begin("renewing delivery leases", write=True) as conn:
+            for chunk in chunked(delivery_ids):
+                held.update(
+                    conn.scalars(
+                        update(DELIVERIES)
+                        .where(
+                            DELIVERIES.c.id.in_(chunk),
+                            # the token alone fences: any other claim replaced it
+                            DELIVERIES.c.lease_token == token,
+                            DELIVERIES.c.status == PENDING,
+                        )
+                        .values(lease_until=now + lease)
+                        .returning(DELIVERIES.c.id)
+                    )
+                )
+        return held
+
+    def mark_sent(
+        self, delivery_id: int, message_id: int | None, now: datetime, *, token: str
+    ) -> bool:
+        """Record that Telegram accepted the message (its id, for replies); lease released.
+
+        Like every settle: False, and nothing changed, when the row is no longer held
+        under `token`.
+        """
+        return self._settle(
             delivery_id,
+            token,
             status=SENT,
             sent_at=now,
             message_id=message_id,
@@ -134,34 +177,39 @@ class OutboxRows(StoreBase):
             last_error=None,
         )
 
-    def mark_retry(self, delivery_id: int, *, error: str, not_before: datetime) -> None:
+    def mark_retry(self, delivery_id: int, *, token: str, error: str, not_before: datetime) -> bool:
         """A failed try: count it, release the lease, try again from `not_before`."""
-        self._settle(
+        return self._settle(
             delivery_id,
+            token,
             status=PENDING,
             not_before=not_before,
             attempts=DELIVERIES.c.attempts + 1,
             last_error=error,
         )
 
-    def mark_failed(self, delivery_id: int, error: str) -> None:
+    def mark_failed(self, delivery_id: int, error: str, *, token: str) -> bool:
         """Give up on a row (Telegram refused it for good)."""
-        self._settle(
-            delivery_id, status=FAILED, attempts=DELIVERIES.c.attempts + 1, last_error=error
+        return self._settle(
+            delivery_id, token, status=FAILED, attempts=DELIVERIES.c.attempts + 1, last_error=error
         )
 
-    def mark_skipped(self, delivery_id: int, reason: str) -> None:
+    def mark_skipped(self, delivery_id: int, reason: str, *, token: str) -> bool:
         """Drop a row without sending (chat unsubscribed, blocked the bot or muted)."""
-        self._settle(delivery_id, status=SKIPPED, last_error=reason)
+        return self._settle(delivery_id, token, status=SKIPPED, last_error=reason)
 
-    def release_deliveries(self, delivery_ids: Sequence[int], worker: str) -> None:
-        """Give back `worker`'s leases on these rows without counting a try."""
+    def release_deliveries(self, delivery_ids: Sequence[int], token: str) -> None:
+        """Give back the leases held under `token` on these rows without counting a try."""
         with self._begin("releasing deliveries", write=True) as conn:
             for chunk in chunked(delivery_ids):
                 conn.execute(
                     update(DELIVERIES)
-                    .where(DELIVERIES.c.id.in_(chunk), DELIVERIES.c.lease_owner == worker)
-                    .values(lease_owner=None, lease_until=None)
+                    .where(
+                        DELIVERIES.c.id.in_(chunk),
+                        DELIVERIES.c.lease_token == token,
+                        DELIVERIES.c.status == PENDING,
+                    )
+                    .values(lease_owner=None, lease_until=None, lease_token=None)
                 )
 
     def next_delivery_at(self) -> datetime | None:
@@ -192,13 +240,19 @@ class OutboxRows(StoreBase):
         with self._begin("reading deliveries") as conn:
             return [dict(r) for r in conn.execute(stmt).mappings()]
 
-    def _settle(self, delivery_id: int, **values: Any) -> None:
+    def _settle(self, delivery_id: int, token: str, **values: Any) -> bool:
+        """Update a row still pending under `token`'s lease; whether it was."""
         with self._begin("recording a delivery", write=True) as conn:
-            conn.execute(
+            result = conn.execute(
                 update(DELIVERIES)
-                .where(DELIVERIES.c.id == delivery_id)
-                .values(lease_owner=None, lease_until=None, **values)
+                .where(
+                    DELIVERIES.c.id == delivery_id,
+                    DELIVERIES.c.lease_token == token,
+                    DELIVERIES.c.status == PENDING,
+                )
+                .values(lease_owner=None, lease_until=None, lease_token=None, **values)
             )
+            return result.rowcount == 1
 
 
 def delivery_lease_holders(now: datetime) -> Select[Any]:
