@@ -20,7 +20,7 @@ from types import MappingProxyType
 from typing import Protocol
 
 from classifiers.errors import Problem, TaxonomyError
-from toml_layout import Layout
+from classifiers.toml_layout import Layout
 
 BUNDLED_NAME = "topics.toml"
 SLUG_RE = re.compile(r"^[a-z][a-z0-9_]*$")

@@ -18,9 +18,9 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from classifiers.errors import Problem, did_you_mean
+from classifiers.toml_layout import Layout
 from monitor import __version__
 from monitor.errors import ConfigError
-from toml_layout import Layout
 
 T = TypeVar("T")
 
@@ -56,6 +56,7 @@ DEFAULT_PER_HOST = 4  # requests in flight per host (politeness)
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024  # largest feed or article body
 DEFAULT_TIMEOUT_S = 60.0  # one request, body included
 DEFAULT_BUDGET_S = 120.0  # one feed per round: every attempt and every wait
+DEFAULT_MAX_ENTRIES = 500  # newest entries read per fetch: bounds a round's store and classify
 MIN_POLL_DURATION = timedelta(seconds=1)  # [poll] tick/lease/timeout; feeds' own minimum is 1m
 
 
@@ -73,6 +74,7 @@ class PollSettings:
     timeout_s: float = DEFAULT_TIMEOUT_S  # whole request, body included
     budget_s: float = DEFAULT_BUDGET_S  # a feed's attempts and waits together, per round
     user_agent: str = DEFAULT_USER_AGENT
+    max_entries: int = DEFAULT_MAX_ENTRIES  # newest entries kept per fetch; the rest skipped
 
 
 @dataclass(frozen=True)
@@ -284,6 +286,7 @@ POLL_KEYS = (
     "timeout",
     "budget",
     "user_agent",
+    "max_entries",
 )
 
 
@@ -438,4 +441,5 @@ def _poll_settings(table: object, reader: _Reader) -> PollSettings:
         timeout_s=timeout.total_seconds(),
         budget_s=budget.total_seconds(),
         user_agent=user_agent,
+        max_entries=positive_int("max_entries", defaults.max_entries),
     )

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import tomlkit
 
+from classifiers.toml_layout import Layout
 from monitor.durations import format_interval
 from monitor.errors import ConfigError
 from monitor.feeds.schema import (
@@ -25,7 +26,6 @@ from monitor.feeds.schema import (
     url_key,
 )
 from monitor.models import FeedSpec
-from toml_layout import Layout
 
 # --- editing ---------------------------------------------------------------------------------
 

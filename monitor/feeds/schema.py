@@ -12,11 +12,12 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from classifiers.errors import Problem, did_you_mean
+from classifiers.toml_layout import Layout, split_lines
 from monitor.codes import COUNTRY_CODES, COUNTRY_HINTS, LANGUAGE_CODES, LANGUAGE_HINTS
 from monitor.durations import parse_interval
 from monitor.errors import ConfigError
 from monitor.models import DEFAULT_INTERVAL, FeedSpec
-from toml_layout import Layout, split_lines
 
 DEFAULT_SOURCE = "feeds.toml"
 TOP_LEVEL_KEYS = ("feed", "defaults")
@@ -38,40 +39,10 @@ URL_SCHEMES = ("http", "https")
 # --- errors ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class FeedProblem:
-    """One problem of a feeds file, rendered as `SOURCE:LINE: feed "NAME" (#N): key 'K': ...`.
-
-    Attributes:
-        source: the file's name as shown to the operator.
-        line: 1-based line, or None when it cannot be placed.
-        message: what is wrong.
-        context: where: `feed "NAME" (#N)`, `feed #N`, `[defaults]` or "".
-        key: the key concerned, if any.
-        feed: 1-based position of the `[[feed]]` table, if the problem is in one.
-    """
-
-    source: str
-    line: int | None
-    message: str
-    context: str = ""
-    key: str | None = None
-    feed: int | None = None
-
-    def __str__(self) -> str:
-        parts = [f"{self.source}:{self.line}" if self.line else self.source]
-        if self.context:
-            parts.append(self.context)
-        if self.key is not None:
-            parts.append(f"key '{self.key}'")
-        parts.append(self.message)
-        return ": ".join(parts)
-
-
 class FeedsFileError(ConfigError):
     """A feeds file is invalid; `problems` lists every problem found, in line order."""
 
-    def __init__(self, problems: Sequence[FeedProblem], *, headline: str | None = None) -> None:
+    def __init__(self, problems: Sequence[Problem], *, headline: str | None = None) -> None:
         self.problems = tuple(problems)
         lines = [str(p) for p in self.problems]
         if headline is None and len(lines) > 1:
@@ -115,11 +86,6 @@ def _type_name(value: object) -> str:
     if isinstance(value, dict):
         return "a table"
     return "a date/time"
-
-
-def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def default_name(url: str) -> str:
@@ -211,7 +177,7 @@ class _Checker:
     def __init__(self, source: str, layout: Layout) -> None:
         self.source = source
         self.layout = layout
-        self.problems: list[FeedProblem] = []
+        self.problems: list[Problem] = []
 
     def add(
         self,
@@ -222,12 +188,12 @@ class _Checker:
         key: str | None = None,
         feed: int | None = None,
     ) -> None:
-        self.problems.append(FeedProblem(self.source, line, message, context, key, feed))
+        self.problems.append(Problem(self.source, line, message, context, key, feed))
 
     def check(self, data: Mapping[str, object]) -> tuple[list[FeedSpec], Defaults]:
         for key in data:
             if key not in TOP_LEVEL_KEYS:
-                hint = _did_you_mean(key, TOP_LEVEL_KEYS)
+                hint = did_you_mean(key, TOP_LEVEL_KEYS)
                 if not hint and key in FEED_KEYS:
                     hint = " (a feed's keys go below a [[feed]] header)"
                 self.add(self.layout.root_key_line((key,)), f"unknown top-level key '{key}'{hint}")
@@ -323,7 +289,7 @@ class _Checker:
             elif key == "language":
                 values[key], problem = _check_language(value)
             else:
-                hint = _did_you_mean(key, DEFAULTS_KEYS)
+                hint = did_you_mean(key, DEFAULTS_KEYS)
                 if not hint and key in FEED_KEYS:
                     hint = f" ([defaults] takes {', '.join(DEFAULTS_KEYS)})"
                 self.add(line, f"unknown key '{key}'{hint}", context=where)
@@ -393,7 +359,7 @@ class _Checker:
                 elif isinstance(value, bool):
                     fulltext = value
             else:
-                hint = _did_you_mean(key, FEED_KEYS)
+                hint = did_you_mean(key, FEED_KEYS)
                 line = self._line(header, ("feed",), key)
                 self.add(line, f"unknown key '{key}'{hint}", context=context, feed=number)
                 ok = False
@@ -441,21 +407,19 @@ def _context(name: str | None, number: int) -> str:
     return f'feed "{name}" (#{number})' if name else f"feed #{number}"
 
 
-def _syntax_problem(exc: tomllib.TOMLDecodeError, text: str, source: str) -> FeedProblem:
+def _syntax_problem(exc: tomllib.TOMLDecodeError, text: str, source: str) -> Problem:
     message = str(exc)
     match = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
     if match:
         reason = message[: match.start()]
-        return FeedProblem(
+        return Problem(
             source, int(match.group(1)), f"invalid TOML (column {match.group(2)}): {reason}"
         )
     match = re.search(r"\s*\(at end of document\)$", message)
     if match:
         line = len(split_lines(text)) or 1
-        return FeedProblem(
-            source, line, f"invalid TOML (at end of file): {message[: match.start()]}"
-        )
-    return FeedProblem(source, None, f"invalid TOML: {message}")
+        return Problem(source, line, f"invalid TOML (at end of file): {message[: match.start()]}")
+    return Problem(source, None, f"invalid TOML: {message}")
 
 
 def parse_with_layout(text: str, source: str) -> tuple[list[FeedSpec], Defaults, Layout]:
@@ -511,18 +475,18 @@ def read_text(path: Path) -> str:
         data = path.read_bytes()
     except FileNotFoundError as exc:
         raise FeedsFileError(
-            [FeedProblem(str(path), None, "feeds file not found (set MONITOR_FEEDS or create it)")]
+            [Problem(str(path), None, "feeds file not found (set MONITOR_FEEDS or create it)")]
         ) from exc
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        raise FeedsFileError([FeedProblem(str(path), None, f"cannot read: {reason}")]) from exc
+        raise FeedsFileError([Problem(str(path), None, f"cannot read: {reason}")]) from exc
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         bad = data[exc.start]
         message = f"not valid UTF-8 (byte 0x{bad:02x}); save the file as UTF-8"
-        raise FeedsFileError([FeedProblem(str(path), line, message)]) from exc
+        raise FeedsFileError([Problem(str(path), line, message)]) from exc
 
 
 # --- finding a feed --------------------------------------------------------------------------
