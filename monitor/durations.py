@@ -1,10 +1,10 @@
-"""Durations as operators write them: "90s", "15m", "2h", "1d", "1h30m"."""
+"""Durations and times of day as operators write them: "90s", "15m", "1h30m"; "07:30"."""
 
 from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 
 from monitor.errors import ConfigError
 
@@ -15,6 +15,7 @@ _INTERVAL_RE = re.compile(
     r"(?:([0-9]+)\s*d)?\s*(?:([0-9]+)\s*h)?\s*(?:([0-9]+)\s*m)?\s*(?:([0-9]+)\s*s)?"
 )
 _UNIT_SECONDS = (86400, 3600, 60, 1)
+_TIME_OF_DAY_RE = re.compile(r"^(\d{1,2})[:.h]?(\d{2})$")
 
 
 def parse_interval(
@@ -70,3 +71,23 @@ def format_interval(interval: timedelta) -> str:
 
 def _show(value: object) -> str:
     return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
+
+
+def parse_send_time(value: str) -> time:
+    """``07:30``, ``7:30``, ``0730`` or ``7h30`` as a time of day.
+
+    Raises:
+        ValueError: not a time of day.
+    """
+    match = _TIME_OF_DAY_RE.match(value.strip())
+    if match is None:
+        raise ValueError(f"{value!r} is not a time of day like 07:30")
+    hour, minute = int(match.group(1)), int(match.group(2))
+    if hour > 23 or minute > 59:
+        raise ValueError(f"{value!r} is not a time of day like 07:30")
+    return time(hour, minute)
+
+
+def format_send_time(value: time) -> str:
+    """The stored and shown form, ``HH:MM``."""
+    return f"{value.hour:02d}:{value.minute:02d}"

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from classifiers.errors import Problem, did_you_mean
 from classifiers.toml_layout import Layout
 from monitor import __version__
+from monitor.durations import format_send_time, parse_interval, parse_send_time
 from monitor.errors import ConfigError
 
 T = TypeVar("T")
@@ -367,8 +368,6 @@ def _listen(value: object) -> str | None:
 
 
 def _digest_time(value: object) -> str:
-    from monitor.digest.recipient import format_send_time, parse_send_time
-
     return format_send_time(parse_send_time(str(value)))  # its ValueError says what is wrong
 
 
@@ -392,8 +391,6 @@ def _port(value: object) -> int | None:
 
 def _poll_settings(table: object, reader: _Reader) -> PollSettings:
     """The [poll] table (file only), every bad key recorded in `reader`."""
-    from monitor.durations import parse_interval  # one duration syntax for both files
-
     defaults = PollSettings()
     if not isinstance(table, dict):
         reader.add(reader.file_origin("poll"), "must be a table: write [poll] and its keys below")

@@ -8,13 +8,8 @@ import pytest
 from cli_runner import Monitor
 
 from classifiers.base import Labels
-from monitor.digest.recipient import (
-    parse_email,
-    parse_send_time,
-    parse_timezone,
-    parse_weekday,
-    schedule_text,
-)
+from monitor.digest.recipient import parse_email, parse_timezone, parse_weekday, schedule_text
+from monitor.durations import parse_send_time
 from monitor.filters import Filter
 from monitor.models import DEFERRED, FAILED, SENT, WEEKLY, FeedSpec, Item, Recipient
 from monitor.store import Store

@@ -14,11 +14,11 @@ from monitor.cli.tables import add_plain_row
 from monitor.digest.recipient import (
     LANGUAGES,
     parse_email,
-    parse_send_time,
     parse_timezone,
     parse_weekday,
     schedule_text,
 )
+from monitor.durations import parse_send_time
 from monitor.filters import Filter
 from monitor.models import DAILY, WEEKLY, Recipient
 

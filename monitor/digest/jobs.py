@@ -23,21 +23,24 @@ from typing import Final
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from classifiers.base import Labels
-from classifiers.taxonomy import Taxonomy
-from monitor.clock import Clock
+from classifiers.taxonomy import Taxonomy, load_taxonomy
+from monitor.clock import Clock, SystemClock
 from monitor.digest.compose import CHART_DAYS, Digest, Period, Source, compose_digest, period_for
 from monitor.digest.mail import (
     Mailer,
     MailParts,
+    OutboxMailer,
     PermanentDeliveryError,
     TemporaryDeliveryError,
     build_message,
+    mailer_for,
     message_id,
     sender_address,
     unsubscribe_links,
 )
 from monitor.digest.render import RenderedDigest, render_digest
 from monitor.digest.schedule import digest_triggers, due_date
+from monitor.feeds import load_feeds
 from monitor.models import DEFERRED, FAILED, SENT, SKIPPED, Recipient, StoredItem
 from monitor.scheduler import add_digest_sweep, sync_digest_jobs
 from monitor.settings import Settings
@@ -79,8 +82,6 @@ def feed_sources(store: Store, feeds_path: Path | None) -> dict[str, Source]:
     """Feed URL -> name and officialness (feeds.toml tags; the store's names otherwise)."""
     sources = {h.url: Source(name=h.name) for h in store.feed_health()}
     if feeds_path is not None and feeds_path.exists():
-        from monitor.feeds import load_feeds
-
         try:
             specs = load_feeds(feeds_path)
         except Exception:  # a broken feeds.toml must not stop the digests
@@ -260,10 +261,6 @@ def digest_sender(
     mailer: Mailer | None = None,
 ) -> DigestSender:
     """The service's digest sender: SMTP when configured, else ``.eml`` files in the outbox."""
-    from classifiers.taxonomy import load_taxonomy
-    from monitor.clock import SystemClock
-    from monitor.digest.mail import OutboxMailer, mailer_for
-
     mailer = mailer or mailer_for(settings)
     if isinstance(mailer, OutboxMailer):
         log.info("SMTP is not configured: digests are written to %s", mailer.directory)

@@ -8,10 +8,10 @@ arguments here.
 from __future__ import annotations
 
 import re
-from datetime import time
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from monitor.durations import format_send_time
 from monitor.models import DAILY, WEEKLY, Recipient
 
 FREQUENCIES: Final = (DAILY, WEEKLY)
@@ -21,7 +21,6 @@ WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Deliberately simple: one @, no spaces or angle brackets, a dotted domain. The SMTP
 # server is the final judge; this only catches typos before anything is stored.
 _EMAIL: Final = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+\.[^@\s<>(),;:\"\[\].]+$")
-_TIME: Final = re.compile(r"^(\d{1,2})[:.h]?(\d{2})$")
 
 
 def parse_email(value: str) -> str:
@@ -34,21 +33,6 @@ def parse_email(value: str) -> str:
     if not _EMAIL.match(address) or len(address) > 254:
         raise ValueError(f"{value!r} is not an e-mail address")
     return address.lower()
-
-
-def parse_send_time(value: str) -> time:
-    """``07:30``, ``7:30``, ``0730`` or ``7h30`` as a time of day.
-
-    Raises:
-        ValueError: not a time of day.
-    """
-    match = _TIME.match(value.strip())
-    if match is None:
-        raise ValueError(f"{value!r} is not a time of day like 07:30")
-    hour, minute = int(match.group(1)), int(match.group(2))
-    if hour > 23 or minute > 59:
-        raise ValueError(f"{value!r} is not a time of day like 07:30")
-    return time(hour, minute)
 
 
 def parse_timezone(value: str) -> str:
@@ -75,11 +59,6 @@ def parse_weekday(value: str) -> int:
     if key not in WEEKDAYS:
         raise ValueError(f"{value!r} is not a day of the week (mon..sun)")
     return WEEKDAYS.index(key)
-
-
-def format_send_time(value: time) -> str:
-    """The stored and shown form, ``HH:MM``."""
-    return f"{value.hour:02d}:{value.minute:02d}"
 
 
 def schedule_text(recipient: Recipient) -> str:

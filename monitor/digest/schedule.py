@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 
 from monitor.digest.compose import local_send_time
-from monitor.digest.recipient import WEEKDAYS, format_send_time
+from monitor.digest.recipient import WEEKDAYS
+from monitor.durations import format_send_time
 from monitor.models import WEEKLY, Recipient
 
 JOB_PREFIX: Final = "digest:"

@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Final
 from urllib.parse import parse_qs, urlsplit
 
-from monitor.clock import Clock
+from monitor.clock import Clock, SystemClock
 from monitor.settings import Settings
 from monitor.store import Store
 
@@ -149,8 +149,6 @@ async def start_unsubscribe_server(
     """Start the endpoint when ``MONITOR_HTTP_LISTEN`` is set; None otherwise."""
     if not settings.http_listen:
         return None
-    from monitor.clock import SystemClock
-
     host, _, port = settings.http_listen.rpartition(":")
     server = UnsubscribeServer(store, clock or SystemClock(), host=host, port=int(port))
     await server.start()

@@ -17,6 +17,7 @@ from classifiers.toml_layout import Layout, split_lines
 from monitor.codes import COUNTRY_CODES, COUNTRY_HINTS, LANGUAGE_CODES, LANGUAGE_HINTS
 from monitor.durations import parse_interval
 from monitor.errors import ConfigError
+from monitor.ingest.urls import canonical_url
 from monitor.models import DEFAULT_INTERVAL, FeedSpec
 
 DEFAULT_SOURCE = "feeds.toml"
@@ -99,8 +100,6 @@ def default_name(url: str) -> str:
 def url_key(url: str) -> str:
     """The feed's canonical URL, to spot one feed written twice: host case, default port,
     tracking parameters, query order and fragment make no difference."""
-    from monitor.ingest.urls import canonical_url  # the one URL canonicaliser
-
     return canonical_url(url) or url
 
 

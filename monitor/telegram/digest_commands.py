@@ -41,9 +41,15 @@ from telegram.ext import (
     filters,
 )
 
+from classifiers.taxonomy import load_taxonomy
 from monitor.clock import Clock
 from monitor.digest.catalogue import Words, words
-from monitor.digest.recipient import parse_email, parse_send_time, parse_timezone, schedule_text
+from monitor.digest.compose import period_ending
+from monitor.digest.jobs import DigestBuilder, topic_names
+from monitor.digest.mail import build_confirmation, mailer_for, sender_address
+from monitor.digest.recipient import parse_email, parse_timezone, schedule_text
+from monitor.digest.render import telegram_messages
+from monitor.durations import parse_send_time
 from monitor.errors import DeliveryError
 from monitor.filters import Filter
 from monitor.models import Recipient
@@ -141,11 +147,6 @@ class _DigestCommands:
         raise ApplicationHandlerStop
 
     async def _show(self, update: Update, chat_id: int, w: Words) -> None:
-        from classifiers.taxonomy import load_taxonomy
-        from monitor.digest.compose import period_ending
-        from monitor.digest.jobs import DigestBuilder, topic_names
-        from monitor.digest.render import telegram_messages
-
         recipient = await asyncio.to_thread(self.store.recipient_for_chat, chat_id)
         if recipient is None:
             recipient = Recipient(
@@ -163,8 +164,6 @@ class _DigestCommands:
             await _reply(update, text)
 
     async def _email(self, update: Update, chat_id: int, value: str, w: Words) -> None:
-        from monitor.digest.mail import build_confirmation, mailer_for, sender_address
-
         try:
             address = parse_email(value)
         except ValueError:
