@@ -10,14 +10,13 @@ import pytest
 
 from classifiers.errors import GazetteerError
 from classifiers.gazetteer import (
-    Alias,
     Gazetteer,
     country_mentions,
     default_gazetteer,
     find_countries,
     load_gazetteer,
-    parse_gazetteer,
 )
+from classifiers.gazetteer_csv import Alias, parse_gazetteer
 
 CASES: list[tuple[str, tuple[str, ...]]] = [
     # English
