@@ -17,7 +17,6 @@ from monitor.alerts.message import (
 )
 from monitor.alerts.operators import FAILING, OK, feed_notices
 from monitor.alerts.routing import SubscriptionIndex
-from monitor.alerts.stories import StoryCandidate, same_story, split_by_story
 from monitor.filters import Filter
 from monitor.models import StoredItem
 
@@ -122,33 +121,6 @@ def test_the_index_matches_exactly_what_every_filter_would() -> None:
         )
         title = rng.choice(["vaccine deal", "hospital"])
         assert index.match(lab, title=title) == brute_force(filters, lab, title)
-
-
-def test_story_rule_needs_same_countries_a_shared_topic_and_close_vectors() -> None:
-    query = labels(embedding=(1.0, 0.0))
-    near = (0.9, 0.43589)  # cosine 0.9
-    kr_id = frozenset({"KR", "ID"})
-
-    def candidate(
-        i: int, vector: tuple[float, ...], countries: frozenset[str], topics: set[str]
-    ) -> StoryCandidate:
-        return StoryCandidate(i, vector, countries, frozenset(topics))
-
-    found = same_story(
-        query,
-        [
-            candidate(1, near, kr_id, {"uhc"}),
-            candidate(2, near, frozenset({"KR"}), {"uhc"}),  # other countries
-            candidate(3, near, kr_id, {"ncd"}),  # no shared topic
-            candidate(4, (0.5, 0.866), kr_id, {"amr"}),  # far
-            candidate(5, (1.0, 0.0, 0.0), kr_id, {"amr"}),  # another model
-            candidate(6, (0.99, 0.141), kr_id, {"amr"}),  # closest first
-        ],
-    )
-    assert found == [6, 1]
-    nowhere = labels(embedding=(1.0, 0.0), countries=())
-    assert same_story(nowhere, [candidate(1, near, frozenset(), {"uhc"})]) == []  # 0.92 needed
-    assert split_by_story([1, 2, 3], {2: 10, 3: 11}, {(3, 11): 3}) == ([1], [(2, 10)])
 
 
 @dataclass

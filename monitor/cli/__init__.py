@@ -5,6 +5,7 @@ from __future__ import annotations
 from monitor.cli import classify, db, feeds, operations, service
 from monitor.cli import digest as digest  # monitor digest, monitor recipients
 from monitor.cli import feedback as feedback  # monitor feedback export
+from monitor.cli import stories as stories  # monitor stories
 from monitor.cli import subscribers as subscribers  # monitor subscribers
 from monitor.cli.main import main
 

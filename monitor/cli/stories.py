@@ -1,0 +1,103 @@
+"""`monitor stories`: group items into stories offline, by the rule alerts use."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+
+import click
+
+from classifiers.base import Document
+from monitor.alerts.stories import Report, group_stories
+from monitor.cli.classify import _classify_with_progress, _utf8, document_from_json
+from monitor.cli.main import build_classifier, err, main, settings_of
+
+# items without "published" before any item with one: all at one instant
+NO_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@main.command()
+@click.option(
+    "--jsonl",
+    "jsonl",
+    type=click.File("rb"),
+    required=True,
+    help='Input: JSON lines {id, title, text[, published]} in arrival order; "-" for stdin.',
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    default=Path("-"),
+    help="Output JSON lines {id, story} (default stdout).",
+)
+@click.pass_context
+def stories(ctx: click.Context, jsonl: IO[bytes], out_path: Path) -> None:
+    """Group items into stories: one {id, story} line per valid line in, same order.
+
+    `story` is the id of the story's first item (the item's own when it starts
+    one), decided as alerts decide: the same rule and window (`STORY_WINDOW`),
+    over the items published within the window before or after it that came
+    earlier. "published" is ISO 8601 (a time without zone is UTC); an item
+    without one takes the time of the item before it.
+    """
+    settings = settings_of(ctx)
+    items, skipped = read_items(jsonl, getattr(jsonl, "name", "<stdin>"))
+    with click.open_file(str(out_path), "w", encoding="utf-8") as out_file:
+        classifier = build_classifier(settings)
+        docs = [doc for doc, _ in items]
+        reports = [
+            Report(doc.id, labels, doc.title, doc.text, published)
+            for (doc, labels), (_, published) in zip(
+                _classify_with_progress(classifier, docs), items, strict=True
+            )
+        ]
+        story = group_stories(reports)
+        for report in reports:
+            line = {"id": report.id, "story": story[report.id]}
+            out_file.write(json.dumps(line, ensure_ascii=False) + "\n")
+    if skipped:
+        err.print(f"{skipped} malformed line(s) skipped, {len(items)} grouped", highlight=False)
+
+
+def read_items(lines: Iterable[bytes], name: str) -> tuple[list[tuple[Document, datetime]], int]:
+    """Parse the input; a bad line is reported on stderr with its number and skipped.
+
+    Ids must be unique: a story is named by the id of its first item.
+    """
+    items: list[tuple[Document, datetime]] = []
+    seen: set[str] = set()
+    last = NO_TIME
+    skipped = 0
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            line = _utf8(raw)
+            doc = document_from_json(line)
+            published = _published(json.loads(line).get("published"), last)
+            if doc.id in seen:
+                raise ValueError(f"id {doc.id!r} repeats an earlier line's")
+        except ValueError as exc:
+            skipped += 1
+            err.print(f"{name}:{number}: {exc}", highlight=False, markup=False, soft_wrap=True)
+            continue
+        seen.add(doc.id)
+        items.append((doc, published))
+        last = published
+    return items, skipped
+
+
+def _published(value: object, last: datetime) -> datetime:
+    if value is None or value == "":
+        return last
+    if not isinstance(value, str):
+        raise ValueError("key 'published' must be an ISO 8601 string")
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(f"key 'published' is not an ISO 8601 date-time: {value[:40]!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
