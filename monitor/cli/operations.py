@@ -20,6 +20,7 @@ from monitor.cli.tables import (
     outcome_table,
     to_json,
 )
+from monitor.ingest.labelling import MAX_LABEL_ATTEMPTS
 from monitor.ingest.pipeline import PollOutcome
 from monitor.ingest.report import cause_of, short_error
 
@@ -57,6 +58,7 @@ def stats(ctx: click.Context, days: int, fmt: Format) -> None:
         digest_failures = _digest_failures(store, days)
         deliveries = store.delivery_counts()
         votes_up, votes_down = store.feedback_counts()
+        unlabelled = store.label_failures(max_attempts=MAX_LABEL_ATTEMPTS)
     finally:
         store.close()
     feeds: list[dict[str, Value]] = [
@@ -78,6 +80,12 @@ def stats(ctx: click.Context, days: int, fmt: Format) -> None:
         for h in sorted(health, key=lambda h: (h.removed_at is not None, h.name.casefold(), h.url))
     ]
     days_records: list[dict[str, Value]] = [{"day": d, "items": n} for d, n in per_day]
+    # originals a failed write or classifier error left unlabelled: retried, or given up
+    labelling: dict[str, Value] = {
+        "retrying": unlabelled.retrying,
+        "given_up": unlabelled.given_up,
+        "last_error": unlabelled.last_error,
+    }
     alerts: dict[str, Value] = {
         **{k: deliveries[k] for k in ("pending", "sent", "failed", "skipped")},
         "votes_up": votes_up,
@@ -91,6 +99,7 @@ def stats(ctx: click.Context, days: int, fmt: Format) -> None:
                     "items_per_day": days_records,
                     "alerts": alerts,
                     "failed_digests": digest_failures,
+                    "unlabelled": labelling,
                 }
             )
         )
@@ -117,6 +126,20 @@ def stats(ctx: click.Context, days: int, fmt: Format) -> None:
             width=width,
         )
     )
+    if unlabelled.retrying or unlabelled.given_up:
+        out.print(
+            build_table(
+                "items left unlabelled (retried with backoff; given up after "
+                f"{MAX_LABEL_ATTEMPTS} tries)",
+                (
+                    Column("retrying", "retrying", "number"),
+                    Column("given up", "given_up", "number"),
+                    Column("last error", "last_error"),
+                ),
+                [labelling],
+                width=width,
+            )
+        )
     if digest_failures:
         out.print(
             build_table(

@@ -23,9 +23,11 @@ from monitor.errors import FeedFetchError, FeedParseError
 from monitor.ingest.address_guard import AddressGuard, FetchGuards
 from monitor.ingest.article import extract_article_text
 from monitor.ingest.dedup import closest_near_duplicate, dedup_keys
+from monitor.ingest.labelling import LabellingStore, ToLabel, label_and_route
 from monitor.ingest.localtime import naive_date_zone
 from monitor.ingest.parse import ParsedFeed, parse_feed
 from monitor.models import FeedSpec, FeedState, FetchResult, Item
+from monitor.settings import DEFAULT_MAX_ENTRIES
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,7 @@ MAX_BACKOFF = timedelta(hours=24)
 BACKOFF_JITTER = 0.1  # spread retries of feeds that failed together
 # operators' feeds anywhere but metadata addresses; the rest public only (address_guard)
 DEFAULT_GUARDS = FetchGuards()
+STORE_BATCH = 100  # items per worker-thread hop; the feed's deadline is checked between them
 
 
 class PageFetcher(Protocol):
@@ -48,7 +51,7 @@ class PageFetcher(Protocol):
     ) -> FetchResult: ...
 
 
-class PipelineStore(RoutingStore, Protocol):
+class PipelineStore(RoutingStore, LabellingStore, Protocol):
     """The part of `monitor.store.Store` the pipeline uses."""
 
     def feed_state(self, url: str) -> FeedState | None: ...
@@ -160,11 +163,16 @@ async def poll_feed(
     run_cpu: Callable[..., Awaitable[object]] | None = None,
     router: Router | None = None,
     guards: FetchGuards = DEFAULT_GUARDS,
+    max_entries: int | None = DEFAULT_MAX_ENTRIES,
+    deadline: datetime | None = None,
 ) -> PollOutcome:
     """Poll one feed and store what is new. Never raises for a feed's own problems.
 
     New originals' labels and their alerts are saved by `router` (pass one that
     lives across polls: it keeps the routing caches; by default a new one).
+    Only the newest `max_entries` entries are read. Items are stored in batches
+    until `deadline` (the feed's lease running short): what is left waits for
+    the next round, which fetches the feed whole again.
     """
     started = clock.now()
     # every store call runs in a worker thread: a locked or slow database must not stall
@@ -196,11 +204,27 @@ async def poll_feed(
         return PollOutcome(spec, status=304, elapsed_s=_since(clock, started))
 
     try:
-        parsed = await _parse(result, spec, clock.now(), run_cpu)
+        parsed = await _parse(result, spec, clock.now(), run_cpu, max_entries)
     except FeedParseError as exc:
         return await _failed(spec, store, clock, state, str(exc), result.status, None)
+    if parsed.over_cap:
+        log.info(
+            "%s: %d older entries skipped, the newest %d read ([poll] max_entries)",
+            spec.name or spec.url,
+            parsed.over_cap,
+            len(parsed.items),
+        )
 
-    new_items = await asyncio.to_thread(_store_items, parsed.items, store, clock.now())
+    new_items, unstored = await _store_batches(parsed.items, store, clock, deadline)
+    if unstored:  # no validators kept: the next round fetches the whole feed and goes on
+        log.warning(
+            "%s: %d of %d entries stored before the feed's lease ran short; "
+            "the other %d next round",
+            spec.name or spec.url,
+            len(parsed.items) - unstored,
+            len(parsed.items),
+            unstored,
+        )
     originals = [n for n in new_items if n.duplicate_of is None]
     if spec.fulltext and originals:
         originals = await _add_fulltext(originals, fetcher, store, guards.articles)
@@ -214,12 +238,12 @@ async def poll_feed(
         spec.url,
         now=clock.now(),
         status=result.status,
-        etag=result.etag,
-        last_modified=result.last_modified,
+        etag=None if unstored else result.etag,
+        last_modified=None if unstored else result.last_modified,
         entries=len(parsed.items),
         encoding=parsed.encoding,
         problem=parsed.problem,
-        next_due_at=next_poll_at(clock.now(), spec.interval, 0),
+        next_due_at=clock.now() if unstored else next_poll_at(clock.now(), spec.interval, 0),
     )
     if parsed.problem:  # reported once in the round's report; the detail here
         log.debug("%s: partial feed: %s", spec.name or spec.url, parsed.problem)
@@ -244,6 +268,8 @@ async def poll_feeds(
     run_cpu: Callable[..., Awaitable[object]] | None = None,
     router: Router | None = None,
     guards: FetchGuards = DEFAULT_GUARDS,
+    max_entries: int | None = DEFAULT_MAX_ENTRIES,
+    deadline: datetime | None = None,
 ) -> list[PollOutcome]:
     """Poll several feeds concurrently; the fetcher's limits bound the concurrency."""
     return list(
@@ -258,6 +284,8 @@ async def poll_feeds(
                     run_cpu=run_cpu,
                     router=router,
                     guards=guards,
+                    max_entries=max_entries,
+                    deadline=deadline,
                 )
                 for s in specs
             )
@@ -294,6 +322,7 @@ async def _parse(
     spec: FeedSpec,
     now: datetime,
     run_cpu: Callable[..., Awaitable[object]] | None,
+    max_entries: int | None,
 ) -> ParsedFeed:
     parse = functools.partial(
         parse_feed,
@@ -303,12 +332,27 @@ async def _parse(
         language_hint=spec.language,
         now=now,
         naive_zone=naive_date_zone(spec.country),
+        max_entries=max_entries,
     )
     if run_cpu is None:
         return parse()
     parsed = await run_cpu(parse)
     assert isinstance(parsed, ParsedFeed)
     return parsed
+
+
+async def _store_batches(
+    items: Sequence[Item], store: PipelineStore, clock: Clock, deadline: datetime | None
+) -> tuple[list[NewItem], int]:
+    """Store `items` a batch per worker-thread hop until `deadline`: the new ones, and how
+    many items were left unstored."""
+    new_items: list[NewItem] = []
+    for start in range(0, len(items), STORE_BATCH):
+        if deadline is not None and clock.now() >= deadline:
+            return new_items, len(items) - start
+        batch = items[start : start + STORE_BATCH]
+        new_items += await asyncio.to_thread(_store_items, batch, store, clock.now())
+    return new_items, 0
 
 
 def _store_items(items: Sequence[Item], store: PipelineStore, now: datetime) -> list[NewItem]:
@@ -376,18 +420,16 @@ async def _classify(
     for start in range(0, len(todo), CLASSIFY_BATCH):
         batch = todo[start : start + CLASSIFY_BATCH]
         docs = [Document(str(n.id), n.item.title, n.item.text, n.item.language_hint) for n in batch]
-        try:
-            # a thread, not the loop: the model holds the CPU for a while
-            labels = await asyncio.to_thread(classifier.classify, docs)
-        except Exception:  # a model failure must not lose the stored items
-            log.exception(
-                "classifier %s failed on %d items; they stay unlabelled", model_id, len(docs)
-            )
-            continue
-        # labels and the alerts they cause in one transaction (the outbox): none is lost
-        rows = [(n.id, n.content_hash, label) for n, label in zip(batch, labels, strict=True)]
-        await asyncio.to_thread(router.save_labels_and_route_many, rows, model_id, clock.now())
-        for new, label in zip(batch, labels, strict=True):
+        # labels and the alerts they cause in one transaction (the outbox); a failure is
+        # recorded on the items, and the sweep (`monitor.ingest.labelling`) tries again
+        labels = await label_and_route(
+            [ToLabel(n.id, n.content_hash, doc) for n, doc in zip(batch, docs, strict=True)],
+            classifier=classifier,
+            router=router,
+            store=store,
+            clock=clock,
+        )
+        for new, label in zip(batch, labels or (), strict=False):
             cached[new.content_hash] = label
     return [replace(n, labels=cached.get(n.content_hash)) for n in originals]
 

@@ -16,7 +16,9 @@ from typing import Protocol
 from classifiers.base import Classifier
 from monitor.alerts.router import Router
 from monitor.clock import Clock
+from monitor.errors import StoreError
 from monitor.ingest.address_guard import FetchGuards
+from monitor.ingest.labelling import sweep_unlabelled
 from monitor.ingest.pipeline import (
     DEFAULT_GUARDS,
     PageFetcher,
@@ -26,11 +28,15 @@ from monitor.ingest.pipeline import (
 )
 from monitor.ingest.report import round_report
 from monitor.models import DueOverview, FeedSpec
+from monitor.settings import DEFAULT_MAX_ENTRIES
 from monitor.workers import worker_name
 
 log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 20  # small batches keep the work balanced between workers
+# a feed stores items until this share of its lease is gone; the rest waits for the next round,
+# so fulltext, classifying and recording the poll still finish while the lease holds
+STORING_SHARE_OF_LEASE = 0.5
 
 
 class FeedSource(Protocol):
@@ -72,6 +78,7 @@ class Poller:
         worker: str | None = None,
         on_outcomes: Callable[[list[PollOutcome]], None] | None = None,
         guards: FetchGuards = DEFAULT_GUARDS,
+        max_entries: int | None = DEFAULT_MAX_ENTRIES,
     ) -> None:
         self._feeds = feeds
         self._store = store
@@ -83,6 +90,7 @@ class Poller:
         self._run_cpu = run_cpu
         self._on_outcomes = on_outcomes
         self._guards = guards
+        self._max_entries = max_entries
         self.worker = worker or worker_name()
         self._stopping = False
         self._idle = asyncio.Event()
@@ -110,7 +118,22 @@ class Poller:
         started = self._clock.now()
         outcomes = await self._poll_due(include_not_due)
         await self._report(outcomes, started)
+        await self._label_the_left_behind()
         return outcomes
+
+    async def _label_the_left_behind(self) -> None:
+        """Items an earlier failure left unlabelled, whose next try is due (`labelling`)."""
+        if self._classifier is None or self._stopping:
+            return
+        try:
+            await sweep_unlabelled(
+                classifier=self._classifier,
+                router=self._router,
+                store=self._store,
+                clock=self._clock,
+            )
+        except StoreError as exc:  # the database is down: the next round tries again
+            log.warning("unlabelled items not swept: %s", exc)
 
     async def _report(self, outcomes: list[PollOutcome], started: datetime) -> None:
         """One summary per round that polled something (and for the first round)."""
@@ -144,10 +167,11 @@ class Poller:
         outcomes: list[PollOutcome] = []
         done: set[str] = set()
         while not self._stopping:
+            claimed_at = self._clock.now()
             claimed = await asyncio.to_thread(
                 self._store.claim_due_feeds,
                 self.worker,
-                self._clock.now(),
+                claimed_at,
                 self._lease,
                 limit=CLAIM_BATCH,
             )
@@ -167,6 +191,8 @@ class Poller:
                 run_cpu=self._run_cpu,
                 guards=self._guards,
                 router=self._router,
+                max_entries=self._max_entries,
+                deadline=claimed_at + self._lease * STORING_SHARE_OF_LEASE,
             )
             outcomes.extend(results)
             if self._on_outcomes is not None:

@@ -43,6 +43,12 @@ API::
     items_with_labels(model_id, *, since=None, limit=100, originals_only=True)
         -> [(StoredItem, Labels | None)]
 
+    # the labelling queue: originals left unlabelled by a failed write or classifier error
+    unlabelled_items(model_id, now, *, grace, since, max_attempts, limit=64)
+        -> [(StoredItem, failed tries)]
+    record_label_failures(item_ids, error, retry_at)   a try counted; the next one's time
+    label_failures(*, max_attempts) -> LabelFailures(retrying, given_up, last_error)
+
     # alerts (subscriptions.py, routes.py, outbox.py, notices.py, feedback.py, vectors.py)
     subscription(chat_id) -> Subscription | None
     subscriptions(*, active_only=True) -> [Subscription]
@@ -101,10 +107,12 @@ from monitor.store.outbox import OutboxRows
 from monitor.store.recipients import RecipientRows
 from monitor.store.routes import RouteRows, RoutingTransaction
 from monitor.store.subscriptions import SubscriptionRows
+from monitor.store.unlabelled import LabelFailures, UnlabelledRows
 from monitor.store.vectors import VectorRows
 
 __all__ = [
     "ItemVotes",
+    "LabelFailures",
     "RoutingTransaction",
     "Store",
     "downgrade_schema",
@@ -115,6 +123,7 @@ __all__ = [
 class Store(  # alerts: subscriptions, routes, outbox, notices, feedback, vectors
     FeedRows,
     ItemRows,
+    UnlabelledRows,
     LabelRows,
     RecipientRows,
     SubscriptionRows,
