@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 import numpy as np
@@ -37,12 +38,15 @@ def language_code(tag: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class Document:
-    """Text to classify. `language_hint` is the feed's declared language, if any."""
+    """Text to classify. `language_hint` is the feed's declared language, if any;
+    `published` is when the item was published, which relative dates ("on Tuesday",
+    "지난 12일") in it count from."""
 
     id: str
     title: str
     text: str
     language_hint: str | None = None
+    published: datetime | None = None
 
 
 @dataclass(frozen=True)

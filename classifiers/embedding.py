@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from classifiers.base import Document, Encoder, Labels, Summariser
+from classifiers.cooperation_events import EventExtractor, with_events
 from classifiers.e5_encoder import E5Encoder
 from classifiers.gazetteer import find_countries, story_countries
 from classifiers.gold import TRAIN_FILE, GoldItem, load_gold
@@ -129,8 +130,10 @@ class EmbeddingClassifier:
             self._summariser if isinstance(self._summariser, ExtractiveSummariser) else extractive
         )
         self._names = TopicNames.of(self._taxonomy)
+        self._events = EventExtractor()
         self.digest = _digest(encoder.model_id, self._taxonomy, self._training)
-        self._model_id = f"{encoder.model_id}+heads-{self.digest}"
+        # stored labels are reused only from the same heads and the same event rules
+        self._model_id = f"{encoder.model_id}+heads-{self.digest}+events-{self._events.version}"
         self.heads = self._load_or_fit(cache_dir, self.digest)
 
     @property
@@ -200,7 +203,7 @@ class EmbeddingClassifier:
             f"{doc.title}\n{doc.text}",
             unspecific=unspecific is not None and p[UNSPECIFIC] >= unspecific.threshold,
         )
-        return Labels(
+        labels = Labels(
             language=language,
             relevant=relevant,
             cooperation=relevant and p_coop >= self.heads[COOPERATION].threshold,
@@ -214,6 +217,7 @@ class EmbeddingClassifier:
             topic_scores=scores,
             embedding=tuple(x.tolist()),
         )
+        return with_events(labels, doc, self._events)
 
     def _topic_scores(
         self,

@@ -3,7 +3,8 @@
     ValueError
     └── ClassifierDataError   a data file of the classifiers is invalid
         ├── TaxonomyError     topics.toml: syntax, unknown keys, bad slugs, ...
-        └── GazetteerError    gazetteer.csv: bad columns, codes, names
+        ├── GazetteerError    gazetteer.csv: bad columns, codes, names
+        └── EventDataError    events.toml, organisations.toml, places.toml
     RuntimeError
     └── BackendError          a model backend cannot be loaded or run
 
@@ -80,6 +81,11 @@ class TaxonomyError(ClassifierDataError):
 
 class GazetteerError(ClassifierDataError):
     """gazetteer.csv is invalid (bad header, country code or name)."""
+
+
+class EventDataError(ClassifierDataError):
+    """events.toml, organisations.toml or places.toml is invalid (syntax, unknown keys, bad or
+    duplicate ids, phrases too short, a name listed for two organisations, ...)."""
 
 
 class BackendError(RuntimeError):

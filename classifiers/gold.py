@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from classifiers.errors import ClassifierDataError, Problem
@@ -40,6 +41,13 @@ class GoldItem:
     cooperation: bool
     topics: tuple[str, ...]
     countries: tuple[str, ...]
+    # event labels (issue #17): `events` is None where the item was not labelled for them
+    # (a cooperation item of a file without event labels); other items report none
+    events: tuple[str, ...] | None = None
+    organisations: tuple[str, ...] = ()
+    place: str | None = None
+    event_date: str | None = None
+    published: datetime | None = None  # what relative dates ("on Tuesday") count from
 
 
 def parse_gold(lines: Iterable[str], *, source: str) -> list[GoldItem]:
@@ -81,4 +89,13 @@ def _gold_item(value: object) -> GoldItem:
         cooperation=value["cooperation"],
         topics=tuple(str(t) for t in value.get("topics", [])),
         countries=tuple(str(c).upper() for c in value.get("countries", [])),
+        events=(
+            tuple(str(e) for e in value["events"])
+            if "events" in value
+            else (None if value["cooperation"] else ())
+        ),
+        organisations=tuple(str(o) for o in value.get("organisations", [])),
+        place=str(value["place"]) if value.get("place") else None,
+        event_date=str(value["event_date"]) if value.get("event_date") else None,
+        published=datetime.fromisoformat(value["published"]) if value.get("published") else None,
     )

@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from classifiers.base import Classifier, Document, Labels, Summariser
+from classifiers.cooperation_events import EventExtractor, with_events
 from classifiers.errors import BackendError
 from classifiers.gazetteer import find_countries, story_countries
 from classifiers.language import detect_language
@@ -153,7 +154,10 @@ class ZeroShotClassifier:
         self._summariser = summariser or ExtractiveSummariser()
         self._batch_size = batch_size
         self._lock = threading.Lock()
-        self._id = _model_id("zero-shot", name_or_path, model.config)
+        self._events = EventExtractor()
+        self._id = (
+            f"{_model_id('zero-shot', name_or_path, model.config)}+events-{self._events.version}"
+        )
         # hypothesis text -> what it decides
         self._labels = {RELEVANCE_HYPOTHESIS: "relevant", COOPERATION_HYPOTHESIS: "cooperation"}
         for topic in self._taxonomy.topics:
@@ -187,7 +191,7 @@ class ZeroShotClassifier:
         relevant = scores["relevant"] >= ZERO_SHOT_THRESHOLD
         topic_scores = {s: scores[s] for s in self._taxonomy.slugs}
         language = detect_language(doc.title, doc.text, doc.language_hint)
-        return Labels(
+        labels = Labels(
             language=language,
             relevant=relevant,
             cooperation=relevant and scores["cooperation"] >= ZERO_SHOT_THRESHOLD,
@@ -205,6 +209,7 @@ class ZeroShotClassifier:
             cooperation_score=scores["cooperation"],
             topic_scores=topic_scores,
         )
+        return with_events(labels, doc, self._events)
 
 
 class Seq2SeqSummariser:
