@@ -22,6 +22,7 @@ from classifiers.gold import GoldItem, load_gold
 BATCH = 32
 ALL = "all"
 TOPIC = "topic:"  # per-topic counts are kept under ("topic:<slug>", language)
+EVENT = "event:"  # per-event-type counts are kept under ("event:<id>", language)
 BUCKETS = ("0", "1", "2", "3+")
 
 
@@ -125,16 +126,39 @@ def score(gold: Sequence[GoldItem], predicted: Sequence[Labels]) -> Report:
             hits = report.language_hits[language]
             hits[0] += labels.language == item.language
             hits[1] += 1
+        if item.events is not None:  # labelled for events (or no cooperation item)
+            _score_events(report, item, labels)
         if (labels.relevant, labels.cooperation) != (item.relevant, item.cooperation):
             report.errors.append((item, labels))
     return report
+
+
+def _score_events(report: Report, item: GoldItem, labels: Labels) -> None:
+    """Event types (micro and per type) and organisations, per language; place and date
+    where the gold item states them."""
+    gold_events = item.events or ()
+    for language in (item.language, ALL):
+        report.counts[("events", language)].add(labels.events, gold_events)
+        report.counts[("organisations", language)].add(labels.organisations, item.organisations)
+        for event in {*labels.events, *gold_events}:
+            report.counts[(EVENT + event, language)].add(
+                [event] if event in labels.events else [], [event] if event in gold_events else []
+            )
+        for name, predicted, gold in (
+            ("place", labels.place, item.place),
+            ("event_date", labels.event_date, item.event_date),
+        ):
+            if gold is not None:
+                report.counts[(name, language)].add([predicted or ""], [gold])
 
 
 def evaluate(gold: Sequence[GoldItem], classifier: Classifier) -> Report:
     predicted: list[Labels] = []
     for start in range(0, len(gold), BATCH):
         batch = gold[start : start + BATCH]
-        predicted += classifier.classify([Document(g.id, g.title, g.text) for g in batch])
+        predicted += classifier.classify(
+            [Document(g.id, g.title, g.text, published=g.published) for g in batch]
+        )
     return score(gold, predicted)
 
 
@@ -151,7 +175,12 @@ def _bucket(n: int) -> str:
 
 def report_table(report: Report) -> Group:
     """The per-label table, the per-topic table and the topic-count table of a report."""
-    return Group(_label_table(report), _topic_table(report), _shape_table(report))
+    return Group(
+        _label_table(report),
+        _topic_table(report),
+        _shape_table(report),
+        *([_event_table(report)] if ("events", ALL) in report.counts else []),
+    )
 
 
 def _label_table(report: Report) -> Table:
@@ -193,6 +222,25 @@ def _topic_table(report: Report) -> Table:
         "micro", "", "", f"{micro.precision:.2f}", f"{micro.recall:.2f}", f"{micro.f1:.2f}"
     )
     table.add_row("macro", "", "", "", "", f"{report.topic_macro_f1():.2f}")
+    return table
+
+
+def _event_table(report: Report) -> Table:
+    """Event types per type and organisations, F1 per language (micro over the items labelled
+    for events); place and date: share of the stated ones found exactly."""
+    split = f"{report.name}: " if report.name else ""
+    languages = [lang for lang in report.languages() if (("events", lang) in report.counts)]
+    table = Table(title=f"{split}cooperation events: F1 per language (items labelled for events)")
+    table.add_column("label")
+    for language in languages:
+        table.add_column(language, justify="right")
+    events = sorted({n[len(EVENT) :] for n, _ in report.counts if n.startswith(EVENT)})
+    for name in ("events", *(EVENT + e for e in events), "organisations", "place", "event_date"):
+        cells = []
+        for language in languages:
+            c = report.counts.get((name, language))
+            cells.append(f"{c.f1:.2f}" if c and c.tp + c.fp + c.fn else "—")
+        table.add_row(name if name != "events" else "event types (micro)", *cells)
     return table
 
 

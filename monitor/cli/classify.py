@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
@@ -19,7 +20,7 @@ from monitor.cli.main import build_classifier, err, main, out, settings_of
     "jsonl",
     type=click.File("rb"),
     required=True,
-    help="Input: JSON lines {id, title, text}; '-' for stdin.",
+    help="Input: JSON lines {id, title, text[, published]}; '-' for stdin.",
 )
 @click.option(
     "--out",
@@ -85,7 +86,20 @@ def document_from_json(line: str) -> Document:
         title=value.get("title") or "",
         text=value.get("text") or "",
         language_hint=hint if isinstance(hint, str) else None,
+        published=_published(value.get("published")),
     )
+
+
+def _published(value: object) -> datetime | None:
+    """The optional "published" (ISO 8601), which relative dates in the item count from."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > MAX_DATE_CHARS:
+        raise ValueError("key 'published' must be an ISO 8601 date or date-time string")
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValueError(f"key 'published' is not an ISO 8601 date: {value!r}") from exc
 
 
 def _classify_with_progress(
@@ -105,6 +119,7 @@ def labels_json(doc_id: str, labels: Labels) -> dict[str, object]:
     return {"id": doc_id, **labels_record(labels, digits=4)}
 
 
+MAX_DATE_CHARS = 40  # "2026-03-12T09:30:00.000000+09:00" and then some
 EVAL_WIDTH = 110  # the widest of `monitor eval`'s tables (105 columns), unwrapped
 
 
