@@ -90,6 +90,7 @@ async def open_components(
                 run_cpu=run_cpu,
                 on_outcomes=on_outcomes,
                 guards=FetchGuards(allow_private_feeds=settings.allow_private_feeds),
+                max_entries=settings.poll.max_entries,
             )
             yield Components(store, fetcher, poller, feeds)
     finally:

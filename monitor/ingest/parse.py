@@ -20,7 +20,7 @@ import json
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from html.parser import HTMLParser
 from typing import Any
@@ -40,6 +40,7 @@ from monitor.models import Item
 
 FUTURE_TOLERANCE = timedelta(days=1)
 """Dates further than this in the future are treated as absent."""
+_OLDEST = datetime.min.replace(tzinfo=UTC)
 
 
 _XML_DECL_ENCODING_RE = re.compile(r"""^(\s*<\?xml[^>]*?encoding\s*=\s*["'])([A-Za-z0-9._:-]+)""")
@@ -66,12 +67,15 @@ class ParsedFeed:
             for a feed declared EUC-KR), or None when undetermined.
         problem: A recoverable issue worth showing in the feed's status
             (malformed XML, a wrong charset declaration, skipped entries), or None.
+        over_cap: Older entries left out because the feed had more than
+            ``max_entries`` usable ones.
     """
 
     title: str
     items: tuple[Item, ...]
     encoding: str | None
     problem: str | None
+    over_cap: int = 0
 
 
 # A date that names its zone ends in one: Z, +09:00, +0900, GMT, KST, ...
@@ -86,6 +90,7 @@ def parse_feed(
     language_hint: str | None,
     now: datetime,
     naive_zone: tzinfo = UTC,
+    max_entries: int | None = None,
 ) -> ParsedFeed:
     """Parse a fetched RSS/Atom/RDF/JSON Feed body into items.
 
@@ -98,6 +103,8 @@ def parse_feed(
         now: The current time (UTC-aware), to reject dates in the far future.
         naive_zone: The zone of dates written without one ("2025-05-20 09:00"), as
             many national feeds do: their local time, not UTC.
+        max_entries: Keep only the newest this many items (`keep_newest`);
+            None: all.
 
     Returns:
         The feed title, its items and any recoverable problem.
@@ -110,7 +117,7 @@ def parse_feed(
         raise FeedParseError("empty body")
     lower_headers = {k.lower(): v for k, v in headers.items()}
     if _looks_like_json(content):
-        return _parse_json_feed(
+        parsed = _parse_json_feed(
             content,
             lower_headers,
             feed_url=feed_url,
@@ -118,11 +125,12 @@ def parse_feed(
             now=now,
             naive_zone=naive_zone,
         )
+        return keep_newest(parsed, max_entries)
     head = content[:4096]
     if _HTML_START_RE.match(_strip_bom(head)):
         raise FeedParseError("looks like an HTML page, not a feed")
     decoded = decode_bytes(content, lower_headers, markup="xml")
-    return _parse_xml_feed(
+    parsed = _parse_xml_feed(
         decoded,
         lower_headers,
         feed_url=feed_url,
@@ -130,6 +138,26 @@ def parse_feed(
         now=now,
         naive_zone=naive_zone,
     )
+    return keep_newest(parsed, max_entries)
+
+
+def keep_newest(parsed: ParsedFeed, max_entries: int | None) -> ParsedFeed:
+    """`parsed` with only its newest `max_entries` items, still in feed order.
+
+    Newest by date; undated items rank below dated ones and among themselves by
+    their place in the feed (feeds list the newest first). ``over_cap`` counts
+    the items left out.
+    """
+    items = parsed.items
+    if max_entries is None or len(items) <= max_entries:
+        return parsed
+    ranked = sorted(
+        range(len(items)),
+        key=lambda i: (items[i].published_at is not None, items[i].published_at or _OLDEST, -i),
+        reverse=True,
+    )
+    kept = tuple(items[i] for i in sorted(ranked[:max_entries]))
+    return replace(parsed, items=kept, over_cap=len(items) - len(kept))
 
 
 # --- decoding -------------------------------------------------------------
