@@ -174,10 +174,12 @@ def _bucket(n: int) -> str:
 
 
 def report_table(report: Report) -> Group:
-    """The per-label table, the per-topic table and the topic-count table of a report."""
+    """The per-label table, the per-topic tables (all languages, then per language) and the
+    topic-count table of a report."""
     return Group(
         _label_table(report),
         _topic_table(report),
+        _topic_language_table(report),
         _shape_table(report),
         *([_event_table(report)] if ("events", ALL) in report.counts else []),
     )
@@ -222,6 +224,25 @@ def _topic_table(report: Report) -> Table:
         "micro", "", "", f"{micro.precision:.2f}", f"{micro.recall:.2f}", f"{micro.f1:.2f}"
     )
     table.add_row("macro", "", "", "", "", f"{report.topic_macro_f1():.2f}")
+    return table
+
+
+def _topic_language_table(report: Report) -> Table:
+    """Topic F1 per language: which topic fails in which language ("—": neither the gold
+    labels nor the predictions of that language have it)."""
+    split = f"{report.name}: " if report.name else ""
+    languages = report.languages()
+    title = f"{split}topic F1 per language"
+    table = Table(title=title, min_width=len(title) + 4)  # a title never wrapped
+    table.add_column("topic")
+    for language in languages:
+        table.add_column(language, justify="right")
+    for slug in report.topics():
+        cells = []
+        for language in languages:
+            c = report.counts.get((TOPIC + slug, language))
+            cells.append(f"{c.f1:.2f}" if c and c.tp + c.fp + c.fn else "—")
+        table.add_row(slug, *cells)
     return table
 
 

@@ -105,6 +105,7 @@ def test_report_names_its_split_and_shows_the_topic_tables(tmp_path: Path) -> No
     assert report.name == "heldout"
     assert "heldout: F1 (precision/recall)" in text
     assert "heldout: per topic" in text and "ncd" in text
+    assert "heldout: topic F1 per language" in text
     assert "0/0/1/0" in text and "0/1/0/0" in text  # gold 2 topics, predicted 1
     assert "0/1 (0%)" in text  # the two-topic item did not keep two
 
@@ -127,9 +128,12 @@ def test_monitor_eval_prints_a_table_per_language(classify_monitor: Monitor) -> 
         )
     path = classify_monitor.root / "gold.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    second = classify_monitor.root / "news.jsonl"
+    second.write_text(lines[0] + "\n", encoding="utf-8")
 
-    # piped, with an 80-column default: the tables are printed whole, not wrapped
-    result = classify_monitor("eval", "--gold", str(path), COLUMNS="80")
+    # piped, with an 80-column default: the tables are printed whole, not wrapped;
+    # each split gets its own tables
+    result = classify_monitor("eval", "--gold", str(path), "--gold", str(second), COLUMNS="80")
 
     assert result.exit_code == 0, result.output
     for language in (
@@ -145,3 +149,5 @@ def test_monitor_eval_prints_a_table_per_language(classify_monitor: Monitor) -> 
         assert language in result.stdout
     assert "1.00 (1.00/1.00)" in result.stdout
     assert "gold.jsonl" not in result.stdout and "gold: per topic" in result.stdout
+    assert "gold: topic F1 per language" in result.stdout
+    assert "news: per topic" in result.stdout and "news: topic F1 per language" in result.stdout

@@ -126,21 +126,25 @@ EVAL_WIDTH = 110  # the widest of `monitor eval`'s tables (105 columns), unwrapp
 @main.command(name="eval")
 @click.option(
     "--gold",
+    "golds",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    required=True,
-    help="Labelled JSON lines (the format of classifiers/data/dev.jsonl).",
+    multiple=True,
+    help="Labelled JSON lines (the format of classifiers/data/dev.jsonl); repeat for several "
+    "splits. Default: both held-out splits, heldout.jsonl and heldout_news.jsonl.",
 )
 @click.pass_context
-def evaluate(ctx: click.Context, gold: Path) -> None:
-    """Precision, recall and F1 per label and per language on a labelled file."""
+def evaluate(ctx: click.Context, golds: tuple[Path, ...]) -> None:
+    """Precision, recall and F1 per label, per topic and per language, split by split."""
     from classifiers.evaluate import evaluate_file, report_table
+    from classifiers.gold import HELDOUT_FILE, HELDOUT_NEWS_FILE
 
     settings = settings_of(ctx)
     classifier = build_classifier(settings)
-    report = evaluate_file(gold, classifier)
-    if out.is_terminal:
-        out.print(report_table(report))
-    else:  # a file or a pipe: the whole table, never wrapped to a default 80 columns
-        from rich.console import Console
+    for gold in golds or (HELDOUT_FILE, HELDOUT_NEWS_FILE):
+        report = evaluate_file(gold, classifier)
+        if out.is_terminal:
+            out.print(report_table(report))
+        else:  # a file or a pipe: the whole table, never wrapped to a default 80 columns
+            from rich.console import Console
 
-        Console(width=EVAL_WIDTH, no_color=True).print(report_table(report))
+            Console(width=EVAL_WIDTH, no_color=True).print(report_table(report))
