@@ -376,7 +376,7 @@ def test_monitor_toml_problems_all_at_once_exit_2(monitor: Monitor) -> None:
         f"{config}:1: key 'timezone': unknown time zone 'Mars/Olympus' (an IANA name like "
         "Asia/Seoul)",
         f"{config}:4: key 'poll.speed': unknown key; known keys: tick, lease, concurrency, "
-        "per_host, max_bytes, timeout, budget, user_agent",
+        "per_host, max_bytes, timeout, budget, user_agent, max_entries",
         "MONITOR_SMTP_PORT: 99999 is out of range 1-65535",
     ]
 
