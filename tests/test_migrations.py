@@ -26,7 +26,8 @@ TABLES = {"feeds", "items", "item_bands", "labels"}
 TABLES |= {"subscriptions", "deliveries", "feedback", "embeddings", "feed_notices"}  # 0002
 TABLES |= {"recipients", "digest_log", "digest_codes"}  # 0003_digest
 TABLES |= {"roles"}  # 0005_roles
-HEAD = "0008"  # 0004, 0006, 0007 and 0008 add columns
+TABLES |= {"code_mails"}  # 0009_code_mails
+HEAD = "0009"  # 0004, 0006, 0007 and 0008 add columns
 
 
 @contextmanager

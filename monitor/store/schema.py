@@ -256,3 +256,16 @@ DIGEST_CODES = Table(
     Column("attempts", Integer, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+# Confirmation-code mails (migration 0009): the throttle per address and per chat,
+# kept here so that five groups cannot flood one address and a restart resets nothing.
+CODE_MAILS = Table(
+    "code_mails",
+    METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", Text, nullable=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=False),
+    Index(None, "email", "sent_at"),
+    Index(None, "chat_id", "sent_at"),
+)
