@@ -243,6 +243,10 @@ class AlertedItem:
     item_id: int
     vector: NDArray[np.float32] | Sequence[float]  # L2-normalised embedding
     labels: Labels
+    title: str = ""
+    text: str = ""  # the title and lead name the session of a series ("the 19th meeting")
+    at: datetime | None = None  # published, else first seen
+    story_id: int | None = None  # its story's first item (items.story_id)
 
 
 @dataclass(frozen=True)

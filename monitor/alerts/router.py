@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Final, Protocol
 
@@ -38,6 +38,7 @@ from monitor.alerts.stories import (
     StoryCandidate,
     same_story,
     split_by_story,
+    with_story_session,
 )
 from monitor.models import AlertedItem, RouteResult, Subscription
 
@@ -73,6 +74,8 @@ class RoutingTransaction(Protocol):
     def queue_alerts(
         self, item_id: int, model_id: str, chats: Sequence[int], now: datetime
     ) -> None: ...
+
+    def set_story(self, item_id: int, story_id: int) -> None: ...
 
     def queue_replies(
         self, replies: Sequence[tuple[int, int, int]], model_id: str | None, now: datetime
@@ -121,20 +124,38 @@ def matching_chats(
 
 def story_candidate(alerted: AlertedItem) -> StoryCandidate:
     """What the story rule keeps of an alerted item (cached once per item)."""
-    return StoryCandidate(
-        alerted.item_id,
-        alerted.vector,
-        frozenset(alerted.labels.countries),
-        frozenset(alerted.labels.topics),
+    labels = replace(alerted.labels, embedding=())  # the vector is kept once, as `vector`
+    candidate = StoryCandidate.of(
+        alerted.item_id, labels, title=alerted.title, text=alerted.text, at=alerted.at
     )
+    return replace(candidate, vector=alerted.vector)
 
 
-def story_decision(labels: Labels, candidates: Sequence[StoryCandidate]) -> list[int]:
+def story_decision(
+    labels: Labels,
+    candidates: Sequence[StoryCandidate],
+    *,
+    title: str = "",
+    text: str = "",
+    at: datetime | None = None,
+) -> list[int]:
     """The story step: ids of the alerted items that report `labels`' story, closest first.
 
     The one place routing applies the same-story rule (`monitor.alerts.stories`).
     """
-    return same_story(labels, candidates)
+    return same_story(labels, candidates, title=title, text=text, at=at)
+
+
+def story_members(
+    matches: Sequence[int], story_of: Mapping[int, int], window: Iterable[int]
+) -> tuple[int, list[int]]:
+    """The story an item joins (the best match's story id) and its alerted items in the window.
+
+    A chat's first alert of the story may be any of them, not only the best match.
+    """
+    story = story_of.get(matches[0], matches[0])
+    members = [i for i in window if story_of.get(i, i) == story]
+    return story, list(dict.fromkeys([*matches[:1], *sorted(members)]))
 
 
 def replies_for_copies(
@@ -174,6 +195,7 @@ class Router:
         self._store = store
         self._audience: tuple[tuple[int, int], Audience] | None = None  # by subscriptions' version
         self._stories: dict[str, dict[int, StoryCandidate]] = {}  # model id -> item id -> it
+        self._story_of: dict[int, int] = {}  # alerted item id -> its story id
 
     def save_labels_and_route(
         self, item_id: int, content_hash: str, model_id: str, labels: Labels, now: datetime
@@ -247,9 +269,14 @@ class Router:
         if not chats:
             return RouteResult()
         stories: list[int] = []
+        story = item_id
         if labels.embedding:
             candidates = self._story_candidates(tx, item_id, model_id, now)
-            stories = story_decision(labels, candidates)
+            matches = story_decision(labels, candidates, title=title, text=text, at=seen_at)
+            if matches:
+                window = [c.item_id for c in candidates]
+                story, stories = story_members(matches, self._story_of, window)
+        tx.set_story(item_id, story)
         first_alerts, replies_so_far = tx.story_alerts(chats, stories)
         alerts, replies = split_by_story(chats, first_alerts, replies_so_far)
         tx.queue_alerts(item_id, model_id, alerts, now)
@@ -281,7 +308,18 @@ class Router:
         if missing:
             for alerted in tx.alerted_items(missing, model_id):
                 cache[alerted.item_id] = story_candidate(alerted)
+                self._story_of[alerted.item_id] = alerted.story_id or alerted.item_id
         if len(cache) > 2 * len(ids) + STORY_CACHE_SLACK:  # forget stories out of the window
             for old in [i for i in cache if i not in ids]:
                 del cache[old]
-        return [cache[i] for i in ids if i in cache]
+                self._story_of.pop(old, None)
+        window = [cache[i] for i in sorted(ids) if i in cache]
+        # a report naming no session takes its story's ("the meeting" of the 19th meeting)
+        sessions: dict[int, int] = {}
+        for c in window:
+            if c.session is not None:
+                sessions.setdefault(self._story_of.get(c.item_id, c.item_id), c.session)
+        return [
+            with_story_session(c, sessions.get(self._story_of.get(c.item_id, c.item_id)))
+            for c in window
+        ]

@@ -40,7 +40,7 @@ from numpy.typing import NDArray
 
 from classifiers.base import Labels
 
-STORY_WINDOW: Final = timedelta(hours=72)  # a story older than this alerts again
+STORY_WINDOW: Final = timedelta(hours=48)  # a story older than this alerts again
 MAX_REPLIES_PER_STORY: Final = 3  # "also reported by ..." replies under one alert, per chat
 
 

@@ -101,7 +101,16 @@ class RoutingTransaction:
         found: list[AlertedItem] = []
         for chunk in chunked(item_ids):
             stmt = (
-                select(ITEMS.c.id, EMBEDDINGS.c.vector, *label_columns())
+                select(
+                    ITEMS.c.id,
+                    ITEMS.c.title.label("item_title"),
+                    ITEMS.c.text.label("item_text"),
+                    ITEMS.c.published_at,
+                    ITEMS.c.first_seen_at,
+                    ITEMS.c.story_id,
+                    EMBEDDINGS.c.vector,
+                    *label_columns(),
+                )
                 .join(
                     EMBEDDINGS,
                     and_(
@@ -121,8 +130,27 @@ class RoutingTransaction:
             for row in self._conn.execute(stmt).mappings():
                 labels = labels_of_row(row)
                 assert labels is not None  # joined, not outer-joined
-                found.append(AlertedItem(int(row["id"]), decode_vector(row["vector"]), labels))
+                story = row["story_id"]
+                found.append(
+                    AlertedItem(
+                        int(row["id"]),
+                        decode_vector(row["vector"]),
+                        labels,
+                        title=row["item_title"],
+                        text=row["item_text"],
+                        at=row["published_at"] or row["first_seen_at"],
+                        story_id=None if story is None else int(story),
+                    )
+                )
         return found
+
+    def set_story(self, item_id: int, story_id: int) -> None:
+        """Record the item's story (the id of its first item); a story once set stays."""
+        self._conn.execute(
+            update(ITEMS)
+            .where(ITEMS.c.id == item_id, ITEMS.c.story_id.is_(None))
+            .values(story_id=story_id)
+        )
 
     def story_alerts(
         self, chats: Sequence[int], stories: Sequence[int]
