@@ -8,8 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Final
 
 from classifiers.base import Labels
+from classifiers.errors import did_you_mean
+
+# The cooperation event types a reader can subscribe to: the fixed ids of SPEC.md
+# (``Labels.events``; classifiers/events.toml describes them), in the order shown.
+EVENT_TYPES: Final = (
+    "agreement", "meeting", "statement", "funding",
+    "project", "training", "visit", "conference",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -21,6 +30,8 @@ class Filter:
         countries: ISO 3166-1 alpha-2 codes; any one of them (empty: any country).
         languages: ISO 639-1 codes of the item's language (empty: any language).
         keywords: words or phrases; any one of them in the item's text (empty: no keyword needed).
+        events: cooperation event types (`EVENT_TYPES`); the item reports any one of them
+            (empty: any item, with or without events).
         cooperation_only: only items reporting cross-border cooperation (the default:
             officials want cooperation; off gives all relevant health news of their topics).
     """
@@ -30,6 +41,7 @@ class Filter:
     languages: frozenset[str] = frozenset()
     keywords: tuple[str, ...] = ()
     cooperation_only: bool = True
+    events: frozenset[str] = frozenset()
 
     def matches(self, labels: Labels, *, title: str, text: str = "") -> bool:
         """Whether an item with these labels and words is one this filter lets through."""
@@ -40,6 +52,8 @@ class Filter:
         if self.countries and self.countries.isdisjoint(labels.countries):
             return False
         if self.languages and labels.language not in self.languages:
+            return False
+        if self.events and self.events.isdisjoint(labels.events):
             return False
         if self.keywords:
             haystack = f"{title}\n{labels.summary}\n{text}".casefold()
@@ -54,18 +68,33 @@ class Filter:
             "languages": sorted(self.languages),
             "keywords": list(self.keywords),
             "cooperation_only": self.cooperation_only,
+            "events": sorted(self.events),
         }
 
     @classmethod
     def from_json(cls, value: Mapping[str, object]) -> Filter:
-        """The inverse of `to_json`; missing keys take their defaults."""
+        """The inverse of `to_json`; missing keys take their defaults (no "events": any)."""
         return cls(
             topics=frozenset(_strings(value.get("topics"))),
             countries=frozenset(c.upper() for c in _strings(value.get("countries"))),
             languages=frozenset(c.lower() for c in _strings(value.get("languages"))),
             keywords=tuple(_strings(value.get("keywords"))),
             cooperation_only=bool(value.get("cooperation_only", True)),
+            events=frozenset(e.lower() for e in _strings(value.get("events"))),
         )
+
+
+def event_type(word: str) -> str:
+    """The event type id `word` names ("Agreement" -> "agreement").
+
+    Raises:
+        ValueError: not one of `EVENT_TYPES` (the message suggests the closest).
+    """
+    folded = word.strip().casefold()
+    if folded in EVENT_TYPES:
+        return folded
+    hint = did_you_mean(folded, EVENT_TYPES) or f"; event types: {', '.join(EVENT_TYPES)}"
+    raise ValueError(f"{word!r} is not an event type{hint}")
 
 
 def _strings(value: object) -> Iterable[str]:

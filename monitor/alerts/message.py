@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from classifiers.base import Labels
+from monitor.alerts.gist import event_line, flag
 from monitor.models import StoredItem
 
 MAX_MESSAGE: Final = 4096
@@ -59,7 +60,10 @@ def format_alert(
     tz: str,
     ui_language: str = "en",
 ) -> str:
-    """One alert: title as a link, source, time, language, topics, countries, summary.
+    """One alert: title as a link, the event line, source, time, language, topics, summary.
+
+    The event line (`monitor.alerts.gist`) says in `ui_language` what happened, with
+    the countries' names; an item without one gets a line of country flags and codes.
 
     Args:
         item: the stored item.
@@ -67,7 +71,7 @@ def format_alert(
         feed_name: the source's name from feeds.toml.
         topic_names: topic slug -> name in the chat's UI language (unknown slugs shown as is).
         tz: IANA time zone of the chat (an unknown zone falls back to UTC).
-        ui_language: "en" or "ko" for the language's name.
+        ui_language: the chat's UI language ("en", "ko"): names and the event line.
     """
     title = _cut(item.title.strip() or NO_TITLE.get(ui_language, NO_TITLE["en"]), MAX_TITLE)
     head = _title_line(title, item.url)
@@ -78,11 +82,14 @@ def format_alert(
             f"🌐 {html.escape(language_name(labels.language, ui_language))}",
         ]
     )
-    lines = [head, meta]
+    published = item.published_at or item.first_seen_at
+    gist = event_line(labels, ui_language, today=local_date(published, tz))
+    # what happened, in the reader's language, right under the title
+    lines = [head, html.escape(gist), meta] if gist else [head, meta]
     if labels.topics:
         names = [topic_names.get(t, t) for t in labels.topics]
         lines.append("🏷 " + html.escape(", ".join(names)))
-    if labels.countries:
+    if labels.countries and not gist:  # the event line names them already
         lines.append("🌏 " + html.escape(" ".join(f"{flag(c)} {c}" for c in labels.countries)))
     text = "\n".join(lines)
     summary = " ".join(labels.summary.split())
@@ -115,12 +122,13 @@ def language_name(code: str, ui_language: str = "en") -> str:
     return names.get(code, code or "?")
 
 
-def flag(country: str) -> str:
-    """The flag emoji of an ISO 3166-1 alpha-2 code ("" for anything else)."""
-    code = country.upper()
-    if len(code) != 2 or not code.isascii() or not code.isalpha():
-        return ""
-    return "".join(chr(0x1F1E6 + ord(c) - ord("A")) for c in code)
+def local_date(when: datetime, tz: str) -> date:
+    """The date of `when` in `tz` (UTC if unknown)."""
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return when.astimezone(UTC).astimezone(zone).date()
 
 
 def local_time(when: datetime, tz: str) -> str:

@@ -1,8 +1,8 @@
 """Routing: which subscriptions a newly classified item goes to. Pure.
 
 `SubscriptionIndex` keeps each subscription's chat id under every topic,
-country and language its filter names (or under "any" for an empty set), so
-matching an item unions a few buckets and intersects three sets of chat ids
+country, language and event type its filter names (or under "any" for an empty
+set), so matching an item unions a few buckets and intersects four sets of chat ids
 instead of testing every subscription; only the survivors run the full
 `Filter.matches` (cooperation-only, keywords). Built once per change of the
 subscriptions, used for every item of a round.
@@ -45,12 +45,13 @@ class _Dimension:
 
 @dataclass(frozen=True)
 class SubscriptionIndex:
-    """Filters by chat id, indexed by topic, country and language."""
+    """Filters by chat id, indexed by topic, country, language and event type."""
 
     filters: Mapping[int, Filter] = field(default_factory=dict)
     _topics: _Dimension = field(default_factory=lambda: _Dimension.build(()))
     _countries: _Dimension = field(default_factory=lambda: _Dimension.build(()))
     _languages: _Dimension = field(default_factory=lambda: _Dimension.build(()))
+    _events: _Dimension = field(default_factory=lambda: _Dimension.build(()))
     _any_cooperation: frozenset[int] = frozenset()  # chats that also want non-cooperation news
 
     @classmethod
@@ -62,6 +63,7 @@ class SubscriptionIndex:
             _topics=_Dimension.build((c, f.topics) for c, f in filters.items()),
             _countries=_Dimension.build((c, f.countries) for c, f in filters.items()),
             _languages=_Dimension.build((c, f.languages) for c, f in filters.items()),
+            _events=_Dimension.build((c, f.events) for c, f in filters.items()),
             _any_cooperation=frozenset(c for c, f in filters.items() if not f.cooperation_only),
         )
 
@@ -79,6 +81,8 @@ class SubscriptionIndex:
             chats &= self._topics.candidates(labels.topics)
         if chats:
             chats &= self._countries.candidates(labels.countries)
+        if chats:
+            chats &= self._events.candidates(labels.events)
         return sorted(c for c in chats if self.filters[c].matches(labels, title=title, text=text))
 
 

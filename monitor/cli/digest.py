@@ -19,7 +19,7 @@ from monitor.digest.recipient import (
     schedule_text,
 )
 from monitor.durations import parse_send_time
-from monitor.filters import Filter
+from monitor.filters import Filter, event_type
 from monitor.models import DAILY, WEEKLY, Recipient
 
 
@@ -32,6 +32,14 @@ def _filter_options(fn: Any) -> Any:
             "--item-language", "item_languages", multiple=True, help="Items' language (repeatable)."
         ),
         click.option("--keyword", "keywords", multiple=True, help="Keyword (repeatable)."),
+        click.option(
+            "--event",
+            "events",
+            multiple=True,
+            metavar="TYPE",
+            help="Cooperation event type: agreement, meeting, statement, funding, project, "
+            "training, visit, conference (repeatable; default: any).",
+        ),
         click.option(
             "--all-relevant/--cooperation-only",
             "all_relevant",
@@ -180,6 +188,7 @@ def apply_options(
     countries: Sequence[str] = (),
     item_languages: Sequence[str] = (),
     keywords: Sequence[str] = (),
+    events: Sequence[str] = (),
     all_relevant: bool | None = None,
     frequency: str | None = None,
     weekly_day: str | None = None,
@@ -199,6 +208,8 @@ def apply_options(
             f = replace(f, languages=frozenset(_language(c) for c in item_languages))
         if keywords:
             f = replace(f, keywords=tuple(k.strip() for k in keywords if k.strip()))
+        if events:
+            f = replace(f, events=frozenset(event_type(e) for e in events))
         if all_relevant is not None:
             f = replace(f, cooperation_only=not all_relevant)
         changed = replace(recipient, filter=f)
@@ -229,6 +240,7 @@ def describe_filter(f: Filter) -> str:
         ("countries", sorted(f.countries)),
         ("languages", sorted(f.languages)),
         ("keywords", list(f.keywords)),
+        ("events", sorted(f.events)),
     ):
         if values:
             parts.append(f"{name} {', '.join(values)}")

@@ -7,7 +7,7 @@ from rich.table import Table
 
 from monitor.cli.main import fail, main, out, settings_of
 from monitor.cli.tables import add_plain_row
-from monitor.filters import Filter
+from monitor.filters import EVENT_TYPES, Filter, event_type
 from monitor.models import Subscription
 
 # group and channel ids are negative: "-100123" must read as the chat id, not an option
@@ -37,6 +37,7 @@ def subscribers_list(ctx: click.Context, show_all: bool) -> None:
         "countries",
         "languages",
         "keywords",
+        "events",
         "news",
         "alerts",
     ):
@@ -55,6 +56,7 @@ def subscribers_list(ctx: click.Context, show_all: bool) -> None:
             ", ".join(sorted(f.countries)) or "any",
             ", ".join(sorted(f.languages)) or "any",
             ", ".join(f.keywords) or "-",
+            ", ".join(e for e in EVENT_TYPES if e in f.events) or "any",
             "cooperation" if f.cooperation_only else "all relevant",
             state,
         )
@@ -67,6 +69,14 @@ def subscribers_list(ctx: click.Context, show_all: bool) -> None:
 @click.option("--country", "countries", multiple=True, help="ISO 3166-1 code (repeatable).")
 @click.option("--language", "languages", multiple=True, help="Items' ISO 639-1 code (repeatable).")
 @click.option("--keyword", "keywords", multiple=True, help="Word or phrase (repeatable).")
+@click.option(
+    "--event",
+    "events",
+    multiple=True,
+    metavar="TYPE",
+    help="Cooperation event type: agreement, meeting, statement, funding, project, training, "
+    "visit, conference (repeatable; default: any).",
+)
 @click.option(
     "--all-relevant",
     is_flag=True,
@@ -91,6 +101,7 @@ def subscribers_add(
     countries: tuple[str, ...],
     languages: tuple[str, ...],
     keywords: tuple[str, ...],
+    events: tuple[str, ...],
     all_relevant: bool,
     title: str,
     chat_type: str | None,
@@ -118,6 +129,10 @@ def subscribers_add(
     if bad:
         fail(f"languages are ISO 639-1 codes (en, ko, ...), not {', '.join(bad)}")
     try:
+        wanted_events = frozenset(event_type(e) for e in events)
+    except ValueError as exc:
+        fail(str(exc))
+    try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         fail(f"unknown time zone {timezone!r} (use an IANA name such as Asia/Seoul)")
@@ -129,6 +144,7 @@ def subscribers_add(
             languages=frozenset(lang.lower() for lang in languages),
             keywords=tuple(k for k in keywords if k.strip()),
             cooperation_only=not all_relevant,
+            events=wanted_events,
         ),
         thread_id=thread_id,
         ui_language=ui_language,

@@ -1,7 +1,9 @@
 """The digest's own words per language, from `catalogues/<lang>.toml` (English as fallback).
 
-Loaded by `monitor.catalogues`. A language is added by adding a catalogue file;
-a key missing from it falls back to English, so a partial translation still renders.
+Loaded by `monitor.catalogues`; country names come from the alerts' catalogue
+(`monitor.alerts.gist`), shared with the alerts' event line. A language is added by
+adding a catalogue file; a key missing from it falls back to English, so a partial
+translation still renders.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Final
 
+from monitor.alerts.gist import gist_words
 from monitor.catalogues import DEFAULT_LANGUAGE, load_catalogue
 
 CATALOGUE_PACKAGE: Final = "monitor.digest"
@@ -75,7 +78,8 @@ def words(language: str) -> Words:
         texts=texts,
         lists=lists,
         languages={**_table(base, "languages"), **_table(own, "languages")},
-        countries={**_table(base, "countries"), **_table(own, "countries")},
+        # one table of country names for alerts and digests: the alerts' catalogue
+        countries=gist_words(language).countries,
     )
 
 

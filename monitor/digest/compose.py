@@ -87,6 +87,12 @@ class Story:
     score: float
     others: tuple[Report, ...] = ()
     more_others: int = 0  # reports beyond the ones listed
+    # what happened (issue #17), from every report of the story, the lead's first:
+    # the event line of `monitor.alerts.gist`
+    events: tuple[str, ...] = ()
+    organisations: tuple[str, ...] = ()
+    place: str | None = None
+    event_date: str | None = None
 
 
 @dataclass(frozen=True)
@@ -292,6 +298,12 @@ def _stories(
                 score=round(score, 4),
                 others=tuple(reports[:MAX_OTHER_REPORTS]),
                 more_others=max(0, len(reports) - MAX_OTHER_REPORTS),
+                events=tuple(dict.fromkeys(e for _, lab in members for e in lab.events)),
+                organisations=tuple(
+                    dict.fromkeys(o for _, lab in members for o in lab.organisations)
+                ),
+                place=next((lab.place for _, lab in members if lab.place), None),
+                event_date=next((lab.event_date for _, lab in members if lab.event_date), None),
             )
         )
     return stories

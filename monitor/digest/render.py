@@ -15,9 +15,10 @@ from typing import Final
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from monitor.alerts.gist import gist, gist_words
 from monitor.digest.catalogue import Words, words
 from monitor.digest.compose import OTHER_TOPIC, Digest, Story
-from monitor.filters import Filter
+from monitor.filters import EVENT_TYPES, Filter
 from monitor.models import WEEKLY
 
 TEMPLATE_DIR: Final = Path(__file__).parent / "templates"
@@ -111,7 +112,11 @@ def telegram_messages(
         for story in group.stories:
             title = html.escape(story.title)
             link = f'<a href="{html.escape(story.url)}">{title}</a>' if story.url else title
-            lines = [f"• {link}", f"<i>{html.escape(_meta(story, w))}</i>"]
+            lines = [f"• {link}"]
+            event = event_line_of(story, w.language)
+            if event:
+                lines.append(html.escape(event))
+            lines.append(f"<i>{html.escape(_meta(story, w))}</i>")
             if story.summary and story.summary != story.title:
                 lines.append(html.escape(_clip(story.summary, 400)))
             if story.others:
@@ -224,6 +229,7 @@ def _story_view(story: Story, w: Words, *, badge: bool) -> dict[str, object]:
         "title": story.title,
         "url": story.url,
         "meta": _meta(story, w),
+        "event": event_line_of(story, w.language),
         "cooperation": story.cooperation and badge,
         "official": story.official,
         "summary": _clip(summary, 600),
@@ -238,6 +244,19 @@ def _story_view(story: Story, w: Words, *, badge: bool) -> dict[str, object]:
         ],
         "more": w("and_more", n=story.more_others) if story.more_others else "",
     }
+
+
+def event_line_of(story: Story, language: str) -> str:
+    """The story's event line in `language` ("" without events): what happened, who, when."""
+    return gist(
+        events=story.events,
+        countries=story.countries,
+        organisations=story.organisations,
+        place=story.place,
+        event_date=story.event_date,
+        language=language,
+        today=story.first_seen_at.date(),
+    )
 
 
 def _meta(story: Story, w: Words) -> str:
@@ -259,6 +278,9 @@ def describe_filter(f: Filter, w: Words, topic_names: Mapping[str, str]) -> str:
     if f.languages:
         names = ", ".join(sorted(w.language_name(c) for c in f.languages))
         parts.append(w("filter_languages", values=names))
+    if f.events:
+        names = ", ".join(gist_words(w.language).event(e) for e in EVENT_TYPES if e in f.events)
+        parts.append(w("filter_events", values=names))
     if f.keywords:
         parts.append(w("filter_keywords", values=", ".join(f.keywords)))
     return "; ".join(parts)

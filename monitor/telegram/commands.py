@@ -35,7 +35,7 @@ from classifiers.base import Labels
 from classifiers.taxonomy import Taxonomy
 from monitor.clock import Clock
 from monitor.errors import StoreError
-from monitor.filters import Filter
+from monitor.filters import EVENT_TYPES, Filter
 from monitor.models import StoredItem, Subscription
 from monitor.settings import Settings
 from monitor.store import Store
@@ -508,7 +508,8 @@ class Commands:
 
     async def _usage(self, update: Update, lang: str, key: str, error: UsageError) -> None:
         topics = ", ".join(self.bot.taxonomy.slugs)
-        text = messages.plain(lang, key, word=error.word, topics=topics)
+        events = ", ".join(EVENT_TYPES)
+        text = messages.plain(lang, key, word=error.word, topics=topics, events=events)
         await reply(update, f"{html.escape(str(error))}\n\n{text}")
 
     def _summary_text(self, sub: Subscription, lang: str, heading: str | None = None) -> str:

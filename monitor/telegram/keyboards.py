@@ -6,10 +6,11 @@ to the chat's stored subscription.
 
 =================  ==========================================================
 ``sub:on``         subscribe (the default filter for a new chat) / start again
-``sub:v:topics``   show a section: ``topics``, ``countries`` or ``languages``
+``sub:v:topics``   show a section: ``topics``, ``countries``, ``languages`` or ``events``
 ``sub:t:<slug>``   toggle a topic
 ``sub:c:<CC>``     toggle a country
 ``sub:l:<ll>``     toggle a language
+``sub:e:<type>``   toggle a cooperation event type (one of `EVENT_TYPES`)
 ``sub:coop``       toggle "cooperation only"
 ``sub:edit``       show the subscription keyboard (from /subscriptions)
 ``sub:stop``       stop alerts to this chat
@@ -27,11 +28,12 @@ from typing import Literal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from classifiers.taxonomy import Taxonomy
-from monitor.filters import Filter
+from monitor.alerts.gist import gist_words
+from monitor.filters import EVENT_TYPES, Filter
 from monitor.telegram.i18n import text, topic_name
 
-Section = Literal["topics", "countries", "languages"]
-SECTIONS: tuple[Section, ...] = ("topics", "countries", "languages")
+Section = Literal["topics", "countries", "languages", "events"]
+SECTIONS: tuple[Section, ...] = ("topics", "countries", "languages", "events")
 
 # The region the product watches, in the order a reader scans a map.
 COUNTRY_CHOICES = (
@@ -57,11 +59,13 @@ PREFIX = "sub:"
 class Tap:
     """One subscription button press: its action and value ("" when it has none)."""
 
-    action: Literal["on", "view", "topic", "country", "language", "coop", "edit", "stop", "done"]
+    action: Literal[
+        "on", "view", "topic", "country", "language", "event", "coop", "edit", "stop", "done"
+    ]
     value: str = ""
 
 
-_KINDS = {"t": "topic", "c": "country", "l": "language", "v": "view"}
+_KINDS = {"t": "topic", "c": "country", "l": "language", "e": "event", "v": "view"}
 _BARE = ("on", "coop", "edit", "stop", "done")
 
 
@@ -80,6 +84,8 @@ def parse_tap(data: str) -> Tap:
     action = _KINDS.get(kind)
     if action is None or not value or (action == "view" and value not in SECTIONS):
         raise ValueError(f"not a subscription button: {data!r}")
+    if action == "event" and value not in EVENT_TYPES:  # crafted data stores nothing unknown
+        raise ValueError(f"not a subscription button: {data!r}")
     return Tap(action, value)  # type: ignore[arg-type]  # one of _KINDS' values
 
 
@@ -91,6 +97,8 @@ def toggle(current: Filter, tap: Tap) -> Filter:
         return replace(current, countries=current.countries ^ {tap.value})
     if tap.action == "language":
         return replace(current, languages=current.languages ^ {tap.value})
+    if tap.action == "event":
+        return replace(current, events=current.events ^ {tap.value})
     if tap.action == "coop":
         return replace(current, cooperation_only=not current.cooperation_only)
     return current
@@ -100,7 +108,8 @@ def section_of(tap: Tap, default: Section = "topics") -> Section:
     """The keyboard section to show after `tap`."""
     if tap.action == "view":
         return tap.value  # type: ignore[return-value]  # parse_tap checked it
-    return {"country": "countries", "language": "languages"}.get(tap.action, default)  # type: ignore[return-value]
+    sections = {"country": "countries", "language": "languages", "event": "events"}
+    return sections.get(tap.action, default)  # type: ignore[return-value]
 
 
 def flag(country: str) -> str:
@@ -135,10 +144,16 @@ def subscription_keyboard(
             for c in COUNTRY_CHOICES
         ]
         grid = _rows(toggles, 3)
-    else:
+    elif section == "languages":
         toggles = [
             _button(f"{_mark(code in current.languages)}{name}", f"l:{code}")
             for code, name in LANGUAGE_CHOICES.items()
+        ]
+        grid = _rows(toggles, 2)
+    else:  # events: the phrases of the alerts' event line, in the chat's language
+        words = gist_words(lang)
+        toggles = [
+            _button(f"{_mark(e in current.events)}{words.event(e)}", f"e:{e}") for e in EVENT_TYPES
         ]
         grid = _rows(toggles, 2)
     coop_key = "kb_cooperation_only" if current.cooperation_only else "kb_all_news"

@@ -15,7 +15,8 @@ from telegram.constants import MessageLimit
 
 from classifiers.base import Labels
 from classifiers.taxonomy import Taxonomy
-from monitor.filters import Filter
+from monitor.alerts.gist import gist_words
+from monitor.filters import EVENT_TYPES, Filter
 from monitor.models import FeedHealth, StoredItem
 from monitor.telegram.i18n import text, topic_name
 
@@ -73,18 +74,22 @@ def format_topics(taxonomy: Taxonomy, lang: str) -> str:
 
 
 def format_filter(value: Filter, *, taxonomy: Taxonomy, lang: str) -> list[str]:
-    """The lines saying what a filter lets through (topics, countries, languages, keywords)."""
+    """The lines saying what a filter lets through (topics, countries, languages, keywords,
+    event types)."""
     any_ = text(lang, "sub_any")
     topics = ", ".join(sorted(topic_name(taxonomy, s, lang) for s in value.topics)) or any_
     countries = ", ".join(sorted(value.countries)) or any_
     languages = ", ".join(sorted(value.languages)) or any_
     keywords = ", ".join(value.keywords) or text(lang, "sub_none")
+    words = gist_words(lang)
+    events = ", ".join(words.event(e) for e in EVENT_TYPES if e in value.events) or any_
     coop = "sub_cooperation_only" if value.cooperation_only else "sub_all_news"
     return [
         plain(lang, "sub_topics", value=topics),
         plain(lang, "sub_countries", value=countries),
         plain(lang, "sub_languages", value=languages),
         plain(lang, "sub_keywords", value=keywords),
+        plain(lang, "sub_events", value=events),
         plain(lang, coop),
     ]
 

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from monitor.codes import COUNTRY_CODES, LANGUAGE_CODES
 from monitor.durations import parse_interval
 from monitor.errors import ConfigError
-from monitor.filters import Filter
+from monitor.filters import EVENT_TYPES, Filter
 
 DEFAULT_COUNT = 5
 MAX_COUNT = 20
@@ -48,6 +48,7 @@ class SubscriptionChange:
         languages: ISO 639-1 codes (typed in small letters).
         keywords: at most one phrase: the words after ``keyword``.
         cooperation_only: True for ``cooperation``, False for ``all``, None: unchanged.
+        events: cooperation event types (``agreement``, ``funding``, ...: `EVENT_TYPES`).
     """
 
     topics: frozenset[str] = frozenset()
@@ -55,6 +56,7 @@ class SubscriptionChange:
     languages: frozenset[str] = frozenset()
     keywords: tuple[str, ...] = ()
     cooperation_only: bool | None = None
+    events: frozenset[str] = frozenset()
 
     @property
     def empty(self) -> bool:
@@ -94,16 +96,19 @@ def parse_words(args: Sequence[str]) -> tuple[str, ...]:
 
 
 def parse_subscription(args: Sequence[str], *, topics: Collection[str]) -> SubscriptionChange:
-    """The topics, countries, languages, keyword and cooperation switch of ``/subscribe ARGS``.
+    """The topics, countries, languages, event types, keyword and cooperation switch of
+    ``/subscribe ARGS``.
 
-    ``digital_health KR ID ko`` names a topic, two countries (capitals) and a
-    language (small letters); ``keyword`` takes the rest of the line as one
-    phrase; ``all`` turns "cooperation only" off and ``cooperation`` on.
+    ``digital_health KR ID ko agreement`` names a topic, two countries (capitals), a
+    language (small letters) and an event type; ``keyword`` takes the rest of the line
+    as one phrase; ``all`` turns "cooperation only" off and ``cooperation`` on.
 
     Raises:
-        UsageError: a word that is none of these (the message suggests a close topic).
+        UsageError: a word that is none of these (the message suggests a close topic
+            or event type).
     """
     found_topics: set[str] = set()
+    events: set[str] = set()
     countries: set[str] = set()
     languages: set[str] = set()
     cooperation: bool | None = None
@@ -123,10 +128,13 @@ def parse_subscription(args: Sequence[str], *, topics: Collection[str]) -> Subsc
                 frozenset(languages),
                 (phrase,),
                 cooperation,
+                frozenset(events),
             )
         slug = folded.replace("-", "_")
         if slug in topics:
             found_topics.add(slug)
+        elif folded in EVENT_TYPES:
+            events.add(folded)
         elif folded in ALL_WORDS:
             cooperation = False
         elif folded in COOPERATION_WORDS:
@@ -142,11 +150,18 @@ def parse_subscription(args: Sequence[str], *, topics: Collection[str]) -> Subsc
         elif len(word) == 2 and word.isascii() and word.upper() in COUNTRY_CODES:
             countries.add(word.upper())
         else:
-            close = difflib.get_close_matches(slug, list(topics), n=1, cutoff=0.6)
+            close = difflib.get_close_matches(slug, [*topics, *EVENT_TYPES], n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]}?)" if close else ""
-            raise UsageError(word, f"{word!r} is not a topic, country or language{hint}")
+            raise UsageError(
+                word, f"{word!r} is not a topic, country, language or event type{hint}"
+            )
     return SubscriptionChange(
-        frozenset(found_topics), frozenset(countries), frozenset(languages), (), cooperation
+        frozenset(found_topics),
+        frozenset(countries),
+        frozenset(languages),
+        (),
+        cooperation,
+        frozenset(events),
     )
 
 
@@ -163,6 +178,7 @@ def apply_change(current: Filter, change: SubscriptionChange, *, add: bool) -> F
             topics=current.topics | change.topics,
             countries=current.countries | change.countries,
             languages=current.languages | change.languages,
+            events=current.events | change.events,
             keywords=keywords,
             cooperation_only=(
                 current.cooperation_only
@@ -176,6 +192,7 @@ def apply_change(current: Filter, change: SubscriptionChange, *, add: bool) -> F
         topics=current.topics - change.topics,
         countries=current.countries - change.countries,
         languages=current.languages - change.languages,
+        events=current.events - change.events,
         keywords=tuple(k for k in current.keywords if k.casefold() not in removed),
     )
 
