@@ -54,7 +54,7 @@ from classifiers.base import Labels
 from monitor.alerts.message import feedback_buttons, format_alert, format_also_reported
 from monitor.alerts.router import Router, RoutingStore
 from monitor.clock import Clock
-from monitor.errors import DeliveryError
+from monitor.errors import DeliveryError, StoreError
 from monitor.models import ALERT, ALSO, NOTICE, Delivery, StoredItem, Subscription
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 CONSOLE_CHAT: Final = 0  # no Telegram chat has id 0: the console's own subscription
 MAX_RETRY_DELAY: Final = timedelta(hours=1)
 FIRST_RETRY_DELAY: Final = timedelta(seconds=30)
+RECORD_SENT_TRIES: Final = 8  # 0.5 s, 1, 2, 4, 8, 16, 16: about a minute, half a lease
 
 
 class RetryLater(DeliveryError):
@@ -420,14 +421,31 @@ class Deliverer:
                 not_before=self._clock.now() + delay,
             )
             return "retried"
-        # its own short transaction, right away: the only duplicate window is before this
-        recorded = await asyncio.to_thread(
-            self._store.mark_sent,
-            delivery.id,
-            message_id,
-            self._clock.now(),
-            token=delivery.lease_token,
+        # its own short transaction, right away: the only duplicate window is before this.
+        # A database that is locked or restarting is waited for (about a minute, within the
+        # lease): giving up would leave the row pending, to be sent a second time.
+        recording = AsyncRetrying(
+            stop=stop_after_attempt(RECORD_SENT_TRIES),
+            wait=wait_exponential(multiplier=0.5, max=16),
+            retry=retry_if_exception_type(StoreError),
+            sleep=self._sleep,
+            before_sleep=lambda state: log.warning(
+                "delivery %s sent; recording it failed, trying again: %s",
+                delivery.id,
+                state.outcome.exception() if state.outcome else "?",
+            ),
+            reraise=True,
         )
+        recorded = False
+        async for attempt in recording:
+            with attempt:
+                recorded = await asyncio.to_thread(
+                    self._store.mark_sent,
+                    delivery.id,
+                    message_id,
+                    self._clock.now(),
+                    token=delivery.lease_token,
+                )
         if not recorded:  # stalled past the lease between the renewal and the answer
             log.warning("delivery %s sent after its lease was taken over", delivery.id)
         return "sent"

@@ -80,7 +80,13 @@ class OutboxRows(StoreBase):
             other.c.lease_owner != worker,
             _lease_held(other, now),
         )
-        lease_free = or_(DELIVERIES.c.lease_until.is_(None), DELIVERIES.c.lease_until < now)
+        # a pass runs alone in its process (the deliverer's lock), so rows this worker still
+        # holds are from a pass a database error broke off: its own to claim again at once
+        lease_free = or_(
+            DELIVERIES.c.lease_until.is_(None),
+            DELIVERIES.c.lease_until < now,
+            DELIVERIES.c.lease_owner == worker,
+        )
         conditions = [
             DELIVERIES.c.status == PENDING,
             DELIVERIES.c.not_before <= now,
