@@ -142,6 +142,7 @@ class StoredItem:
     content_hash: str
     duplicate_of: int | None  # the original's id for re-posts and near-duplicates
     fulltext: str | None  # the article page's text, when fetched
+    story_id: int | None = None  # its story's first item, once routing decided (items.story_id)
 
     @property
     def item(self) -> Item:

@@ -14,6 +14,7 @@ from classifiers.taxonomy import load_taxonomy
 from monitor.digest.compose import (
     Digest,
     Source,
+    Story,
     compose_digest,
     period_ending,
     period_for,
@@ -153,6 +154,26 @@ def test_same_story_in_two_languages_becomes_one() -> None:
     assert merged[0].title == KO_TITLE  # the official source leads
     assert {r.language for r in merged[0].others} == {"ja", "ko"}  # Japanese + the wire copy
     assert digest.story_count == 4
+
+
+def test_items_routing_put_in_one_story_are_one_entry() -> None:
+    """Routing's story id decides, whatever the vectors say (none are given here)."""
+    assert digest_for().story_count == 5
+    originals, copies = rows()
+    (korean, korean_labels), (japanese, japanese_labels) = originals[0], originals[2]
+    originals[0] = (replace(korean, story_id=korean.id), korean_labels)
+    originals[2] = (replace(japanese, story_id=korean.id), japanese_labels)
+    digest = compose_digest(
+        SEOUL, period_ending(SEOUL, NOW), originals, copies, sources=SOURCES,
+        topic_order=TAXONOMY.slugs,
+    )  # fmt: skip
+    assert digest.story_count == 4
+    (story,) = [s for g in digest.groups for s in g.stories if japanese.title in _titles(s)]
+    assert story.item_id in (korean.id, japanese.id)
+
+
+def _titles(story: Story) -> set[str]:
+    return {story.title, *(r.title for r in story.others)}
 
 
 # -- rendering --------------------------------------------------------------------------

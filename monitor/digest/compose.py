@@ -312,33 +312,36 @@ def _stories(
 def _clusters(
     rows: Sequence[tuple[StoredItem, Labels]], vectors: Mapping[int, Sequence[float]]
 ) -> list[list[tuple[StoredItem, Labels]]]:
-    """Group originals that are one story in several languages (greedy, in time order).
+    """Group originals that are one story, across outlets and languages (in time order).
 
-    The alerts' rule decides (`monitor.alerts.stories.same_story`: the same countries,
-    a shared topic and a close embedding), so a digest and an alert agree on a story.
+    Routing recorded the story of every item it routed (`StoredItem.story_id`, the id
+    of the story's first item): items of one story id are one entry. Any other item
+    is compared with the entries' members by the alerts' rule
+    (`monitor.alerts.stories.same_story`), so a digest and an alert agree on a story.
     """
     clusters: list[list[tuple[StoredItem, Labels]]] = []
-    heads: list[StoryCandidate] = []  # one per cluster with a vector: its first member's
+    by_story: dict[int, int] = {}  # story id -> its cluster's index
+    members: list[StoryCandidate] = []  # members with a vector; item_id: their cluster's index
     for row in sorted(rows, key=lambda r: (r[0].first_seen_at, r[0].id)):
         item, labels = row
         vector = vectors.get(item.id)
-        home = None
-        if vector:
-            matches = same_story(replace(labels, embedding=tuple(vector)), heads)
+        at = item.published_at or item.first_seen_at
+        home = by_story.get(item.story_id) if item.story_id is not None else None
+        if home is None and vector:
+            query = replace(labels, embedding=tuple(vector))
+            matches = same_story(query, members, title=item.title, text=item.text, at=at)
             home = matches[0] if matches else None
         if home is None:
             clusters.append([row])
-            if vector:
-                heads.append(
-                    StoryCandidate(
-                        item_id=len(clusters) - 1,
-                        vector=vector,
-                        countries=frozenset(labels.countries),
-                        topics=frozenset(labels.topics),
-                    )
-                )
+            home = len(clusters) - 1
         else:
             clusters[home].append(row)
+        if item.story_id is not None:
+            by_story.setdefault(item.story_id, home)
+        if vector:
+            bare = replace(labels, embedding=())
+            candidate = StoryCandidate.of(home, bare, title=item.title, text=item.text, at=at)
+            members.append(replace(candidate, vector=vector))
     return clusters
 
 

@@ -171,6 +171,7 @@ def stored_item(row: RowMapping) -> StoredItem:
         content_hash=row["content_hash"],
         duplicate_of=row["duplicate_of"],
         fulltext=row["fulltext"],
+        story_id=row.get("story_id"),
     )
 
 
