@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from classifiers.base import Classifier
+from classifiers.taxonomy import load_taxonomy
 from monitor.alerts.deliver import CONSOLE_CHAT, ConsoleSink, Deliverer
 from monitor.alerts.operators import feed_notices
 from monitor.alerts.telegram_sink import TelegramSink
@@ -316,8 +317,6 @@ async def open_alerts(
     Raises:
         DeliveryError: the token is refused or the Bot API cannot be reached at start.
     """
-    from classifiers.taxonomy import load_taxonomy
-
     taxonomy = load_taxonomy()
     topic_names = {
         "en": {t.slug: t.name for t in taxonomy},
