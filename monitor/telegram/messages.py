@@ -15,7 +15,7 @@ from telegram.constants import MessageLimit
 
 from classifiers.base import Labels
 from classifiers.taxonomy import Taxonomy
-from monitor.alerts.gist import gist_words
+from monitor.alerts.gist import event_line, gist_words
 from monitor.filters import EVENT_TYPES, Filter
 from monitor.models import FeedHealth, StoredItem
 from monitor.telegram.i18n import text, topic_name
@@ -49,7 +49,8 @@ def format_item(
     taxonomy: Taxonomy,
     lang: str = "en",
 ) -> str:
-    """One item as a short HTML block: title, source, language, date, topics, countries, link."""
+    """One item as a short HTML block: title, the event line, source, language, date, topics,
+    countries, link."""
     language = labels.language if labels else (item.language_hint or "?")
     topics = [topic_name(taxonomy, slug, lang) for slug in (labels.topics if labels else ())]
     countries = ", ".join(labels.countries) if labels and labels.countries else "-"
@@ -59,6 +60,10 @@ def format_item(
         f"{html.escape(feed_name)} · {html.escape(language)} · {when}",
         f"{html.escape(', '.join(topics) or '-')} · {html.escape(countries)}",
     ]
+    published = (item.published_at or item.first_seen_at).astimezone(UTC).date()
+    event = event_line(labels, lang, today=published) if labels else ""
+    if event:  # what happened, in the chat's language (as on alerts)
+        lines.insert(1, html.escape(event))
     if item.url.startswith(("http://", "https://")):
         lines.append(f'<a href="{html.escape(item.url, quote=True)}">{html.escape(item.url)}</a>')
     return "\n".join(lines)
