@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from classifiers.base import Labels
+from classifiers.taxonomy import load_taxonomy
 from monitor.alerts.gist import event_line, gist_words
 from monitor.alerts.message import format_alert
 from monitor.catalogues import catalogue_languages
@@ -13,6 +14,7 @@ from monitor.digest.compose import Source, compose_digest, period_ending
 from monitor.digest.render import render_digest, telegram_messages
 from monitor.filters import EVENT_TYPES
 from monitor.models import Recipient, StoredItem
+from monitor.telegram.messages import format_item
 
 PUBLISHED = datetime(2026, 3, 13, 1, 0, tzinfo=UTC)
 
@@ -180,3 +182,10 @@ def test_a_story_takes_the_event_from_any_of_its_reports() -> None:
     assert story.events == ("funding",) and story.organisations == ("KOICA",)
     html_text = render_digest(digest, topic_names={}, unsubscribe_url="x").html
     assert "💰 원조·재정 지원 · 🇰🇷 한국 – 🇻🇳 베트남 · 코이카 · 3월 12일" in html_text
+
+
+def test_latest_and_search_items_carry_the_line_too() -> None:
+    block = format_item(item(), mou(), feed_name="MOPH", taxonomy=load_taxonomy(), lang="ko")
+    assert block.split("\n")[1] == "🤝 협정·양해각서 체결 · 🇰🇷 한국 – 🇻🇳 베트남 · WHO · 3월 12일"
+    bare = format_item(item(), None, feed_name="MOPH", taxonomy=load_taxonomy(), lang="ko")
+    assert "🤝" not in bare
