@@ -40,10 +40,17 @@ class EventType:
     name_ko: str
     description: str
     triggers: Phrases = field(hash=False)
+    # phrases that report the event only when nothing stronger is reported ("agreed": an
+    # agreement, unless the item reports the meeting where it was agreed)
+    weak: Phrases = field(default_factory=lambda: MappingProxyType({}), hash=False)
 
     @property
     def all_triggers(self) -> tuple[str, ...]:
         return tuple(text for texts in self.triggers.values() for text in texts)
+
+    @property
+    def all_weak(self) -> tuple[str, ...]:
+        return tuple(text for texts in self.weak.values() for text in texts)
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,9 @@ class Organisation:
     name: str
     names: Phrases = field(hash=False)
     includes: tuple[str, ...] = ()
+    # ids this one stands in for when both are named: "ASEAN, China, Japan and Korea" is
+    # ASEAN Plus Three, not also the China-Japan-Korea mechanism
+    hides: tuple[str, ...] = ()
 
     @property
     def all_names(self) -> tuple[str, ...]:
@@ -117,7 +127,7 @@ def _read(path: Path | None, bundled: str) -> tuple[str, str]:
 def parse_events(text: str, source: str) -> Catalogue:
     """Validate the text of an events.toml."""
     checker = _Checker(text, source)
-    entries = checker.entries("event", {"id", "name", "name_ko", "description", "triggers"})
+    entries = checker.entries("event", {"id", "name", "name_ko", "description", "triggers", "weak"})
     events = []
     for index, entry in entries:
         line_of = checker.line_finder("event", index)
@@ -127,9 +137,17 @@ def parse_events(text: str, source: str) -> Catalogue:
         name_ko = checker.string(entry, "name_ko", where, line_of, required=False)
         description = checker.string(entry, "description", where, line_of, required=True)
         triggers = checker.phrases(entry, "triggers", where, line_of, required=True)
+        weak = checker.phrases(entry, "weak", where, line_of, required=False)
         if event_id and name and description and triggers is not None:
             events.append(
-                EventType(event_id, name, name_ko or name, " ".join(description.split()), triggers)
+                EventType(
+                    event_id,
+                    name,
+                    name_ko or name,
+                    " ".join(description.split()),
+                    triggers,
+                    weak or MappingProxyType({}),
+                )
             )
     checker.no_shared_phrases({e.id: e.all_triggers for e in events}, "event", allow=True)
     return _checked(Catalogue(events=tuple(events), ignore=checker.ignore()), checker)
@@ -138,9 +156,9 @@ def parse_events(text: str, source: str) -> Catalogue:
 def parse_organisations(text: str, source: str) -> Catalogue:
     """Validate the text of an organisations.toml."""
     checker = _Checker(text, source)
-    entries = checker.entries("organisation", {"id", "name", "names", "includes"})
+    entries = checker.entries("organisation", {"id", "name", "names", "includes", "hides"})
     organisations = []
-    includes_at: dict[str, tuple[tuple[str, ...], int | None]] = {}
+    references: dict[str, list[tuple[str, tuple[str, ...], int | None]]] = {}
     for index, entry in entries:
         line_of = checker.line_finder("organisation", index)
         where = checker.where("organisation", index, entry.get("id"))
@@ -148,16 +166,21 @@ def parse_organisations(text: str, source: str) -> Catalogue:
         name = checker.string(entry, "name", where, line_of, required=True)
         names = checker.phrases(entry, "names", where, line_of, required=True)
         includes = checker.string_list(entry, "includes", where, line_of)
-        if org_id and name and names is not None and includes is not None:
-            organisations.append(Organisation(org_id, name, names, includes))
-            includes_at[org_id] = (includes, line_of("includes"))
+        hides = checker.string_list(entry, "hides", where, line_of)
+        if org_id and name and names is not None and includes is not None and hides is not None:
+            organisations.append(Organisation(org_id, name, names, includes, hides))
+            references[org_id] = [
+                ("includes", includes, line_of("includes")),
+                ("hides", hides, line_of("hides")),
+            ]
     known = {o.id for o in organisations}
-    for org_id, (includes, line) in includes_at.items():
-        for other in includes:
-            if other not in known:
-                checker.problem(
-                    line, f"organisation {org_id!r}: includes unknown organisation {other!r}"
-                )
+    for org_id, lists in references.items():
+        for key, ids, line in lists:
+            for other in ids:
+                if other not in known:
+                    checker.problem(
+                        line, f"organisation {org_id!r}: {key} unknown organisation {other!r}"
+                    )
     checker.no_shared_phrases({o.id: o.all_names for o in organisations}, "organisation")
     return _checked(Catalogue(organisations=tuple(organisations), ignore=checker.ignore()), checker)
 

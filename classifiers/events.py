@@ -25,7 +25,8 @@ LEAD_CHARS = 400  # about two sentences of a wire lead
 # an agreement or a meeting is often about training personnel: "an MOU on training of
 # nurses" is an agreement; the training counts when the title reports it
 ANCHORS = frozenset({"agreement", "meeting", "statement"})
-CONTENT = frozenset({"training"})
+CONTENT = frozenset({"training", "project"})
+WEAK = "weak:"  # the matcher's key of an event's weak triggers
 _YEAR_RE = re.compile(r"(?<!\d)((?:19|20|25)\d\d)(?!\d)")
 
 
@@ -35,9 +36,9 @@ class EventFinder:
     def __init__(self, catalogue: Catalogue | None = None) -> None:
         catalogue = catalogue or load_events()
         self._order = [event.id for event in catalogue.events]
-        self._matcher = PhraseMatcher(
-            {event.id: event.all_triggers for event in catalogue.events}, catalogue.ignore
-        )
+        phrases = {event.id: event.all_triggers for event in catalogue.events}
+        phrases |= {WEAK + event.id: event.all_weak for event in catalogue.events}
+        self._matcher = PhraseMatcher(phrases, catalogue.ignore)
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -54,11 +55,14 @@ class EventFinder:
         current = [s for s in sentences if not _background(s, year)]
         headline = set(self._matcher.keys(title))
         found = headline | set(self._matcher.keys("\n".join(current)))
-        if headline & ANCHORS:
+        strong = {key for key in found if not key.startswith(WEAK)}
+        if {key.removeprefix(WEAK) for key in headline} & ANCHORS:
             # an agreement or meeting about training: the training is its content, unless
             # the title says so
-            found -= CONTENT - headline
-        return tuple(event for event in self._order if event in found)
+            strong -= CONTENT - headline
+        if not strong:
+            strong = {key[len(WEAK) :] for key in found}
+        return tuple(event for event in self._order if event in strong)
 
 
 def _year(text: str) -> int:

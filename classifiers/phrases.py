@@ -101,24 +101,28 @@ class PhraseMatcher:
                 continue
             best = self._longest(text, folded, i)
             if best is not None:
-                entry, end = best
+                entries, end = best
                 position = end
-                if entry.key != IGNORED:
-                    found.append(Match(entry.key, i, end))
+                for key in dict.fromkeys(e.key for e in entries):
+                    if key != IGNORED:
+                        found.append(Match(key, i, end))
         return found
 
-    def _longest(self, text: str, folded: str, i: int) -> tuple[_Entry, int] | None:
+    def _longest(self, text: str, folded: str, i: int) -> tuple[list[_Entry], int] | None:
+        """The entries of the longest phrase that matches at `i` (one phrase may be listed
+        under several keys: a trigger of two event types)."""
         node: _Node | None = self._root
         best = None
         j = i
         while node is not None and j <= len(folded):
-            for entry in node.entries:
-                if entry.exact and text[i:j] != entry.phrase:
-                    continue
-                if entry.bounded and j < len(text) and _is_edge(text[j]):
-                    continue
-                best = (entry, j)
-                break
+            valid = [
+                entry
+                for entry in node.entries
+                if not (entry.exact and text[i:j] != entry.phrase)
+                and not (entry.bounded and j < len(text) and _is_edge(text[j]))
+            ]
+            if valid:
+                best = (valid, j)
             if j == len(folded):
                 break
             node = node.children.get(folded[j])

@@ -101,6 +101,16 @@ def test_background_sentences_and_ignored_phrases_report_no_event(events: EventF
     assert "agreement" not in events.find("Người dân đăng ký khám bệnh", "", "vi", 2026)
 
 
+def test_weak_triggers_count_only_when_nothing_stronger_is_reported(events: EventFinder) -> None:
+    assert events.find("Thailand and Laos agree on border malaria control", "", "en", 2026) == (
+        "agreement",
+    )
+    met = "The health ministers met in Hanoi on Tuesday and agreed to expand cooperation."
+    assert events.find("Ministers agree to deepen cooperation", met, "en", 2026) == ("meeting",)
+    assert events.find("80 perawat Indonesia berangkat ke Jepang", "", "id", 2026) == ("training",)
+    assert events.find("รถพยาบาลและโรงพยาบาลชุมชน", "", "th", 2026) == ()  # not "nurse"
+
+
 def test_training_that_an_agreement_is_about_is_not_a_training_event(events: EventFinder) -> None:
     found = events.find(
         "Singapore and Viet Nam sign MoU",
@@ -157,12 +167,23 @@ def test_no_false_organisation_matches(organisations: OrganisationFinder, text: 
     assert organisations.find(text) == ()
 
 
+def test_one_organisation_stands_in_for_another_and_cited_standards_do_not_count(
+    organisations: OrganisationFinder,
+) -> None:
+    text = "ASEAN Plus Three health ministers, from ASEAN and China, Japan and South Korea, met"
+    assert organisations.find(text) == ("APT", "ASEAN")
+    assert organisations.find("Hospitals must follow WHO guidelines on sterilisation") == ()
+    assert organisations.find("세계보건기구(WHO) 권고 기준에 못 미친다") == ()
+
+
 def test_phrase_matcher_takes_the_longest_phrase_and_respects_case_and_word_edges() -> None:
     matcher = PhraseMatcher({"A": ["ASEAN"], "B": ["ASEAN Plus Three"], "C": ["sign"]}, ["signal"])
     assert matcher.keys("ASEAN Plus Three and ASEAN") == ["B", "A"]
     assert matcher.keys("asean") == []  # an all-capitals acronym is case-sensitive
     assert matcher.keys("They SIGN it") == ["C"]  # other phrases ignore case
     assert matcher.keys("a signal, signs, signing") == []
+    both = PhraseMatcher({"project": ["援建"], "funding": ["援建"]})
+    assert both.keys("中国援建医院") == ["project", "funding"]  # one phrase, two keys
 
 
 # --- place ----------------------------------------------------------------------------------------
@@ -285,6 +306,8 @@ id = "Bad Id"
 name = "Bad"
 [event.triggers]
 en = []
+[event.weak]
+en = "agreed"
 """
 
 
@@ -301,6 +324,7 @@ def test_events_file_errors_name_every_line_and_reason() -> None:
     assert "events.toml:17: event 'Bad Id': bad id 'Bad Id'" in message
     assert "event 'Bad Id': missing 'description'" in message
     assert "event 'Bad Id': triggers has no phrases" in message
+    assert "events.toml:22: event 'Bad Id': weak.en must be a list of strings" in message
 
 
 def test_organisations_and_places_files_errors() -> None:
