@@ -72,6 +72,10 @@ API::
     search_items(words, *, model_id, limit) -> [(StoredItem, Labels | None)]
     similar_items(item_ids, *, model_id, limit, min_cosine) -> [(StoredItem, Labels | None, cos)]
 
+    # briefs (briefs.py): stories where a report in [since, until) names every party
+    brief_items(*, countries, organisations, since, until, model_id=None)
+        -> [(StoredItem, Labels)]   every original of those stories, oldest first
+
     upgrade_schema(url, revision="head") / downgrade_schema(url, revision)  # operations, tests
 
 Claiming feeds. A claim sets ``lease_owner``/``lease_until`` on up to `limit`
@@ -96,6 +100,7 @@ previous ``last_entries``/``last_encoding`` when given None (a 304 has none);
 
 from __future__ import annotations
 
+from monitor.store.briefs import BriefRows
 from monitor.store.engine import downgrade_schema, upgrade_schema
 from monitor.store.feedback import FeedbackRows, ItemVotes
 from monitor.store.feeds import FeedRows
@@ -133,5 +138,6 @@ class Store(  # alerts: subscriptions, routes, outbox, notices, feedback, vector
     FeedbackRows,
     VectorRows,
     LeaseRows,
+    BriefRows,
 ):
     """The database: one class over the domain modules, each a mixin over `StoreBase`."""

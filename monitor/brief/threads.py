@@ -1,0 +1,119 @@
+"""Threads: the stories of one agreement or one meeting series, linked in order. Pure.
+
+Two links, both between a story and an earlier one:
+
+* **an agreement's follow-up** — a story that shares a topic with an earlier
+  agreement story (an MOU signed → its implementation meeting, a project under
+  it, training, funding → the MOU renewed) joins the latest such agreement's thread;
+* **a series** — meetings, conferences or statements whose titles are the same once
+  numbers, years and ordinals are taken out ("the 16th/17th ASEAN Plus Three Health
+  Ministers' Meeting", "제16차/제17차 …") and with the same organisations.
+
+A thread is two or more linked stories, oldest first. An agreement story that ends its
+thread (no later story followed it in the period) is an *open end*. The cost is one
+comparison per pair of stories: a brief has hundreds at most.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from monitor.brief.compose import BriefStory
+
+AGREEMENT: Final = "agreement"
+SERIES: Final = "series"
+SERIES_EVENTS: Final = frozenset({"meeting", "conference", "statement"})
+SAME_SERIES: Final = 0.6  # Jaccard of the title skeletons' words
+_ORDINALS: Final = frozenset(
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
+    "annual the of and on in for a an to with at".split()
+)
+_WORD: Final = re.compile(r"[^\W\d_]+", re.UNICODE)
+_UNSPACED: Final = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
+
+
+@dataclass(frozen=True)
+class Thread:
+    """Linked stories, oldest first; `kind` is `AGREEMENT` or `SERIES` (how it starts)."""
+
+    kind: str
+    stories: tuple[BriefStory, ...]
+
+
+def find_threads(stories: Sequence[BriefStory]) -> tuple[list[Thread], list[BriefStory]]:
+    """The threads of `stories` (any order) and the open ends, both oldest first."""
+    ordered = sorted(stories, key=lambda s: (s.day, s.id))
+    parent = list(range(len(ordered)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    skeletons = [skeleton(s.headline) for s in ordered]
+    for j, later in enumerate(ordered):
+        agreement = _latest_agreement(ordered[:j], later)
+        if agreement is not None:
+            parent[root(j)] = root(agreement)
+        if SERIES_EVENTS & set(later.events) and skeletons[j]:
+            for i in range(j):
+                earlier = ordered[i]
+                if (
+                    SERIES_EVENTS & set(earlier.events)
+                    and set(earlier.organisations) == set(later.organisations)
+                    and earlier.day != later.day
+                    and _jaccard(skeletons[i], skeletons[j]) >= SAME_SERIES
+                ):
+                    parent[root(j)] = root(i)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(ordered)):
+        groups.setdefault(root(i), []).append(i)
+    threads = [
+        Thread(
+            kind=AGREEMENT if AGREEMENT in ordered[members[0]].events else SERIES,
+            stories=tuple(ordered[i] for i in members),
+        )
+        for members in groups.values()
+        if len(members) > 1
+    ]
+    open_ends = [
+        ordered[members[-1]]
+        for members in groups.values()
+        if AGREEMENT in ordered[members[-1]].events
+    ]
+    threads.sort(key=lambda t: (t.stories[0].day, t.stories[0].id))
+    open_ends.sort(key=lambda s: (s.day, s.id))
+    return threads, open_ends
+
+
+def skeleton(title: str) -> frozenset[str]:
+    """The title's words without numbers, years and ordinals; CJK and Thai as character pairs."""
+    text = title.casefold()
+    words = {w for w in _WORD.findall(text) if w not in _ORDINALS and not _UNSPACED.search(w)}
+    for run in _WORD.findall(text):
+        chars = "".join(_UNSPACED.findall(run))
+        words.update(chars[k : k + 2] for k in range(len(chars) - 1))
+    return frozenset(words)
+
+
+def _latest_agreement(earlier: Sequence[BriefStory], story: BriefStory) -> int | None:
+    """The index of the latest earlier agreement story sharing a topic with `story`."""
+    topics = set(story.topics)
+    for i in range(len(earlier) - 1, -1, -1):
+        candidate = earlier[i]
+        if (
+            AGREEMENT in candidate.events
+            and candidate.day < story.day
+            and topics & set(candidate.topics)
+        ):
+            return i
+    return None
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 0.0
