@@ -31,6 +31,8 @@ client killed in mid-request leaves behind.
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import http.server
 import json
 import sys
@@ -67,8 +69,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length).decode("utf-8")
-        if "json" in (self.headers.get("Content-Type") or ""):
+        body = self.rfile.read(length).decode("utf-8", "surrogateescape")
+        content_type = self.headers.get("Content-Type") or ""
+        if content_type.startswith("multipart/form-data"):  # sendDocument: fields and a file
+            params = _form_data(content_type, body.encode("utf-8", "surrogateescape"))
+        elif "json" in content_type:
             params: dict[str, Any] = json.loads(body or "{}")
         else:
             params = dict(parse_qsl(body, keep_blank_values=True))
@@ -463,6 +468,18 @@ class FakeBotAPI:
                 "from": {"id": BOT_ID, "is_bot": True, "first_name": "Monitor"},
                 "text": params.get("text", ""),
             }
+        if method == "sendDocument":  # params["document"]: (file name, bytes)
+            with self._lock:
+                self._message_id += 1
+                message_id = self._message_id
+            name, content = params["document"]
+            return {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": {"id": int(params["chat_id"]), "type": "private"},
+                "document": {"file_id": f"doc{message_id}", "file_unique_id": f"d{message_id}",
+                             "file_name": name, "file_size": len(content)},
+            }  # fmt: skip
         return True
 
     def __enter__(self) -> FakeBotAPI:
@@ -528,6 +545,20 @@ class _Failure:
         if self.migrate_to is not None:
             body["parameters"] = {"migrate_to_chat_id": self.migrate_to}
         return body
+
+
+def _form_data(content_type: str, body: bytes) -> dict[str, Any]:
+    """A multipart/form-data body: text fields as strings, a file as (file name, bytes)."""
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
+    )
+    params: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        params[str(name)] = (filename, payload) if filename else payload.decode("utf-8")
+    return params
 
 
 def _user(user_id: int, lang: str | None) -> dict[str, Any]:

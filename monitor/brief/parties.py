@@ -32,6 +32,11 @@ DISPLAY_LANGUAGES: Final = ("en", "ko")
 class UnknownParty(MonitorError):
     """A name that is neither a known country nor a known organisation."""
 
+    def __init__(self, message: str, *, name: str = "", suggestion: str = "") -> None:
+        super().__init__(message)
+        self.name = name  # what was typed (capped), for a message in the reader's language
+        self.suggestion = suggestion  # the closest known name, or ""
+
 
 @dataclass(frozen=True, order=True)
 class Party:
@@ -69,8 +74,13 @@ def resolve_party(name: str) -> Party:
     found = table.get(_key(text))
     if found is not None:
         return found
-    hint = _suggestion(_key(text), table)
-    raise UnknownParty(f"unknown country or organisation {text!r}{hint}")
+    close = difflib.get_close_matches(_key(text), list(table), n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}, {table[close[0]].id}?)" if close else ""
+    raise UnknownParty(
+        f"unknown country or organisation {text!r}{hint}",
+        name=text,
+        suggestion=close[0] if close else "",
+    )
 
 
 def party_name(party: Party, language: str) -> str:
@@ -103,14 +113,6 @@ def _names() -> Mapping[str, Party]:
 def _key(text: str) -> str:
     """Case, spacing, dots and apostrophes do not matter: "Viet  Nam" = "viet nam"."""
     return re.sub(r"[.'’]", "", " ".join(text.split()).casefold())
-
-
-def _suggestion(key: str, table: Mapping[str, Party]) -> str:
-    close = difflib.get_close_matches(key, list(table), n=1, cutoff=0.6)
-    if not close:
-        return ""
-    party = table[close[0]]
-    return f" (did you mean {close[0]!r}, {party.id}?)"
 
 
 def describe(parties: Iterable[Party], language: str) -> str:

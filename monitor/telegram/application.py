@@ -37,7 +37,7 @@ from monitor.clock import Clock, SystemClock
 from monitor.ingest.address_guard import Resolver, system_resolver
 from monitor.settings import Settings
 from monitor.store import Store
-from monitor.telegram import digest_commands, i18n, messages
+from monitor.telegram import brief_command, digest_commands, i18n, messages
 from monitor.telegram.admin import Operators
 from monitor.telegram.commands import TYPING_KEYWORD, BotContext, Commands, Handler, user_language
 
@@ -70,6 +70,7 @@ MENU = (
     "unmute",
     "alerts",
     "digest",
+    "brief",
     "cancel",
 )
 
@@ -130,6 +131,9 @@ def build_application(
     bot = BotContext(settings, store, taxonomy or load_taxonomy(), model_id, clock or SystemClock())
     register(application, bot, Operators(bot, resolver=resolver))
     digest_commands.register(application, settings=settings, store=store, clock=bot.clock)
+    brief_command.register(
+        application, store=store, clock=bot.clock, taxonomy=bot.taxonomy, model_id=model_id
+    )
     return application
 
 
