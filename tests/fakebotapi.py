@@ -23,6 +23,8 @@ recorded requests holds.
 Failures are scripted too (`fail`): "429 with retry_after 3 for the next
 sendMessage to chat 7", "403 for chat 8", "500 twice"; setting `token` makes
 every other token get 401. Failed calls go to `failed`, not `requests`.
+Like Telegram, it refuses a text over 4,096 characters and HTML it cannot
+parse (a tag cut in half, an unclosed or unsupported tag) with 400 Bad Request.
 
 `hold` makes calls of a method wait unanswered, as if Telegram had not yet received
 them, until `drop_held` closes their connections without recording them: the state a
@@ -31,8 +33,7 @@ client killed in mid-request leaves behind.
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
+import html.parser
 import http.server
 import json
 import sys
@@ -47,6 +48,10 @@ BOT_ID = 123
 BOT_USERNAME = "monitor_test_bot"
 BOT_USER = {"id": BOT_ID, "is_bot": True, "first_name": "Monitor", "username": BOT_USERNAME}
 LONG_POLL_MAX_S = 2.0  # a getUpdates with nothing to hand out answers [] after this
+MAX_TEXT = 4096  # Telegram's limit on a message's text, after entities are parsed
+HTML_TAGS = frozenset(
+    "b strong i em u ins s strike del a code pre span tg-spoiler tg-emoji blockquote".split()
+)  # what Telegram's HTML parse mode accepts
 ADMIN_RIGHTS = {
     "can_be_edited": False,
     "is_anonymous": False,
@@ -69,11 +74,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length).decode("utf-8", "surrogateescape")
-        content_type = self.headers.get("Content-Type") or ""
-        if content_type.startswith("multipart/form-data"):  # sendDocument: fields and a file
-            params = _form_data(content_type, body.encode("utf-8", "surrogateescape"))
-        elif "json" in content_type:
+        body = self.rfile.read(length).decode("utf-8")
+        if "json" in (self.headers.get("Content-Type") or ""):
             params: dict[str, Any] = json.loads(body or "{}")
         else:
             params = dict(parse_qsl(body, keep_blank_values=True))
@@ -190,6 +192,11 @@ class FakeBotAPI:
         """The error to answer this call with, if one was scripted (or the token is wrong)."""
         if self.token is not None and token != self.token:
             return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        refusal = telegram_refusal(method, params)
+        if refusal is not None:  # what Telegram itself answers to a text it cannot take
+            with self._lock:
+                self.failed.append((method, dict(params), 400))
+            return 400, {"ok": False, "error_code": 400, "description": refusal}
         with self._lock:
             for failure in self._failures:
                 if failure.applies(method, params):
@@ -468,18 +475,6 @@ class FakeBotAPI:
                 "from": {"id": BOT_ID, "is_bot": True, "first_name": "Monitor"},
                 "text": params.get("text", ""),
             }
-        if method == "sendDocument":  # params["document"]: (file name, bytes)
-            with self._lock:
-                self._message_id += 1
-                message_id = self._message_id
-            name, content = params["document"]
-            return {
-                "message_id": message_id,
-                "date": int(time.time()),
-                "chat": {"id": int(params["chat_id"]), "type": "private"},
-                "document": {"file_id": f"doc{message_id}", "file_unique_id": f"d{message_id}",
-                             "file_name": name, "file_size": len(content)},
-            }  # fmt: skip
         return True
 
     def __enter__(self) -> FakeBotAPI:
@@ -547,18 +542,50 @@ class _Failure:
         return body
 
 
-def _form_data(content_type: str, body: bytes) -> dict[str, Any]:
-    """A multipart/form-data body: text fields as strings, a file as (file name, bytes)."""
-    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
-    )
-    params: dict[str, Any] = {}
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        payload = part.get_payload(decode=True) or b""
-        filename = part.get_filename()
-        params[str(name)] = (filename, payload) if filename else payload.decode("utf-8")
-    return params
+class _EntityParser(html.parser.HTMLParser):
+    """Telegram's HTML parse mode, roughly: supported tags, properly nested; the text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.open: list[str] = []
+        self.text: list[str] = []
+        self.error: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in HTML_TAGS:
+            self.error = self.error or f'Unsupported start tag "{tag}"'
+        self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open[-1] != tag:
+            self.error = self.error or f'Unmatched end tag "{tag}"'
+        else:
+            self.open.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def telegram_refusal(method: str, params: dict[str, Any]) -> str | None:
+    """Telegram's 400 description for a text it refuses, or None."""
+    if method not in ("sendMessage", "editMessageText") or "text" not in params:
+        return None
+    text = str(params["text"])
+    if str(params.get("parse_mode") or "").upper() == "HTML":
+        parser = _EntityParser()
+        parser.feed(text)
+        if parser.rawdata:  # a tag or entity cut in half is left unparsed
+            parser.error = parser.error or "Can't find end of the entity"
+        if parser.open and parser.error is None:
+            parser.error = f'Can\'t find end tag corresponding to start tag "{parser.open[-1]}"'
+        if parser.error is not None:
+            return f"Bad Request: can't parse entities: {parser.error}"
+        text = "".join(parser.text)
+    if not text.strip():
+        return "Bad Request: message text is empty"
+    if len(text) > MAX_TEXT:
+        return "Bad Request: message is too long"
+    return None
 
 
 def _user(user_id: int, lang: str | None) -> dict[str, Any]:
