@@ -19,7 +19,6 @@ import pytest
 from fakebotapi import FakeBotAPI
 from fakes import FakeClock
 from feedserver import FeedServer
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from classifiers.base import Labels
 from monitor.filters import Filter
@@ -241,27 +240,6 @@ async def test_mute_unmute_and_instant_alerts(
     sub = sqlite_store.subscription(USER)
     assert sub is not None and sub.muted_until is None and not sub.instant
     assert "Instant alerts: off" in (await say(api, "/subscriptions"))["text"]
-
-
-async def test_feedback_votes_are_stored(
-    bot: BotApplication, api: FakeBotAPI, sqlite_store: Store
-) -> None:
-    item_id = add_item(sqlite_store, "mou", "Korea and Indonesia sign a digital health MoU")
-    buttons = [
-        InlineKeyboardButton("👍", callback_data=f"fb:{item_id}:up"),
-        InlineKeyboardButton("👎", callback_data=f"fb:{item_id}:down"),
-    ]
-    alert = await bot.bot.send_message(USER, "alert", reply_markup=InlineKeyboardMarkup([buttons]))
-    answer = await press(api, alert.message_id, f"fb:{item_id}:up")
-    assert answer["text"] == "Thanks for the feedback!"
-    assert sqlite_store.feedback_counts() == (1, 0)
-    await press(api, alert.message_id, f"fb:{item_id}:down")  # the last vote counts
-    assert sqlite_store.feedback_counts() == (0, 1)
-    gone = InlineKeyboardMarkup([[InlineKeyboardButton("👍", callback_data="fb:999999:up")]])
-    stale = await bot.bot.send_message(USER, "an alert of a purged item", reply_markup=gone)
-    answer = await press(api, stale.message_id, "fb:999999:up")
-    assert answer["text"] == "This button has expired."
-    assert sqlite_store.feedback_counts() == (0, 1)
 
 
 # -- help for mistakes ----------------------------------------------------------------

@@ -39,33 +39,37 @@ def test_every_button_parses_and_fits_telegram() -> None:
     for markup in markups:
         for label, data in buttons(markup):
             assert len(data.encode()) <= 64 and label
-            assert parse_tap(data).action
+            assert parse_tap(data, topics=TAXONOMY.slugs).action
 
 
 def test_tapping_toggles_on_and_off() -> None:
     current = Filter()
     for data in ("sub:t:digital_health", "sub:c:KR", "sub:c:ID", "sub:l:ko", "sub:coop"):
-        current = toggle(current, parse_tap(data))
+        current = toggle(current, parse_tap(data, topics=TAXONOMY.slugs))
     assert current == Filter(
         topics=frozenset({"digital_health"}),
         countries=frozenset({"KR", "ID"}),
         languages=frozenset({"ko"}),
         cooperation_only=False,
     )
-    current = toggle(current, parse_tap("sub:c:KR"))
+    current = toggle(current, parse_tap("sub:c:KR", topics=TAXONOMY.slugs))
     assert current.countries == {"ID"}
     assert toggle(current, Tap("done")) == current
-    assert section_of(parse_tap("sub:c:KR")) == "countries"
-    assert section_of(parse_tap("sub:v:languages")) == "languages"
-    assert section_of(parse_tap("sub:t:uhc")) == "topics"
+    assert section_of(parse_tap("sub:c:KR", topics=TAXONOMY.slugs)) == "countries"
+    assert section_of(parse_tap("sub:v:languages", topics=TAXONOMY.slugs)) == "languages"
+    assert section_of(parse_tap("sub:t:uhc", topics=TAXONOMY.slugs)) == "topics"
 
 
 @pytest.mark.parametrize(
-    "bad", ["sub:", "sub:x:1", "sub:v:nothing", "sub:t:", "sub:on:1", "fb:1:up"]
-)
+    "bad",
+    [
+        "sub:", "sub:x:1", "sub:v:nothing", "sub:t:", "sub:on:1", "fb:1:up",
+        "sub:t:no_such_topic", "sub:c:XX", "sub:c:kr", "sub:l:xx", "sub:e:party",
+    ],
+)  # fmt: skip
 def test_parse_tap_refuses_other_data(bad: str) -> None:
     with pytest.raises(ValueError):
-        parse_tap(bad)
+        parse_tap(bad, topics=TAXONOMY.slugs)
 
 
 def test_keyboard_marks_what_is_chosen_in_the_ui_language() -> None:

@@ -9,10 +9,13 @@ import pytest
 from classifiers.taxonomy import load_taxonomy
 from monitor.filters import Filter
 from monitor.telegram.parsing import (
+    MAX_KEYWORDS,
+    LimitError,
     SubscriptionChange,
     UsageError,
     addressed_to,
     apply_change,
+    check_keywords,
     parse_addfeed,
     parse_count,
     parse_duration,
@@ -70,8 +73,17 @@ def test_subscribe_keyword_all_cooperation() -> None:
     assert parse_subscription(["cooperation"], topics=TOPICS).cooperation_only is True
     with pytest.raises(UsageError, match="needs a word"):
         parse_subscription(["keyword"], topics=TOPICS)
-    with pytest.raises(UsageError, match="at most"):
+    with pytest.raises(LimitError, match="at most 100 characters") as info:
         parse_subscription(["keyword", "x" * 101], topics=TOPICS)
+    assert info.value.key == "keyword_too_long" and info.value.values["length"] == 101
+
+
+def test_a_chat_has_at_most_twenty_keywords() -> None:
+    twenty = Filter(keywords=tuple(f"k{n}" for n in range(MAX_KEYWORDS)))
+    assert check_keywords(twenty) == twenty
+    with pytest.raises(LimitError, match="at most 20 keywords") as info:
+        check_keywords(apply_change(twenty, SubscriptionChange(keywords=("one more",)), add=True))
+    assert info.value.key == "too_many_keywords"
 
 
 def test_subscribe_bad_words_name_the_word() -> None:

@@ -66,6 +66,7 @@ API::
     add_notices(chat_ids, text, now)  feed_notices() -> {url: state}
     tell_operators(feed_url, state, text, chat_ids, now)
     save_feedback(chat_id, item_id, vote, now)  feedback_counts() -> (up, down)
+    alerted_to(chat_id, item_id) -> bool   an alert of the item was sent to the chat (votes)
     voted_items(model_id) -> iter[ItemVotes]
     save_embedding(content_hash, model_id, vector, now)  embeddings(item_ids, model_id)
     items_by_id(item_ids, model_id) -> {id: (StoredItem, Labels | None)}

@@ -1,4 +1,8 @@
-"""Readers' votes on alerts (👍/👎): one per chat and item, the last one wins."""
+"""Readers' votes on alerts (👍/👎): one per chat and item, the last one wins.
+
+A vote is training data (`monitor feedback export`), and a button's callback data can
+be crafted: the bot stores a vote only for an item alerted to that chat (`alerted_to`).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, exists, func, select
 
 from classifiers.base import Labels
-from monitor.models import StoredItem
+from monitor.models import ALERT, SENT, StoredItem
 from monitor.store.engine import StoreBase
 from monitor.store.items import stored_item
-from monitor.store.schema import FEEDBACK, ITEMS, LABELS
+from monitor.store.schema import DELIVERIES, FEEDBACK, ITEMS, LABELS
 from monitor.store.vectors import label_columns, labels_of_row
 
 VOTES = (1, -1)
@@ -49,6 +53,19 @@ class FeedbackRows(StoreBase):
         )
         with self._begin("saving feedback", write=True) as conn:
             conn.execute(stmt)
+
+    def alerted_to(self, chat_id: int, item_id: int) -> bool:
+        """Whether the item went to the chat as an alert (the message that carries 👍/👎)."""
+        stmt = select(
+            exists().where(
+                DELIVERIES.c.chat_id == chat_id,
+                DELIVERIES.c.item_id == item_id,
+                DELIVERIES.c.kind == ALERT,
+                DELIVERIES.c.status == SENT,
+            )
+        )
+        with self._begin("reading deliveries") as conn:
+            return bool(conn.scalar(stmt))
 
     def feedback_counts(self) -> tuple[int, int]:
         """(thumbs up, thumbs down) over every stored vote."""

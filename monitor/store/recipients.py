@@ -1,5 +1,6 @@
-"""Digest recipients, the digest log (what was mailed to whom for which period) and
-the confirmation codes that prove an address asked for mail.
+"""Digest recipients, the digest log (what was mailed to whom for which period),
+the confirmation codes that prove an address asked for mail, and the log of code
+mails that keeps anyone from flooding an address with them (`claim_code_mail`).
 
 The log is what makes a digest go out once: a sender claims (recipient, period)
 before mailing and records the outcome after; a claim whose sender died is
@@ -23,10 +24,11 @@ from monitor.models import DEFERRED, FAILED, SENDING, SENT, SKIPPED, Recipient, 
 from monitor.store.engine import CHUNK, StoreBase, chunked
 from monitor.store.items import stored_item
 from monitor.store.labels import _labels as labels_of_row
-from monitor.store.schema import DIGEST_CODES, DIGEST_LOG, ITEMS, LABELS, RECIPIENTS
+from monitor.store.schema import CODE_MAILS, DIGEST_CODES, DIGEST_LOG, ITEMS, LABELS, RECIPIENTS
 
 DONE_STATUSES: Final = (SENT, SKIPPED, FAILED)
 DEFAULT_CLAIM_LEASE: Final = timedelta(minutes=15)
+CODE_MAIL_KEEP: Final = timedelta(days=2)  # code-mail rows older than this are pruned
 
 
 @dataclass(frozen=True)
@@ -309,6 +311,39 @@ class RecipientRows(StoreBase):
         )
         with self._begin("saving a confirmation code", write=True) as conn:
             conn.execute(stmt)
+
+    def claim_code_mail(
+        self,
+        email: str,
+        chat_id: int,
+        now: datetime,
+        *,
+        chat_interval: timedelta,
+        address_window: timedelta,
+        address_limit: int,
+    ) -> str | None:
+        """Record a code mail to `email` for `chat_id`, unless a throttle holds it back.
+
+        In one write transaction: None when the mail may go (it is recorded, so it
+        counts even if the mail then fails); ``"chat"`` when the chat had a code mailed
+        within `chat_interval`; ``"address"`` when `email` got `address_limit` code
+        mails within `address_window`, whichever chats asked.
+        """
+        email = email.strip().lower()
+        chat_recent = select(func.count()).where(
+            CODE_MAILS.c.chat_id == chat_id, CODE_MAILS.c.sent_at > now - chat_interval
+        )
+        address_recent = select(func.count()).where(
+            CODE_MAILS.c.email == email, CODE_MAILS.c.sent_at > now - address_window
+        )
+        with self._begin("throttling code mails", write=True) as conn:
+            if conn.scalar(chat_recent):
+                return "chat"
+            if int(conn.scalar(address_recent) or 0) >= address_limit:
+                return "address"
+            conn.execute(delete(CODE_MAILS).where(CODE_MAILS.c.sent_at < now - CODE_MAIL_KEEP))
+            conn.execute(CODE_MAILS.insert().values(email=email, chat_id=chat_id, sent_at=now))
+        return None
 
     def pending_confirmation(self, chat_id: int) -> str | None:
         """The address a chat's pending code is for, or None."""

@@ -23,6 +23,7 @@ from monitor.ingest.fetch import Fetcher, FetchLimits
 from monitor.ingest.parse import ParsedFeed, parse_feed
 from monitor.models import FeedSpec
 from monitor.telegram import messages
+from monitor.telegram.authorise import operators_only
 from monitor.telegram.commands import BotContext, reply
 from monitor.telegram.parsing import parse_addfeed, parse_feed_key
 
@@ -43,11 +44,18 @@ class Operators:
         self.bot = bot
         self.resolver = resolver
 
+    async def ui_language(self, update: Update) -> str:
+        """The chat's UI language (for the refusal)."""
+        return await self.bot.lang(update)
+
+    def is_operator(self, update: Update) -> bool:
+        """Whether the sender's id is in ``MONITOR_TELEGRAM_ADMINS``."""
+        return self.bot.is_operator(update)
+
+    @operators_only
     async def stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Feed health, item counts, subscribed chats and feedback."""
-        lang = await self._operator_lang(update)
-        if lang is None:
-            return
+        lang = await self.bot.lang(update)
         store = self.bot.store
         feeds = await asyncio.to_thread(store.feed_health)
         subscribers = len(await asyncio.to_thread(store.subscriptions))
@@ -55,22 +63,20 @@ class Operators:
         text = messages.format_stats(feeds, lang=lang, subscribers=subscribers, feedback=feedback)
         await reply(update, text)
 
+    @operators_only
     async def feeds(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Every feed with its status."""
-        lang = await self._operator_lang(update)
-        if lang is None:
-            return
+        lang = await self.bot.lang(update)
         lines = [
             messages.format_feed(f) for f in await asyncio.to_thread(self.bot.store.feed_health)
         ]
         for text in messages.pack(lines, sep="\n") or [messages.plain(lang, "no_feeds")]:
             await reply(update, text)
 
+    @operators_only
     async def addfeed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Check the address, fetch and parse the feed once, then add it to feeds.toml."""
-        lang = await self._operator_lang(update)
-        if lang is None:
-            return
+        lang = await self.bot.lang(update)
         try:
             url, name = parse_addfeed(context.args or [])
         except ValueError as exc:
@@ -97,11 +103,10 @@ class Operators:
         text = messages.plain(lang, "addfeed_added", name=added.name, count=len(parsed.items))
         await reply(update, text)
 
+    @operators_only
     async def removefeed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Remove a feed from feeds.toml by its URL or name."""
-        lang = await self._operator_lang(update)
-        if lang is None:
-            return
+        lang = await self.bot.lang(update)
         try:
             key = parse_feed_key(context.args or [])
         except ValueError:
@@ -113,14 +118,6 @@ class Operators:
             await reply(update, messages.plain(lang, "removefeed_failed", reason=str(exc)))
             return
         await reply(update, messages.plain(lang, "removefeed_done", name=removed.name))
-
-    async def _operator_lang(self, update: Update) -> str | None:
-        """The UI language for an operator; None (after a refusal) for anyone else."""
-        lang = await self.bot.lang(update)
-        if self.bot.is_operator(update):
-            return lang
-        await reply(update, messages.plain(lang, "admin_only"))
-        return None
 
     async def _fetch(self, url: str, guard: AddressGuard) -> ParsedFeed:
         poll = self.bot.settings.poll

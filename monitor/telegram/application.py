@@ -22,12 +22,14 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     ConversationHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -39,7 +41,9 @@ from monitor.settings import Settings
 from monitor.store import Store
 from monitor.telegram import brief_command, digest_commands, i18n, messages
 from monitor.telegram.admin import Operators
+from monitor.telegram.authorise import anyone
 from monitor.telegram.commands import TYPING_KEYWORD, BotContext, Commands, Handler, user_language
+from monitor.telegram.throttle import CommandRate, NoteThrottle, Verdict
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +80,7 @@ MENU = (
 
 
 SLOW_COMMANDS = frozenset({"addfeed"})  # run as tasks beside the other updates
+RATE_GROUP = -2  # before every other handler group (the digest's is -1)
 
 
 def menu(lang: str) -> list[BotCommand]:
@@ -138,8 +143,12 @@ def build_application(
 
 
 def register(application: BotApplication, bot: BotContext, operators: Operators) -> None:
-    """Add every handler: the conversation first, then commands, buttons, membership, errors."""
+    """Add every handler: the rate gate, the conversation, commands, buttons, membership, errors.
+
+    Each handler carries a decorator of `authorise` saying who may run it.
+    """
     commands = Commands(bot)
+    application.add_handler(TypeHandler(Update, RateGate(bot).check), group=RATE_GROUP)
     application.add_handler(
         ConversationHandler(
             entry_points=[CommandHandler("subscribe", commands.subscribe)],
@@ -184,11 +193,45 @@ def register(application: BotApplication, bot: BotContext, operators: Operators)
     application.add_error_handler(ErrorReporter(bot).on_error)
 
 
+class RateGate:
+    """Drops a user's updates past `throttle.CommandRate`'s limit, after one "slow down"."""
+
+    def __init__(self, bot: BotContext) -> None:
+        self.rate = CommandRate(bot.clock)
+
+    @anyone  # it changes nothing; it only stops updates
+    async def check(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Count a user's message or tap; past the limit, say so once, then stay silent."""
+        user = update.effective_user
+        if user is None or (update.message is None and update.callback_query is None):
+            return  # service updates (membership, edits) are not commands
+        verdict = self.rate.check(user.id)
+        if verdict is Verdict.ANSWER:
+            return
+        if verdict is Verdict.SLOW_DOWN:
+            text = i18n.text(user_language(update), "slow_down")
+            if update.callback_query is not None:
+                await _quietly(update.callback_query.answer(text, show_alert=True))
+            elif update.effective_message is not None:
+                await _quietly(
+                    update.effective_message.reply_text(
+                        html.escape(text, quote=False), parse_mode=ParseMode.HTML, do_quote=False
+                    )
+                )
+        logger.info("user %s is over the command rate: %s", user.id, verdict.value)
+        raise ApplicationHandlerStop
+
+
 class ErrorReporter:
-    """Logs a failed handler, apologises to the user and tells the first operator."""
+    """Logs a failed handler, apologises to the user and tells the first operator.
+
+    The operator's note is throttled (`throttle.NoteThrottle`): a handler failing on
+    every update gives one note per interval, and the next says how many were held back.
+    """
 
     def __init__(self, bot: BotContext) -> None:
         self.bot = bot
+        self.notes = NoteThrottle(bot.clock)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log the traceback, tell the user and post an escaped note to the first operator."""
@@ -206,14 +249,18 @@ class ErrorReporter:
                         sorry, parse_mode=ParseMode.HTML, do_quote=False
                     )
                 )
-        if self.bot.settings.telegram_admins:
-            admin = self.bot.settings.telegram_admins[0]
-            note = messages.error_note(context.error)
-            await _quietly(context.bot.send_message(admin, note, parse_mode=ParseMode.HTML))
+        if not self.bot.settings.telegram_admins:
+            return
+        held = self.notes.due()
+        if held is None:
+            return  # told a moment ago: counted, and said in the next note
+        admin = self.bot.settings.telegram_admins[0]
+        note = messages.error_note(context.error, held=held)
+        await _quietly(context.bot.send_message(admin, note, parse_mode=ParseMode.HTML))
 
 
 async def _quietly(call: Coroutine[Any, Any, object]) -> None:
     try:
         await call
     except Exception:
-        logger.exception("could not send the error note")
+        logger.exception("could not send the error note or answer")

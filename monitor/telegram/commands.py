@@ -4,8 +4,10 @@ Handlers are short: parse the arguments (`parsing`), read or write the chat's
 `Subscription` row in a worker thread (the store is synchronous), answer with
 texts from `messages` and keyboards from `keyboards`. Subscriptions are store
 rows, never bot data, so they survive restarts and every service process sees
-them. In groups only the group's administrators change the subscription
-(checked with getChatMember); anyone may read.
+them. Every handler says who may run it with a decorator from `authorise`: in
+groups only the group's administrators change the subscription (checked with
+getChatMember); anyone may read. Most handlers open the same way (`_opening`,
+`_subscribed`): the chat's subscription, its language, "not subscribed".
 
 The one conversation: ``/subscribe keyword`` without a word asks for it.
 
@@ -24,7 +26,7 @@ import html
 import logging
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram import ForceReply, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
@@ -40,11 +42,14 @@ from monitor.models import StoredItem, Subscription
 from monitor.settings import Settings
 from monitor.store import Store
 from monitor.telegram import i18n, keyboards, messages
+from monitor.telegram.authorise import admins_only, anyone, from_telegram
 from monitor.telegram.parsing import (
     MAX_COUNT,
+    LimitError,
     UsageError,
     addressed_to,
     apply_change,
+    check_keywords,
     parse_count,
     parse_duration,
     parse_feedback,
@@ -57,13 +62,13 @@ from monitor.telegram.parsing import (
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, object]]
+T = TypeVar("T")
 
 TYPING_KEYWORD = 1  # the conversation's one state: waiting for the keyword
 LATEST_WINDOW = 200  # /latest picks relevant items first among this many
 SEARCH_RESULTS = 10
 SIMILAR_RESULTS = 5
 SIMILAR_MIN_COSINE = 0.85  # e5 cosine of one story told in two languages (alerts use the same)
-GROUP_ADMINS = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 BOT_GONE = (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
 
 
@@ -152,30 +157,23 @@ async def reply(
     )
 
 
-async def may_change(bot: BotContext, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """Whether the sender may change this chat's subscription (private: yes; group: admins)."""
-    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
-    if chat is None or chat.type == ChatType.PRIVATE:
-        return True
-    if message is not None and message.sender_chat is not None:
-        return message.sender_chat.id == chat.id  # an anonymous admin posts as the group
-    if user is None:
-        return False
-    member = await context.bot.get_chat_member(chat.id, user.id)
-    return member.status in GROUP_ADMINS
-
-
 class Commands:
     """The handlers of the officials' commands, bound to one `BotContext`."""
 
     def __init__(self, bot: BotContext) -> None:
         self.bot = bot
 
+    async def ui_language(self, update: Update) -> str:
+        """The chat's UI language (what `authorise` answers a refusal in)."""
+        return await self.bot.lang(update)
+
+    @anyone
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Welcome, a short guide and the default-subscription button."""
         lang = await self.bot.lang(update)
         await reply(update, messages.plain(lang, "welcome"), keyboards.start_keyboard(lang))
 
+    @anyone
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Every command (and the operators' ones for operators)."""
         lang = await self.bot.lang(update)
@@ -184,17 +182,16 @@ class Commands:
             text += "\n\n" + messages.plain(lang, "help_admin")
         await reply(update, text)
 
+    @anyone
     async def topics(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The taxonomy's topics with their slugs."""
         await reply(update, messages.format_topics(self.bot.taxonomy, await self.bot.lang(update)))
 
+    @admins_only()
     async def subscribe(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         """Typed arguments change the subscription; none show the keyboard; ``keyword`` asks."""
         args = context.args or []
-        sub = await self.bot.subscription(update)
-        lang = await self.bot.lang(update, sub)
-        if not await self._allowed(update, context, lang):
-            return ConversationHandler.END
+        sub, lang = await self._opening(update)
         if [a.casefold() for a in args] in (["keyword"], ["keywords"], ["키워드"]):
             prompt = messages.plain(lang, "keyword_prompt")
             await reply(update, prompt, ForceReply(selective=True), quote=True)  # for the sender
@@ -206,53 +203,59 @@ class Commands:
             )
             await reply(update, messages.plain(lang, "choose_prompt"), markup)
             return ConversationHandler.END
+        base = sub or await self.bot.new_or_current(update)
         try:
             change = parse_subscription(args, topics=self.bot.taxonomy.slugs)
+            wanted = check_keywords(apply_change(base.filter, change, add=True))
+        except LimitError as exc:
+            await reply(update, messages.plain(lang, exc.key, **exc.values))
+            return ConversationHandler.END
         except UsageError as exc:
             await self._usage(update, lang, "subscribe_usage", exc)
             return ConversationHandler.END
-        base = sub or await self.bot.new_or_current(update)
-        saved = await self.bot.save(
-            update, replace(base, filter=apply_change(base.filter, change, add=True), active=True)
-        )
+        saved = await self.bot.save(update, replace(base, filter=wanted, active=True))
         await self._summary(update, saved, lang, heading="subscribed")
         return ConversationHandler.END
 
+    @admins_only()
     async def keyword_typed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         """The keyword the conversation asked for: add it and end."""
         message = update.effective_message
         words = (message.text or "").split() if message else []
         lang = await self.bot.lang(update)
+        base = await self.bot.new_or_current(update)
         try:
             change = parse_subscription(["keyword", *words], topics=())
+            wanted = check_keywords(apply_change(base.filter, change, add=True))
+        except LimitError as exc:
+            await reply(update, messages.plain(lang, exc.key, **exc.values))
+            return ConversationHandler.END if exc.key == "too_many_keywords" else TYPING_KEYWORD
         except UsageError as exc:
             await self._usage(update, lang, "subscribe_usage", exc)
             return TYPING_KEYWORD
-        base = await self.bot.new_or_current(update)
-        sub = replace(base, filter=apply_change(base.filter, change, add=True), active=True)
-        await self.bot.save(update, sub)
+        await self.bot.save(update, replace(base, filter=wanted, active=True))
         await reply(update, messages.plain(lang, "keyword_added", keyword=change.keywords[0]))
         return ConversationHandler.END
 
+    @anyone
     async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         """Leave the keyword conversation."""
         await reply(update, messages.plain(await self.bot.lang(update), "cancelled"))
         return ConversationHandler.END
 
+    @anyone
     async def nothing_to_cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/cancel outside a conversation."""
         await reply(update, messages.plain(await self.bot.lang(update), "nothing_to_cancel"))
 
+    @admins_only()
     async def unsubscribe(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """No arguments: stop alerts to the chat; arguments: remove those from the filter."""
         args = context.args or []
-        sub = await self.bot.subscription(update)
-        lang = await self.bot.lang(update, sub)
-        if not await self._allowed(update, context, lang):
+        opened = await self._subscribed(update, lambda: None)
+        if opened is None:
             return
-        if sub is None:
-            await reply(update, messages.plain(lang, "not_subscribed"))
-            return
+        sub, lang, _ = opened
         if not args or [a.casefold() for a in args] in (["all"], ["전체"]):
             now = self.bot.clock.now()
             await asyncio.to_thread(
@@ -262,6 +265,9 @@ class Commands:
             return
         try:
             change = parse_subscription(args, topics=self.bot.taxonomy.slugs)
+        except LimitError as exc:  # a keyword too long to be in the filter
+            await reply(update, messages.plain(lang, exc.key, **exc.values))
+            return
         except UsageError as exc:
             await self._usage(update, lang, "unsubscribe_usage", exc)
             return
@@ -270,10 +276,10 @@ class Commands:
         )
         await self._summary(update, sub, lang)
 
+    @anyone
     async def subscriptions(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """What this chat receives, with buttons to change or stop it."""
-        sub = await self.bot.subscription(update)
-        lang = await self.bot.lang(update, sub)
+        sub, lang = await self._opening(update)
         if sub is None:
             await reply(
                 update, messages.plain(lang, "not_subscribed"), keyboards.start_keyboard(lang)
@@ -281,71 +287,58 @@ class Commands:
             return
         await self._summary(update, sub, lang)
 
+    @admins_only()
     async def language(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Set the chat's UI language (``/language en|ko``)."""
-        sub = await self.bot.subscription(update)
-        lang = await self.bot.lang(update, sub)
+        sub, lang = await self._opening(update)
         try:
             chosen = parse_language(context.args or [], i18n.languages())
         except ValueError:
             choices = "|".join(i18n.languages())
             await reply(update, messages.plain(lang, "language_usage", choices=choices))
             return
-        if not await self._allowed(update, context, lang):
-            return
         # a chat that only picks a language gets an inactive row: settings, no alerts
         base = sub or Subscription(self._chat_id(update), active=False)
         await self.bot.save(update, replace(base, ui_language=chosen))
         await reply(update, messages.plain(chosen, "language_set"))
 
+    @admins_only()
     async def mute(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Pause alerts for a while (``/mute 2h``)."""
-        sub = await self.bot.subscription(update)
-        lang = await self.bot.lang(update, sub)
-        try:
-            duration = parse_duration(context.args or [])
-        except ValueError as exc:
-            await reply(update, messages.plain(lang, "mute_usage", reason=str(exc)))
+        opened = await self._subscribed(
+            update, lambda: parse_duration(context.args or []), usage="mute_usage"
+        )
+        if opened is None:
             return
-        if not await self._allowed(update, context, lang):
-            return
-        if sub is None:
-            await reply(update, messages.plain(lang, "not_subscribed"))
-            return
+        sub, lang, duration = opened
         until = self.bot.clock.now() + duration
         await self.bot.save(update, replace(sub, muted_until=until))
         shown = messages.format_time(until, sub.timezone)
         await reply(update, messages.plain(lang, "muted", until=shown))
 
+    @admins_only()
     async def unmute(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Resume alerts now."""
-        sub = await self.bot.subscription(update)
-        lang = await self.bot.lang(update, sub)
-        if not await self._allowed(update, context, lang):
+        opened = await self._subscribed(update, lambda: None)
+        if opened is None:
             return
-        if sub is None:
-            await reply(update, messages.plain(lang, "not_subscribed"))
-            return
+        sub, lang, _ = opened
         await self.bot.save(update, replace(sub, muted_until=None))
         await reply(update, messages.plain(lang, "unmuted"))
 
+    @admins_only()
     async def alerts(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Turn instant alerts on or off (``/alerts on|off``)."""
-        sub = await self.bot.subscription(update)
-        lang = await self.bot.lang(update, sub)
-        try:
-            instant = parse_switch(context.args or [])
-        except ValueError:
-            await reply(update, messages.plain(lang, "alerts_usage"))
+        opened = await self._subscribed(
+            update, lambda: parse_switch(context.args or []), usage="alerts_usage"
+        )
+        if opened is None:
             return
-        if not await self._allowed(update, context, lang):
-            return
-        if sub is None:
-            await reply(update, messages.plain(lang, "not_subscribed"))
-            return
+        sub, lang, instant = opened
         await self.bot.save(update, replace(sub, instant=instant))
         await reply(update, messages.plain(lang, "alerts_on" if instant else "alerts_off"))
 
+    @anyone
     async def latest(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The N newest items, relevant ones first."""
         lang = await self.bot.lang(update)
@@ -357,6 +350,7 @@ class Commands:
         rows = messages.relevant_first(await self._recent(LATEST_WINDOW))[:count]
         await self._send_items(update, lang, rows)
 
+    @anyone
     async def search(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Items with every word, then similar stories in other languages (by embeddings)."""
         lang = await self.bot.lang(update)
@@ -389,6 +383,7 @@ class Commands:
         for text in messages.pack(blocks):
             await reply(update, text)
 
+    @anyone  # a vote counts only for an item alerted to the chat (`Store.alerted_to`)
     async def feedback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """👍/👎 under an alert: store the chat's vote and thank."""
         query = update.callback_query
@@ -397,27 +392,26 @@ class Commands:
         try:
             item_id, vote = parse_feedback(query.data or "")
             chat_id = self._chat_id(update)
-            now = self.bot.clock.now()
-            await asyncio.to_thread(self.bot.store.save_feedback, chat_id, item_id, vote, now)
+            store, now = self.bot.store, self.bot.clock.now()
+            if not await asyncio.to_thread(store.alerted_to, chat_id, item_id):
+                raise ValueError(f"item {item_id} was not alerted to chat {chat_id}")
+            await asyncio.to_thread(store.save_feedback, chat_id, item_id, vote, now)
         except (ValueError, StoreError):
             logger.warning("feedback not stored: %r", query.data, exc_info=True)
             await query.answer(i18n.text(lang, "feedback_unknown"))
             return
         await query.answer(i18n.text(lang, "feedback_thanks"))
 
+    @admins_only(when=lambda update, context: _tap_changes(update))
     async def tap(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A subscription keyboard button: apply it, redraw the message, answer the query."""
         query = update.callback_query
         assert query is not None  # registered for callback queries only
-        sub = await self.bot.subscription(update)
-        lang = await self.bot.lang(update, sub)
+        sub, lang = await self._opening(update)
         try:
-            tap = keyboards.parse_tap(query.data or "")
-        except ValueError:
-            await query.answer(i18n.text(lang, "feedback_unknown"))
-            return
-        if tap.action != "view" and not await may_change(self.bot, update, context):
-            await query.answer(i18n.text(lang, "group_admins_only"), show_alert=True)
+            tap = keyboards.parse_tap(query.data or "", topics=self.bot.taxonomy.slugs)
+        except ValueError:  # crafted or out of date: nothing is stored
+            await query.answer(i18n.text(lang, "button_unknown"))
             return
         base = sub or await self.bot.new_or_current(update)
         if tap.action == "stop":
@@ -449,6 +443,7 @@ class Commands:
             await self._edit(query.message, text, markup)
         await query.answer(i18n.text(lang, "updated"))
 
+    @from_telegram
     async def membership(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The bot was added to or removed from a chat: greet it, or deactivate its subscription."""
         change = update.my_chat_member
@@ -471,6 +466,7 @@ class Commands:
                 reply_markup=keyboards.start_keyboard(lang),
             )
 
+    @from_telegram
     async def migrated(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A group became a supergroup: its subscription and unsent alerts follow the new id.
 
@@ -489,6 +485,7 @@ class Commands:
         if await asyncio.to_thread(self.bot.store.move_chat, old, new, self.bot.clock.now()):
             logger.info("chat %s became supergroup %s: its subscription moved", old, new)
 
+    @anyone
     async def unknown(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A command the bot does not know (in groups: only when addressed to this bot)."""
         message = update.effective_message
@@ -500,11 +497,30 @@ class Commands:
 
     # -- helpers -------------------------------------------------------------------
 
-    async def _allowed(self, update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str) -> bool:
-        if await may_change(self.bot, update, context):
-            return True
-        await reply(update, messages.plain(lang, "group_admins_only"))
-        return False
+    async def _opening(self, update: Update) -> tuple[Subscription | None, str]:
+        """What most handlers start with: the chat's subscription and its UI language."""
+        sub = await self.bot.subscription(update)
+        return sub, await self.bot.lang(update, sub)
+
+    async def _subscribed(
+        self, update: Update, parse: Callable[[], T], *, usage: str = ""
+    ) -> tuple[Subscription, str, T] | None:
+        """The shared opening of the handlers that change a subscription's settings.
+
+        The chat's subscription and language, the arguments parsed by `parse` (a
+        ``ValueError`` answers the catalogue's `usage` text), then "not subscribed"
+        for a chat without one. None when the handler has been answered already.
+        """
+        sub, lang = await self._opening(update)
+        try:
+            value = parse()
+        except ValueError as exc:
+            await reply(update, messages.plain(lang, usage, reason=str(exc)))
+            return None
+        if sub is None:
+            await reply(update, messages.plain(lang, "not_subscribed"))
+            return None
+        return sub, lang, value
 
     async def _usage(self, update: Update, lang: str, key: str, error: UsageError) -> None:
         topics = ", ".join(self.bot.taxonomy.slugs)
@@ -582,3 +598,9 @@ class Commands:
 
 def _language(item: StoredItem, labels: Labels | None) -> str:
     return labels.language if labels else (item.language_hint or "")
+
+
+def _tap_changes(update: Update) -> bool:
+    """Whether a subscription button changes something (every tap but a section view)."""
+    query = update.callback_query
+    return query is None or not (query.data or "").startswith(keyboards.PREFIX + "v:")

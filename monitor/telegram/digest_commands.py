@@ -10,7 +10,14 @@
 
 An address becomes a recipient only when the code mailed to it comes back to
 the chat that asked, within `CODE_TTL` and `MAX_CODE_ATTEMPTS` tries: nobody
-can subscribe someone else. Codes are stored hashed with the chat id.
+can subscribe someone else. Codes are stored hashed with the chat id. Code mails
+are throttled in the database (`Store.claim_code_mail`): one per chat per
+`CODE_INTERVAL`, and `CODES_PER_ADDRESS` per address per `ADDRESS_WINDOW` whichever
+chats ask, so several groups cannot flood one mailbox, and a restart resets nothing.
+
+In a group, only its administrators change its digest: ``email``, ``confirm`` (and a
+bare code), ``time``, ``off`` and ``on`` go through `authorise.admins_only`; ``/digest``
+alone and ``help`` only read.
 
 `register(application, settings=..., store=..., clock=...)` adds the handlers
 in group -1 and stops later groups once one answered, so a catch-all
@@ -27,7 +34,7 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Final
 
 from telegram import Update
@@ -55,12 +62,17 @@ from monitor.filters import Filter
 from monitor.models import Recipient
 from monitor.settings import Settings
 from monitor.store import Store
+from monitor.telegram import i18n
+from monitor.telegram.authorise import admins_only, anyone
 
 log = logging.getLogger(__name__)
 
 CODE_TTL: Final = timedelta(minutes=30)
 MAX_CODE_ATTEMPTS: Final = 5
 CODE_INTERVAL: Final = timedelta(seconds=60)  # per chat: a code mail at most this often
+CODES_PER_ADDRESS: Final = 3  # code mails to one address per ADDRESS_WINDOW, from any chats
+ADDRESS_WINDOW: Final = timedelta(hours=1)
+READ_ONLY: Final = ("show", "help")  # what /digest does without changing anything
 HANDLER_GROUP: Final = -1
 _CODE: Final = re.compile(r"^\s*(\d{6})\s*$")
 
@@ -112,8 +124,12 @@ class _DigestCommands:
         self.settings = settings
         self.store = store
         self.clock = clock
-        self._last_code: dict[int, datetime] = {}
 
+    async def ui_language(self, update: Update) -> str:
+        """The chat's digest language (what `authorise` answers a refusal in)."""
+        return (await self._words(update)).language
+
+    @admins_only(when=lambda update, context: _changes(context.args or ()), stop=True)
     async def digest(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/digest [email ADDRESS | confirm CODE | time HH:MM [ZONE] | off | on]."""
         chat = update.effective_chat
@@ -135,6 +151,7 @@ class _DigestCommands:
             await _reply(update, html.escape(w("bot_usage")))
         raise ApplicationHandlerStop
 
+    @anyone  # any number may be typed; confirming it is `confirm_code`'s, admins only
     async def bare_code(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A 6-digit message from a chat with a pending code confirms it."""
         chat, message = update.effective_chat, update.effective_message
@@ -143,8 +160,15 @@ class _DigestCommands:
         pending = await asyncio.to_thread(self.store.pending_confirmation, chat.id)
         if pending is None:
             return  # just a number: not ours
-        await self._confirm(update, chat.id, message.text, await self._words(update))
+        await self.confirm_code(update, context)
         raise ApplicationHandlerStop
+
+    @admins_only(stop=True)
+    async def confirm_code(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Confirm the chat's pending code with the message's text (a bare code)."""
+        chat, message = update.effective_chat, update.effective_message
+        assert chat is not None and message is not None  # bare_code checked both
+        await self._confirm(update, chat.id, message.text or "", await self._words(update))
 
     async def _show(self, update: Update, chat_id: int, w: Words) -> None:
         recipient = await asyncio.to_thread(self.store.recipient_for_chat, chat_id)
@@ -170,9 +194,23 @@ class _DigestCommands:
             await _reply(update, html.escape(w("bot_bad_email", value=value)))
             return
         now = self.clock.now()
-        last = self._last_code.get(chat_id)
-        if last is not None and now - last < CODE_INTERVAL:
+        held = await asyncio.to_thread(
+            self.store.claim_code_mail,
+            address,
+            chat_id,
+            now,
+            chat_interval=CODE_INTERVAL,
+            address_window=ADDRESS_WINDOW,
+            address_limit=CODES_PER_ADDRESS,
+        )
+        if held == "chat":
             await _reply(update, html.escape(w("bot_code_wait")))
+            return
+        if held == "address":
+            log.warning(
+                "code mail to %s held back: %d in %s", address, CODES_PER_ADDRESS, ADDRESS_WINDOW
+            )
+            await _reply(update, html.escape(i18n.text(w.language, "code_address_busy")))
             return
         code = new_code()
         await asyncio.to_thread(
@@ -199,7 +237,6 @@ class _DigestCommands:
             reason = str(exc).rsplit(": ", 1)[-1]
             await _reply(update, html.escape(w("bot_mail_failed", email=address, reason=reason)))
             return
-        self._last_code[chat_id] = now
         await _reply(update, html.escape(w("bot_code_sent", email=address, minutes=minutes)))
 
     async def _confirm(self, update: Update, chat_id: int, value: str, w: Words) -> None:
@@ -288,6 +325,11 @@ class _DigestCommands:
         user = update.effective_user
         code = (user.language_code or "") if user else ""
         return words("ko" if code.lower().startswith("ko") else "en")
+
+
+def _changes(args: Sequence[str]) -> bool:
+    """Whether ``/digest ARGS`` changes the chat's digest (all but showing it and help)."""
+    return parse_digest_args(args).action not in READ_ONLY
 
 
 async def _reply(update: Update, text: str) -> None:

@@ -21,7 +21,7 @@ to the chat's stored subscription.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -29,6 +29,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from classifiers.taxonomy import Taxonomy
 from monitor.alerts.gist import gist_words
+from monitor.codes import COUNTRY_CODES, LANGUAGE_CODES
 from monitor.filters import EVENT_TYPES, Filter
 from monitor.telegram.i18n import text, topic_name
 
@@ -69,8 +70,12 @@ _KINDS = {"t": "topic", "c": "country", "l": "language", "e": "event", "v": "vie
 _BARE = ("on", "coop", "edit", "stop", "done")
 
 
-def parse_tap(data: str) -> Tap:
+def parse_tap(data: str, *, topics: Collection[str]) -> Tap:
     """The `Tap` of a ``sub:`` button's callback data.
+
+    Callback data comes from the client, so anyone can craft it: a topic must be one
+    of `topics` (the taxonomy's slugs), a country an ISO 3166-1 code, a language an
+    ISO 639-1 code, an event one of `EVENT_TYPES`, or nothing is stored.
 
     Raises:
         ValueError: data that no keyboard of this module produces.
@@ -84,7 +89,13 @@ def parse_tap(data: str) -> Tap:
     action = _KINDS.get(kind)
     if action is None or not value or (action == "view" and value not in SECTIONS):
         raise ValueError(f"not a subscription button: {data!r}")
-    if action == "event" and value not in EVENT_TYPES:  # crafted data stores nothing unknown
+    known = {
+        "topic": topics,
+        "country": COUNTRY_CODES,
+        "language": LANGUAGE_CODES,
+        "event": EVENT_TYPES,
+    }.get(action)
+    if known is not None and value not in known:  # crafted data stores nothing unknown
         raise ValueError(f"not a subscription button: {data!r}")
     return Tap(action, value)  # type: ignore[arg-type]  # one of _KINDS' values
 

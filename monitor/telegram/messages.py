@@ -1,7 +1,10 @@
 """The bot's replies other than alerts, as Telegram HTML. Pure: values in, text out.
 
 Every stored or user-typed value is escaped here; catalogue texts too (they
-are plain text). Alerts themselves are `monitor.alerts.message`'s job.
+are plain text). Values from outside are capped too (a title at `MAX_TITLE`
+characters, keywords shown at most `MAX_KEYWORDS_SHOWN`), and `pack` cuts a
+message only between whole blocks or lines, never inside an HTML tag. Alerts
+themselves are `monitor.alerts.message`'s job.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 from telegram.constants import MessageLimit
@@ -22,6 +26,11 @@ from monitor.telegram.i18n import text, topic_name
 
 ERROR_NOTE_CHARS = 300
 FEED_ERROR_CHARS = 80
+MAX_TITLE = 400  # characters of a title, before escaping (as in alerts)
+MAX_URL = 2000  # a longer link is left out rather than cut (a cut link is a wrong one)
+MAX_KEYWORDS_SHOWN = 20  # a chat stored before the keyword limit may have more
+MAX_KEYWORD_SHOWN = 100
+ELLIPSIS = "…"
 
 
 def plain(lang: str, key: str, **values: object) -> str:
@@ -56,7 +65,7 @@ def format_item(
     countries = ", ".join(labels.countries) if labels and labels.countries else "-"
     when = (item.published_at or item.first_seen_at).astimezone(UTC).strftime("%Y-%m-%d")
     lines = [
-        f"<b>{html.escape(item.title or '(no title)')}</b>",
+        f"<b>{html.escape(cut(item.title or '(no title)', MAX_TITLE))}</b>",
         f"{html.escape(feed_name)} · {html.escape(language)} · {when}",
         f"{html.escape(', '.join(topics) or '-')} · {html.escape(countries)}",
     ]
@@ -64,8 +73,9 @@ def format_item(
     event = event_line(labels, lang, today=published) if labels else ""
     if event:  # what happened, in the chat's language (as on alerts)
         lines.insert(1, html.escape(event))
-    if item.url.startswith(("http://", "https://")):
-        lines.append(f'<a href="{html.escape(item.url, quote=True)}">{html.escape(item.url)}</a>')
+    if item.url.startswith(("http://", "https://")) and len(item.url) <= MAX_URL:
+        shown = html.escape(cut(item.url, 80))
+        lines.append(f'<a href="{html.escape(item.url, quote=True)}">{shown}</a>')
     return "\n".join(lines)
 
 
@@ -85,7 +95,9 @@ def format_filter(value: Filter, *, taxonomy: Taxonomy, lang: str) -> list[str]:
     topics = ", ".join(sorted(topic_name(taxonomy, s, lang) for s in value.topics)) or any_
     countries = ", ".join(sorted(value.countries)) or any_
     languages = ", ".join(sorted(value.languages)) or any_
-    keywords = ", ".join(value.keywords) or text(lang, "sub_none")
+    shown = [cut(k, MAX_KEYWORD_SHOWN) for k in value.keywords[:MAX_KEYWORDS_SHOWN]]
+    more = len(value.keywords) - len(shown)
+    keywords = ", ".join(shown) + (f" (+{more})" if more else "") or text(lang, "sub_none")
     words = gist_words(lang)
     events = ", ".join(words.event(e) for e in EVENT_TYPES if e in value.events) or any_
     coop = "sub_cooperation_only" if value.cooperation_only else "sub_all_news"
@@ -154,26 +166,71 @@ def format_stats(
 def pack(
     blocks: Sequence[str], limit: int = MessageLimit.MAX_TEXT_LENGTH, sep: str = "\n\n"
 ) -> list[str]:
-    """Join blocks with `sep` into as few messages as fit in `limit` characters.
+    """Join HTML blocks with `sep` into as few messages as fit in `limit` characters.
 
-    A single block longer than `limit` is cut (only whole blocks are HTML-safe,
-    so callers keep blocks short).
+    A message is cut only between whole blocks; a block longer than `limit` between
+    its lines (blocks keep each tag within one line), and a line longer than that
+    becomes its plain text, shortened: a cut never falls inside a tag or an entity,
+    so Telegram never refuses the HTML.
     """
     messages: list[str] = []
     current = ""
-    for block in blocks:
-        block = block[:limit]
-        candidate = f"{current}{sep}{block}" if current else block
+    for piece in (p for block in blocks for p in _fitting(block, limit)):
+        candidate = f"{current}{sep}{piece}" if current else piece
         if len(candidate) > limit:
             messages.append(current)
-            candidate = block
+            candidate = piece
         current = candidate
     if current:
         messages.append(current)
     return messages
 
 
-def error_note(error: BaseException | None) -> str:
-    """The short, escaped note the operator gets when a handler fails."""
+def cut(value: str, limit: int) -> str:
+    """`value` at most `limit` characters, with an ellipsis when it was longer."""
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + ELLIPSIS
+
+
+def _fitting(block: str, limit: int) -> list[str]:
+    """`block` as pieces of at most `limit` characters: itself, its lines, or plain text."""
+    if len(block) <= limit:
+        return [block]
+    lines = block.split("\n")
+    if len(lines) > 1:
+        return pack([line for line in lines if line], limit, sep="\n")
+    text, room = _PlainText.of(block), limit
+    while True:  # escaping lengthens the text: cut it shorter until the escaped form fits
+        escaped = html.escape(cut(text, room), quote=False)
+        if len(escaped) <= limit:
+            return [escaped]
+        room = max(1, min(room - 1, room * limit // len(escaped)))
+
+
+class _PlainText(HTMLParser):
+    """The text of an HTML fragment, tags dropped and entities resolved."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+    @classmethod
+    def of(cls, fragment: str) -> str:
+        parser = cls()
+        parser.feed(fragment)
+        parser.close()
+        return "".join(parser.parts)
+
+
+def error_note(error: BaseException | None, *, held: int = 0) -> str:
+    """The short, escaped note the operator gets when a handler fails.
+
+    `held`: failures since the last note that were not reported one by one.
+    """
     note = f"{type(error).__name__}: {error}" if error else "unknown error"
-    return f"⚠️ Bot error\n<code>{html.escape(note[:ERROR_NOTE_CHARS])}</code>"
+    text = f"⚠️ Bot error\n<code>{html.escape(note[:ERROR_NOTE_CHARS])}</code>"
+    if held:
+        text += f"\n({held} more failed since the last note; see the log.)"
+    return text

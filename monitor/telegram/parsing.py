@@ -23,6 +23,7 @@ MAX_COUNT = 20
 MIN_MUTE = timedelta(minutes=1)
 MAX_MUTE = timedelta(days=30)
 MAX_KEYWORD_CHARS = 100
+MAX_KEYWORDS = 20  # per chat: 20 x 100 characters keep /subscriptions far below 4,096
 SWITCH_WORDS = {"on": True, "off": False, "켜기": True, "끄기": False}
 FEEDBACK_RE = re.compile(r"^fb:(\d{1,18}):(up|down)$")
 KEYWORD_WORDS = ("keyword", "keywords", "키워드")
@@ -36,6 +37,15 @@ class UsageError(ValueError):
     def __init__(self, word: str, reason: str) -> None:
         super().__init__(reason)
         self.word = word
+
+
+class LimitError(ValueError):
+    """A value past one of the bot's limits; `key` and `values` make the catalogue text."""
+
+    def __init__(self, key: str, reason: str, **values: object) -> None:
+        super().__init__(reason)
+        self.key = key
+        self.values = values
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,7 @@ def parse_subscription(args: Sequence[str], *, topics: Collection[str]) -> Subsc
     Raises:
         UsageError: a word that is none of these (the message suggests a close topic
             or event type).
+        LimitError: a keyword longer than `MAX_KEYWORD_CHARS`.
     """
     found_topics: set[str] = set()
     events: set[str] = set()
@@ -119,8 +130,11 @@ def parse_subscription(args: Sequence[str], *, topics: Collection[str]) -> Subsc
             if not phrase:
                 raise UsageError(word, "keyword needs a word or phrase after it")
             if len(phrase) > MAX_KEYWORD_CHARS:
-                raise UsageError(
-                    phrase[:20] + "…", f"a keyword has at most {MAX_KEYWORD_CHARS} characters"
+                raise LimitError(
+                    "keyword_too_long",
+                    f"a keyword has at most {MAX_KEYWORD_CHARS} characters",
+                    maximum=MAX_KEYWORD_CHARS,
+                    length=len(phrase),
                 )
             return SubscriptionChange(
                 frozenset(found_topics),
@@ -195,6 +209,21 @@ def apply_change(current: Filter, change: SubscriptionChange, *, add: bool) -> F
         events=current.events - change.events,
         keywords=tuple(k for k in current.keywords if k.casefold() not in removed),
     )
+
+
+def check_keywords(value: Filter) -> Filter:
+    """`value` if it has at most `MAX_KEYWORDS` keywords.
+
+    Raises:
+        LimitError: more keywords than that.
+    """
+    if len(value.keywords) > MAX_KEYWORDS:
+        raise LimitError(
+            "too_many_keywords",
+            f"a chat has at most {MAX_KEYWORDS} keywords",
+            maximum=MAX_KEYWORDS,
+        )
+    return value
 
 
 def parse_language(args: Sequence[str], available: Sequence[str]) -> str:
