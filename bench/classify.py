@@ -18,7 +18,9 @@ under ``--cache-dir``) while loading, before anything is timed. Each workload is
 classified as a whole, then its parts are called directly on the same items, so
 the time of the encoder, the summariser (and the sentence embeddings it asks
 for), the passages after the lead that topics read in long texts, language
-detection, the gazetteer and the label heads can be told apart.
+detection, the gazetteer, the label heads and the cooperation events (event types,
+organisations, place and date; timed on every item, though the backend reads them on
+cooperation items only) can be told apart.
 
 A second child times a zero-shot NLI model of mDeBERTa-v3-base's shape with random
 weights (speed does not depend on them) on ``--nli-items`` of the title+lead items
@@ -68,7 +70,7 @@ NLI_LABELS = ("entailment", "neutral", "contradiction")
 DEBERTA_SPECIALS = 3  # [CLS] premise [SEP] hypothesis [SEP]
 RSS_TARGET_MB = 600
 RATIO_TARGET = 20
-PART_NAMES = ("encoder", "summariser", "passages", "language", "gazetteer", "heads")
+PART_NAMES = ("encoder", "summariser", "passages", "language", "gazetteer", "heads", "events")
 
 
 # --- the workload (built in the parent, shared with the children as JSON) ------------
@@ -261,7 +263,7 @@ def time_parts(classifier: Any, docs: Sequence[Any]) -> tuple[dict[str, float], 
     The summariser is a copy of the backend's with its embedding function timed, so the
     sentence embeddings it asks for can be told from its own work.
     """
-    from classifiers.embedding import _read_past_lead, document_text, later_passages
+    from classifiers.embedding import document_text, topic_passages
     from classifiers.gazetteer import find_countries
     from classifiers.language import detect_language
     from classifiers.summarise import ExtractiveSummariser
@@ -276,9 +278,9 @@ def time_parts(classifier: Any, docs: Sequence[Any]) -> tuple[dict[str, float], 
         )
 
     def read_later(d: Any, language: str) -> list[str]:
-        if not _read_past_lead(d.title, d.text):
-            return []
-        return later_passages(d.title, d.text, language)
+        # what topics read besides the lead and the summariser's sentences: agenda items, and
+        # the passages after the lead of long texts
+        return topic_passages(d.title, d.text, language, [])
 
     seconds = dict.fromkeys(PART_NAMES, 0.0)
     clock = time.perf_counter
@@ -302,11 +304,16 @@ def time_parts(classifier: Any, docs: Sequence[Any]) -> tuple[dict[str, float], 
         for d, language in zip(batch, languages, strict=True):
             summariser.summarise(d.title, d.text, language)
         seconds["summariser"] += clock() - t
-        t = clock()  # the passages after the lead that topics read in long texts
+        t = clock()  # the agenda items and passages after the lead that topics read
         later = [p for d, lang in zip(batch, languages, strict=True) for p in read_later(d, lang)]
         if later:
             encoder.encode(later)
         seconds["passages"] += clock() - t
+        # cooperation events, timed on every item (the backend reads them on cooperation items)
+        t = clock()
+        for d, language in zip(batch, languages, strict=True):
+            classifier._events.extract(d.title, d.text, language, d.published)
+        seconds["events"] += clock() - t
     return seconds, embed.seconds if embed else 0.0, embed.texts if embed else 0
 
 

@@ -20,7 +20,7 @@ from classifiers.events import LEAD_CHARS, EventFinder
 from classifiers.organisations import OrganisationFinder
 from classifiers.places import PlaceFinder
 
-EXTRACTOR_VERSION = "1"  # bump when the rules change
+EXTRACTOR_VERSION = "2"  # bump when the rules change
 ORGANISATION_CHARS = 600  # organisations named this far into the text take part
 
 

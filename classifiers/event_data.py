@@ -205,7 +205,7 @@ def parse_places(text: str, source: str) -> Catalogue:
         if name and country and names:
             places.append(Place(name, country, tuple(dict.fromkeys((name, *names)))))
     checker.no_shared_phrases({p.name: p.names for p in places}, "place")
-    return _checked(Catalogue(places=tuple(places)), checker)
+    return _checked(Catalogue(places=tuple(places), ignore=checker.ignore()), checker)
 
 
 def _checked(catalogue: Catalogue, checker: _Checker) -> Catalogue:
@@ -239,7 +239,7 @@ class _Checker:
         self, table: str, keys: set[str], *, key: str = "id"
     ) -> list[tuple[int, Mapping[str, object]]]:
         """The [[table]] entries that are tables; unknown top-level and entry keys reported."""
-        allowed_top = {table, "ignore"} if table != "place" else {table}
+        allowed_top = {table, "ignore"}
         for top in self.data:
             if top not in allowed_top:
                 line = self.lines.table_line(top) or self.lines.root_key_line((top,))

@@ -23,6 +23,11 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dateparser.date import DateDataParser
 
 MONTHS = (
     # English, Indonesian/Malay, Tagalog; Thai full names and abbreviations
@@ -87,6 +92,9 @@ _REGEX = re.compile(
     "|".join(f"(?P<{name}>{body.replace('(?P<', f'(?P<{name}_')})" for name, body in _PATTERNS)
 )
 _DATEPARSER_LANGUAGES = {"en", "ko", "zh", "ja", "id", "vi", "th", "ms", "tl"}
+# the day dateparser reads relative words against (naive: it compares it with the naive
+# dates it parses); the offset from it is applied to the published date
+REFERENCE = datetime(2001, 1, 10)  # noqa: DTZ001
 
 
 def event_date(text: str, language: str, published: datetime | None) -> str | None:
@@ -164,22 +172,35 @@ def _parsed(snippet: str, language: str, base: date | None, *, relative: bool) -
     """A snippet with a month name or a relative word, read by dateparser."""
     if base is None and relative:
         return None
-    import dateparser  # imported on first use: it loads its language data lazily
-
     snippet = re.sub(r"^([0-3]?\d)\s*[-–]\s*[0-3]?\d", r"\1", snippet)  # a range: first day
     year = re.search(r"(?:19|20|25)\d\d", snippet)
     if year and int(year.group(0)) > 2400:  # Thai Buddhist era
         snippet = snippet.replace(year.group(0), str(_gregorian(int(year.group(0)))))
-    settings: dict[str, object] = {"RETURN_AS_TIMEZONE_AWARE": False}
-    if base is not None:
-        # naive on purpose: dateparser compares it with the naive dates it parses
-        settings["RELATIVE_BASE"] = datetime(base.year, base.month, base.day)  # noqa: DTZ001
-    languages = [language] if language in _DATEPARSER_LANGUAGES else None
-    parsed: datetime | None = dateparser.parse(snippet, languages=languages, settings=settings)
-    if parsed is None and languages is not None:
-        parsed = dateparser.parse(snippet, settings=settings)
+    parsed = _read(snippet, language if language in _DATEPARSER_LANGUAGES else "")
     if parsed is None:
         return None
-    if relative or year:
-        return parsed.date()
+    if relative:
+        assert base is not None
+        return base + (parsed - REFERENCE.date())
+    if year:
+        return parsed
     return _nearest_year(parsed.month, parsed.day, base)
+
+
+@lru_cache(maxsize=4096)
+def _read(snippet: str, language: str) -> date | None:
+    """dateparser's reading of a snippet, against a fixed reference day: a relative word
+    comes back as an offset from it, so one reading serves every published date (and the
+    same snippets recur all day: "yesterday", "18 May")."""
+    parsed = _parser(language).get_date_data(snippet).date_obj
+    if parsed is None and language:
+        parsed = _parser("").get_date_data(snippet).date_obj
+    return parsed.date() if parsed is not None else None
+
+
+@lru_cache(maxsize=16)
+def _parser(language: str) -> DateDataParser:
+    from dateparser.date import DateDataParser  # on first use: it loads its language data
+
+    settings = {"RELATIVE_BASE": REFERENCE, "RETURN_AS_TIMEZONE_AWARE": False}
+    return DateDataParser(languages=[language] if language else None, settings=settings)

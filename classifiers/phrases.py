@@ -113,17 +113,18 @@ class PhraseMatcher:
         under several keys: a trigger of two event types)."""
         node: _Node | None = self._root
         best = None
-        j = i
-        while node is not None and j <= len(folded):
-            valid = [
-                entry
-                for entry in node.entries
-                if not (entry.exact and text[i:j] != entry.phrase)
-                and not (entry.bounded and j < len(text) and _is_edge(text[j]))
-            ]
-            if valid:
-                best = (valid, j)
-            if j == len(folded):
+        j, n = i, len(folded)
+        while node is not None:
+            if node.entries:
+                valid = [
+                    entry
+                    for entry in node.entries
+                    if not (entry.exact and text[i:j] != entry.phrase)
+                    and not (entry.bounded and j < n and _is_edge(text[j]))
+                ]
+                if valid:
+                    best = (valid, j)
+            if j == n:
                 break
             node = node.children.get(folded[j])
             j += 1

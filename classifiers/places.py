@@ -30,7 +30,7 @@ class PlaceFinder:
 
     def __init__(self, catalogue: Catalogue | None = None) -> None:
         catalogue = catalogue or load_places()
-        self._matcher = PhraseMatcher({p.name: p.names for p in catalogue.places})
+        self._matcher = PhraseMatcher({p.name: p.names for p in catalogue.places}, catalogue.ignore)
 
     def find(self, title: str, lead: str) -> str | None:
         """The English name of the first city the title, else the lead, places the event in."""
