@@ -9,6 +9,11 @@ equipment grants, training programmes, items without a title, long wire copies),
 every story's versions in all languages kept on the same side of the split.
 `heldout_news.jsonl` is a harder third split shaped like published news, labelled before
 any tuning.
+
+Cooperation events (docs/events.md): a cooperation item may carry `events` and
+`organisations` (the cooperation items of dev.jsonl and heldout.jsonl do), and `place`,
+`event_date` and `published` (ISO 8601). `events_heldout.jsonl` holds reports written for
+the events, all fields labelled before any rule was written; only ever scored.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ HELDOUT_FILE = DATA_DIR / "heldout.jsonl"
 # naming no area, proposals, domestic MOUs, company visits, foreign domestic news) and
 # labelled before any tuning against it (issue #21)
 HELDOUT_NEWS_FILE = DATA_DIR / "heldout_news.jsonl"
+EVENTS_HELDOUT_FILE = DATA_DIR / "events_heldout.jsonl"
 
 
 @dataclass(frozen=True)
