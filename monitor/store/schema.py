@@ -38,6 +38,7 @@ FEEDS = Table(
     Column("enabled", Boolean, nullable=False, default=True),
     Column("language", Text),
     Column("country", Text),
+    Column("source", Text),  # feeds.toml's source type (migration 0010)
     Column("removed_at", UTCDateTime),
     Column("etag", Text),
     Column("last_modified", Text),
