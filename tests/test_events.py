@@ -403,3 +403,48 @@ def test_monitor_classify_prints_the_event_fields(classify_monitor: Monitor) -> 
         None,
         None,
     )
+
+
+# --- evaluation -----------------------------------------------------------------------------------
+
+
+def test_eval_scores_event_types_and_organisations_per_language() -> None:
+    from rich.console import Console
+
+    from classifiers.evaluate import ALL, report_table, score
+    from classifiers.gold import parse_gold
+
+    lines = [
+        {"id": "1", "language": "ko", "title": "t", "text": "x", "relevant": True,
+         "cooperation": True, "events": ["agreement", "meeting"], "organisations": ["WHO"],
+         "place": "Hanoi", "event_date": "2026-03-10", "published": "2026-03-12"},
+        {"id": "2", "language": "en", "title": "t", "text": "x", "relevant": True,
+         "cooperation": True, "events": ["funding"], "organisations": []},
+        {"id": "3", "language": "en", "title": "t", "text": "x", "relevant": True,
+         "cooperation": False},  # no cooperation: no event expected
+        {"id": "4", "language": "en", "title": "t", "text": "x", "relevant": True,
+         "cooperation": True},  # cooperation without event labels: not scored for events
+    ]  # fmt: skip
+    gold = parse_gold([json.dumps(line) for line in lines], source="gold.jsonl")
+    assert gold[0].published == datetime(2026, 3, 12)  # noqa: DTZ001
+    assert (gold[2].events, gold[3].events) == ((), None)
+    predicted = [
+        Labels("ko", True, True, (), (), "", events=("agreement",), organisations=("WHO",),
+               place="Hanoi", event_date="2026-03-11"),
+        Labels("en", True, True, (), (), "", events=("funding", "project")),
+        Labels("en", True, False, (), (), "", events=()),
+        Labels("en", True, True, (), (), "", events=("visit",)),
+    ]  # fmt: skip
+    report = score(gold, predicted)
+    events = report.counts[("events", ALL)]
+    assert (events.tp, events.fp, events.fn) == (2, 1, 1)
+    assert report.counts[("event:meeting", "ko")].recall == 0.0
+    assert report.counts[("organisations", "ko")].f1 == 1.0
+    assert report.counts[("place", ALL)].f1 == 1.0
+    assert report.counts[("event_date", ALL)].f1 == 0.0
+    assert ("event:visit", ALL) not in report.counts  # item 4 is not labelled for events
+    console = Console(width=140, record=True)
+    console.print(report_table(report))
+    text = console.export_text()
+    assert "cooperation events: F1 per language" in text
+    assert "event types (micro)" in text
