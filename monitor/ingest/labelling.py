@@ -83,7 +83,7 @@ def next_try(now: datetime, attempts: int) -> datetime:
 def stored_document(item: StoredItem) -> Document:
     """What the classifier reads of a stored item: the article's text when it is longer."""
     text = item.fulltext if item.fulltext and len(item.fulltext) > len(item.text) else item.text
-    return Document(str(item.id), item.title, text, item.language_hint)
+    return Document(str(item.id), item.title, text, item.language_hint, published=item.published_at)
 
 
 async def label_and_route(

@@ -419,7 +419,16 @@ async def _classify(
     todo = [n for n in originals if n.content_hash not in cached]
     for start in range(0, len(todo), CLASSIFY_BATCH):
         batch = todo[start : start + CLASSIFY_BATCH]
-        docs = [Document(str(n.id), n.item.title, n.item.text, n.item.language_hint) for n in batch]
+        docs = [
+            Document(
+                str(n.id),
+                n.item.title,
+                n.item.text,
+                n.item.language_hint,
+                published=n.item.published_at,  # what "on Tuesday" in the item counts from
+            )
+            for n in batch
+        ]
         # labels and the alerts they cause in one transaction (the outbox); a failure is
         # recorded on the items, and the sweep (`monitor.ingest.labelling`) tries again
         labels = await label_and_route(
