@@ -6,14 +6,17 @@ so a message the bot builds wrong fails here as it would in a ministry's group.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from html.parser import HTMLParser
 
 import test_telegram_bot as bot_harness
 from fakebotapi import FakeBotAPI, telegram_refusal
 from fakes import FakeClock
+from test_digest_compose import NAMES, digest_for
 from test_telegram_authorise import deliver, routed_item
 from test_telegram_bot import USER, say
 
+from monitor.digest.render import telegram_messages
 from monitor.models import Subscription
 from monitor.store import Store
 from monitor.telegram import BotApplication
@@ -73,3 +76,15 @@ async def test_a_5000_character_headline_gives_a_normal_alert_and_latest(
     assert latest["text"].startswith("<b>Ministers &lt;sign&gt; the R&amp;D pact")
     assert "https://wire.example/long" in latest["text"] and len(latest["text"]) < 1000
     assert not api.failed  # Telegram refused nothing
+
+
+def test_a_5000_character_headline_in_the_digest_in_telegram() -> None:
+    digest = digest_for()
+    group = digest.groups[0]
+    long = replace(group.stories[0], title=HEADLINE, summary=HEADLINE)
+    digest = replace(digest, groups=(replace(group, stories=(long, *group.stories[1:])),))
+    messages = telegram_messages(digest, topic_names=NAMES)
+    assert messages and all(whole(m) and len(m) <= 4096 for m in messages)
+    for text in messages:
+        assert telegram_refusal("sendMessage", {"text": text, "parse_mode": "HTML"}) is None
+    assert "Ministers &lt;sign&gt;" in messages[0] and "…</a>" in messages[0]  # capped

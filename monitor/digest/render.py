@@ -20,6 +20,7 @@ from monitor.digest.catalogue import Words, words
 from monitor.digest.compose import OTHER_TOPIC, Digest, Story
 from monitor.filters import EVENT_TYPES, Filter
 from monitor.models import WEEKLY
+from monitor.packing import pack
 
 TEMPLATE_DIR: Final = Path(__file__).parent / "templates"
 TELEGRAM_LIMIT: Final = 4096
@@ -31,6 +32,7 @@ PALETTE: Final = (
 OTHER_COLOUR: Final = "#9ca3af"
 BAR_MAX_PERCENT: Final = 100
 MAX_COUNTRIES: Final = 16  # in the header; the rest are "and N more"
+MAX_TITLE: Final = 400  # characters of a story's title in Telegram (as in alerts)
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,7 @@ def telegram_messages(
         name = _topic_name(group.slug, topic_names, w)
         blocks.append(f"<b>▍{html.escape(name)}</b> ({len(group.stories) + group.more})")
         for story in group.stories:
-            title = html.escape(story.title)
+            title = html.escape(_clip(story.title, MAX_TITLE))  # from strangers' feeds
             link = f'<a href="{html.escape(story.url)}">{title}</a>' if story.url else title
             lines = [f"• {link}"]
             event = event_line_of(story, w.language)
@@ -126,7 +128,7 @@ def telegram_messages(
                 )
                 lines.append(f"{html.escape(w('also_reported'))}: {others}")
             blocks.append("\n".join(lines))
-    return _pack(blocks, limit)
+    return pack(blocks, limit)
 
 
 # -- view values -------------------------------------------------------------------
@@ -321,20 +323,3 @@ def _colours(digest: Digest, topic_order: Sequence[str]) -> dict[str, str]:
 def _clip(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _pack(blocks: Sequence[str], limit: int) -> list[str]:
-    """Join blocks with blank lines into as few messages as fit in `limit`."""
-    messages: list[str] = []
-    current = ""
-    for block in blocks:
-        block = block if len(block) <= limit else block[: limit - 1] + "…"
-        candidate = f"{current}\n\n{block}" if current else block
-        if len(candidate) > limit and current:
-            messages.append(current)
-            current = block
-        else:
-            current = candidate
-    if current:
-        messages.append(current)
-    return messages

@@ -12,16 +12,15 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
-
-from telegram.constants import MessageLimit
 
 from classifiers.base import Labels
 from classifiers.taxonomy import Taxonomy
 from monitor.alerts.gist import event_line, gist_words
 from monitor.filters import EVENT_TYPES, Filter
 from monitor.models import FeedHealth, StoredItem
+from monitor.packing import cut
+from monitor.packing import pack as pack  # the bot packs its replies with it
 from monitor.telegram.i18n import text, topic_name
 
 ERROR_NOTE_CHARS = 300
@@ -30,7 +29,6 @@ MAX_TITLE = 400  # characters of a title, before escaping (as in alerts)
 MAX_URL = 2000  # a longer link is left out rather than cut (a cut link is a wrong one)
 MAX_KEYWORDS_SHOWN = 20  # a chat stored before the keyword limit may have more
 MAX_KEYWORD_SHOWN = 100
-ELLIPSIS = "…"
 
 
 def plain(lang: str, key: str, **values: object) -> str:
@@ -161,67 +159,6 @@ def format_stats(
     if feedback is not None:
         lines.append(plain(lang, "stats_feedback", up=feedback[0], down=feedback[1]))
     return "\n".join(lines)
-
-
-def pack(
-    blocks: Sequence[str], limit: int = MessageLimit.MAX_TEXT_LENGTH, sep: str = "\n\n"
-) -> list[str]:
-    """Join HTML blocks with `sep` into as few messages as fit in `limit` characters.
-
-    A message is cut only between whole blocks; a block longer than `limit` between
-    its lines (blocks keep each tag within one line), and a line longer than that
-    becomes its plain text, shortened: a cut never falls inside a tag or an entity,
-    so Telegram never refuses the HTML.
-    """
-    messages: list[str] = []
-    current = ""
-    for piece in (p for block in blocks for p in _fitting(block, limit)):
-        candidate = f"{current}{sep}{piece}" if current else piece
-        if len(candidate) > limit:
-            messages.append(current)
-            candidate = piece
-        current = candidate
-    if current:
-        messages.append(current)
-    return messages
-
-
-def cut(value: str, limit: int) -> str:
-    """`value` at most `limit` characters, with an ellipsis when it was longer."""
-    return value if len(value) <= limit else value[: limit - 1].rstrip() + ELLIPSIS
-
-
-def _fitting(block: str, limit: int) -> list[str]:
-    """`block` as pieces of at most `limit` characters: itself, its lines, or plain text."""
-    if len(block) <= limit:
-        return [block]
-    lines = block.split("\n")
-    if len(lines) > 1:
-        return pack([line for line in lines if line], limit, sep="\n")
-    text, room = _PlainText.of(block), limit
-    while True:  # escaping lengthens the text: cut it shorter until the escaped form fits
-        escaped = html.escape(cut(text, room), quote=False)
-        if len(escaped) <= limit:
-            return [escaped]
-        room = max(1, min(room - 1, room * limit // len(escaped)))
-
-
-class _PlainText(HTMLParser):
-    """The text of an HTML fragment, tags dropped and entities resolved."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-    @classmethod
-    def of(cls, fragment: str) -> str:
-        parser = cls()
-        parser.feed(fragment)
-        parser.close()
-        return "".join(parser.parts)
 
 
 def error_note(error: BaseException | None, *, held: int = 0) -> str:
