@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import case, exists, func, select
 
 from classifiers.base import Labels
-from monitor.models import ALERT, SENT, StoredItem
+from monitor.models import ALERT, ALSO, SENT, StoredItem
 from monitor.store.engine import StoreBase
 from monitor.store.items import stored_item
 from monitor.store.schema import DELIVERIES, FEEDBACK, ITEMS, LABELS
@@ -55,12 +55,13 @@ class FeedbackRows(StoreBase):
             conn.execute(stmt)
 
     def alerted_to(self, chat_id: int, item_id: int) -> bool:
-        """Whether the item went to the chat as an alert (the message that carries 👍/👎)."""
+        """Whether the item was sent to the chat: an alert, or a story's reply (which is a
+        whole alert with 👍/👎 when the story's first alert never reached the chat)."""
         stmt = select(
             exists().where(
                 DELIVERIES.c.chat_id == chat_id,
                 DELIVERIES.c.item_id == item_id,
-                DELIVERIES.c.kind == ALERT,
+                DELIVERIES.c.kind.in_((ALERT, ALSO)),
                 DELIVERIES.c.status == SENT,
             )
         )
