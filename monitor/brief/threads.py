@@ -2,16 +2,17 @@
 
 Two links, both between a story and an earlier one:
 
-* **an agreement's follow-up** — a story that shares a topic with an earlier
-  agreement story (an MOU signed → its implementation meeting, a project under
-  it, training, funding → the MOU renewed) joins the latest such agreement's thread;
+* **an agreement's follow-up** — a story whose main topic (its most reported) is an
+  earlier agreement story's main topic (an MOU signed → its implementation meeting,
+  a project under it, training, funding → the MOU renewed) joins the thread of the
+  latest such agreement;
 * **a series** — meetings, conferences or statements whose titles are the same once
   numbers, years and ordinals are taken out ("the 16th/17th ASEAN Plus Three Health
   Ministers' Meeting", "제16차/제17차 …") and with the same organisations.
 
 A thread is two or more linked stories, oldest first. An agreement story that ends its
 thread (no later story followed it in the period) is an *open end*. The cost is one
-comparison per pair of stories: a brief has hundreds at most.
+pass, plus one comparison per pair of series stories with the same organisations.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ AGREEMENT: Final = "agreement"
 SERIES: Final = "series"
 SERIES_EVENTS: Final = frozenset({"meeting", "conference", "statement"})
 SAME_SERIES: Final = 0.6  # Jaccard of the title skeletons' words
+MIN_SERIES_WORDS: Final = 3  # a shorter skeleton ("Health talks") names no series
 _ORDINALS: Final = frozenset(
     "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
     "annual the of and on in for a an to with at".split()
@@ -55,21 +57,26 @@ def find_threads(stories: Sequence[BriefStory]) -> tuple[list[Thread], list[Brie
             i = parent[i]
         return i
 
-    skeletons = [skeleton(s.headline) for s in ordered]
-    for j, later in enumerate(ordered):
-        agreement = _latest_agreement(ordered[:j], later)
-        if agreement is not None:
-            parent[root(j)] = root(agreement)
-        if SERIES_EVENTS & set(later.events) and skeletons[j]:
-            for i in range(j):
-                earlier = ordered[i]
+    latest_agreement: dict[str, int] = {}  # main topic -> the latest agreement story so far
+    series: dict[frozenset[str], list[tuple[int, frozenset[str]]]] = {}  # by organisations
+    for j, story in enumerate(ordered):
+        main = story.topics[0] if story.topics else None
+        earlier = latest_agreement.get(main) if main else None
+        if earlier is not None and ordered[earlier].day < story.day:
+            parent[root(j)] = root(earlier)
+        if SERIES_EVENTS & set(story.events):
+            words = skeleton(story.headline)
+            bucket = series.setdefault(frozenset(story.organisations), [])
+            for i, other in bucket:
                 if (
-                    SERIES_EVENTS & set(earlier.events)
-                    and set(earlier.organisations) == set(later.organisations)
-                    and earlier.day != later.day
-                    and _jaccard(skeletons[i], skeletons[j]) >= SAME_SERIES
+                    ordered[i].day != story.day
+                    and len(words) >= MIN_SERIES_WORDS
+                    and _jaccard(other, words) >= SAME_SERIES
                 ):
                     parent[root(j)] = root(i)
+            bucket.append((j, words))
+        if main and AGREEMENT in story.events:
+            latest_agreement[main] = j
     groups: dict[int, list[int]] = {}
     for i in range(len(ordered)):
         groups.setdefault(root(i), []).append(i)
@@ -99,20 +106,6 @@ def skeleton(title: str) -> frozenset[str]:
         chars = "".join(_UNSPACED.findall(run))
         words.update(chars[k : k + 2] for k in range(len(chars) - 1))
     return frozenset(words)
-
-
-def _latest_agreement(earlier: Sequence[BriefStory], story: BriefStory) -> int | None:
-    """The index of the latest earlier agreement story sharing a topic with `story`."""
-    topics = set(story.topics)
-    for i in range(len(earlier) - 1, -1, -1):
-        candidate = earlier[i]
-        if (
-            AGREEMENT in candidate.events
-            and candidate.day < story.day
-            and topics & set(candidate.topics)
-        ):
-            return i
-    return None
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
