@@ -12,10 +12,11 @@ the start of each pass.
 Exactly once. A row is sent only while its lease is held; a deliverer that dies
 mid-pass leaves its leases to expire (`DeliveryLimits.lease`), and the next
 pass of any process sends those rows. The one window for a duplicate is between
-Telegram's answer and the commit of ``mark_sent`` (a few milliseconds on a local
-database): a crash exactly there, or a timeout after Telegram had accepted the
-message, sends it again. Nothing is lost in any case: a row only leaves
-``pending`` once the sink has answered.
+sending and the commit of ``mark_sent``: a crash there, or a timeout after Telegram
+had accepted the message, sends it again. One send is in that window at a time
+(`DeliveryLimits.in_flight`: chats take turns for the slot, which is held until the
+send is recorded), so a crash repeats at most one message. Nothing is lost in any
+case: a row only leaves ``pending`` once the sink has answered.
 
 Errors (the sink raises them, translated from its library):
 - `RetryLater` (HTTP 429): the row waits ``retry_after``; the deliverer sends
@@ -33,6 +34,7 @@ Errors (the sink raises them, translated from its library):
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import logging
 import re
@@ -154,6 +156,8 @@ class OutboxStore(RoutingStore, Protocol):
 
     def feed_names(self) -> dict[str, str]: ...
 
+    def feed_sources(self) -> dict[str, str]: ...
+
 
 @dataclass(frozen=True)
 class DeliveryLimits:
@@ -167,6 +171,9 @@ class DeliveryLimits:
     quick_tries: int = 3  # tries of one row within a pass on network/5xx errors
     quick_wait_s: float = 0.5  # first wait between them (then doubled)
     max_attempts: int = 12  # passes with errors before a row is given up (about 6 h)
+    # sends awaiting Telegram's answer at once: a crash repeats each of them (their answers
+    # are not recorded), so one keeps the promise of at most one duplicate per crash
+    in_flight: int = 1
 
 
 @dataclass
@@ -216,9 +223,11 @@ class Deliverer:
         self._clock = clock
         self.worker = worker
         self._topic_names = topic_names or {}
+        self._sources: Mapping[str, str] = {}  # feed URL -> source type, read once per pass
         self.limits = limits or DeliveryLimits()
         self._sleep = sleep
         self._overall = AsyncLimiter(self.limits.overall_per_s, 1)
+        self._in_flight = asyncio.Semaphore(self.limits.in_flight)
         self._chats: dict[int, AsyncLimiter] = {}
         self._groups: dict[int, AsyncLimiter] = {}
         self._paused_until: datetime | None = None
@@ -298,9 +307,16 @@ class Deliverer:
         for delivery in batch:
             by_chat[delivery.chat_id].append(delivery)
         names = await asyncio.to_thread(self._store.feed_names)
-        reports = await asyncio.gather(*(self._send_chat(rows, names) for rows in by_chat.values()))
+        self._sources = await asyncio.to_thread(self._store.feed_sources)
+        # every chat's task ends before the pass does, even when one raises (a database
+        # error): a task left running would send rows the next pass claims again
+        reports = await asyncio.gather(
+            *(self._send_chat(rows, names) for rows in by_chat.values()), return_exceptions=True
+        )
         total = DrainReport()
         for r in reports:
+            if isinstance(r, BaseException):
+                raise r
             total.add(r)
         return total
 
@@ -359,13 +375,14 @@ class Deliverer:
         text, reply_to, buttons = message
         thread_id = sub.thread_id if sub is not None and delivery.kind != NOTICE else None
         try:
-            message_id = await self._send_quickly_retried(
+            await self._send_quickly_retried(
                 delivery.chat_id,
                 text,
                 thread_id=thread_id,
                 reply_to=reply_to,
                 buttons=buttons,
                 group=sub is not None and sub.is_group,
+                record=functools.partial(self._record_sent, delivery),
             )
         except RetryLater as exc:
             wait = timedelta(seconds=max(exc.retry_after_s, 1.0))
@@ -421,9 +438,14 @@ class Deliverer:
                 not_before=self._clock.now() + delay,
             )
             return "retried"
-        # its own short transaction, right away: the only duplicate window is before this.
-        # A database that is locked or restarting is waited for (about a minute, within the
-        # lease): giving up would leave the row pending, to be sent a second time.
+        return "sent"
+
+    async def _record_sent(self, delivery: Delivery, message_id: int | None) -> None:
+        """`mark_sent` in its own short transaction, right away: the duplicate window ends here.
+
+        A database that is locked or restarting is waited for (about a minute, within the
+        lease): giving up would leave the row pending, to be sent a second time.
+        """
         recording = AsyncRetrying(
             stop=stop_after_attempt(RECORD_SENT_TRIES),
             wait=wait_exponential(multiplier=0.5, max=16),
@@ -448,7 +470,6 @@ class Deliverer:
                 )
         if not recorded:  # stalled past the lease between the renewal and the answer
             log.warning("delivery %s sent after its lease was taken over", delivery.id)
-        return "sent"
 
     async def _send_quickly_retried(
         self,
@@ -459,7 +480,13 @@ class Deliverer:
         reply_to: int | None,
         buttons: Sequence[tuple[str, str]],
         group: bool,
-    ) -> int | None:
+        record: Callable[[int | None], Awaitable[None]],
+    ) -> None:
+        """Send within the limits and `record` the message id while still in flight.
+
+        The in-flight slot is held until the record is committed: a crash repeats only
+        the sends whose answer is not yet recorded, so at most `DeliveryLimits.in_flight`.
+        """
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.limits.quick_tries),
             wait=wait_exponential(multiplier=self.limits.quick_wait_s, max=10),
@@ -469,10 +496,12 @@ class Deliverer:
         )
         async for attempt in retrying:
             with attempt:
-                async with self._limit(chat_id, group):
-                    return await self._sink.send(
+                async with self._limit(chat_id, group), self._in_flight:
+                    message_id = await self._sink.send(
                         chat_id, text, thread_id=thread_id, reply_to=reply_to, buttons=buttons
                     )
+                    await record(message_id)
+                    return
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
     def _limit(self, chat_id: int, group: bool) -> _Limits:
@@ -521,6 +550,7 @@ class Deliverer:
             topic_names=self._topic_names.get(lang, self._topic_names.get("en", {})),
             tz=sub.timezone if sub is not None else "UTC",
             ui_language=lang,
+            source=self._sources.get(item.feed_url),
         )
         return text, None, feedback_buttons(item.id)
 
