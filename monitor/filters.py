@@ -20,6 +20,11 @@ EVENT_TYPES: Final = (
     "project", "training", "visit", "conference",
 )  # fmt: skip
 
+# What kind of body publishes a feed: feeds.toml's `source` key (SPEC.md), in the order
+# shown. "Official" sources are the governments' own and the international organisations'.
+SOURCE_TYPES: Final = ("ministry", "international", "state_media", "wire", "news", "search")
+OFFICIAL_SOURCES: Final = frozenset({"ministry", "international"})
+
 
 @dataclass(frozen=True)
 class Filter:
@@ -32,6 +37,8 @@ class Filter:
         keywords: words or phrases; any one of them in the item's text (empty: no keyword needed).
         events: cooperation event types (`EVENT_TYPES`); the item reports any one of them
             (empty: any item, with or without events).
+        sources: source types (`SOURCE_TYPES`) of the item's feed (empty: any feed, labelled
+            or not); `OFFICIAL_SOURCES` for "official sources only".
         cooperation_only: only items reporting cross-border cooperation (the default:
             officials want cooperation; off gives all relevant health news of their topics).
     """
@@ -42,9 +49,15 @@ class Filter:
     keywords: tuple[str, ...] = ()
     cooperation_only: bool = True
     events: frozenset[str] = frozenset()
+    sources: frozenset[str] = frozenset()
 
-    def matches(self, labels: Labels, *, title: str, text: str = "") -> bool:
-        """Whether an item with these labels and words is one this filter lets through."""
+    def matches(
+        self, labels: Labels, *, title: str, text: str = "", source: str | None = None
+    ) -> bool:
+        """Whether an item with these labels and words, from a feed of `source` type (None:
+        not labelled), is one this filter lets through."""
+        if self.sources and source not in self.sources:
+            return False
         if not labels.relevant or (self.cooperation_only and not labels.cooperation):
             return False
         if self.topics and self.topics.isdisjoint(labels.topics):
@@ -69,11 +82,13 @@ class Filter:
             "keywords": list(self.keywords),
             "cooperation_only": self.cooperation_only,
             "events": sorted(self.events),
+            "sources": sorted(self.sources),
         }
 
     @classmethod
     def from_json(cls, value: Mapping[str, object]) -> Filter:
-        """The inverse of `to_json`; missing keys take their defaults (no "events": any)."""
+        """The inverse of `to_json`; missing keys take their defaults (no "events" or
+        "sources": any)."""
         return cls(
             topics=frozenset(_strings(value.get("topics"))),
             countries=frozenset(c.upper() for c in _strings(value.get("countries"))),
@@ -81,6 +96,7 @@ class Filter:
             keywords=tuple(_strings(value.get("keywords"))),
             cooperation_only=bool(value.get("cooperation_only", True)),
             events=frozenset(e.lower() for e in _strings(value.get("events"))),
+            sources=frozenset(s.lower() for s in _strings(value.get("sources"))),
         )
 
 
@@ -95,6 +111,19 @@ def event_type(word: str) -> str:
         return folded
     hint = did_you_mean(folded, EVENT_TYPES) or f"; event types: {', '.join(EVENT_TYPES)}"
     raise ValueError(f"{word!r} is not an event type{hint}")
+
+
+def source_type(word: str) -> str:
+    """The source type id `word` names ("Wire" -> "wire", "state-media" -> "state_media").
+
+    Raises:
+        ValueError: not one of `SOURCE_TYPES` (the message suggests the closest).
+    """
+    folded = word.strip().casefold().replace("-", "_").replace(" ", "_")
+    if folded in SOURCE_TYPES:
+        return folded
+    hint = did_you_mean(folded, SOURCE_TYPES) or f"; source types: {', '.join(SOURCE_TYPES)}"
+    raise ValueError(f"{word!r} is not a source type{hint}")
 
 
 def _strings(value: object) -> Iterable[str]:

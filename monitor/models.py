@@ -56,6 +56,8 @@ class FeedSpec:
     # who added the feed from outside feeds.toml ("telegram:<user id>" for /addfeed): such
     # a feed is fetched from public addresses only (monitor.ingest.address_guard)
     added_by: str | None = None
+    # what kind of body publishes it (`monitor.filters.SOURCE_TYPES`); None: not labelled
+    source: str | None = None
 
 
 @dataclass(frozen=True)

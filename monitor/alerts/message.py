@@ -15,7 +15,8 @@ from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from classifiers.base import Labels
-from monitor.alerts.gist import event_line, flag
+from monitor.alerts.gist import CATALOGUE_PACKAGE, event_line, flag
+from monitor.catalogues import DEFAULT_LANGUAGE, load_catalogue
 from monitor.models import StoredItem
 
 MAX_MESSAGE: Final = 4096
@@ -59,6 +60,7 @@ def format_alert(
     topic_names: Mapping[str, str],
     tz: str,
     ui_language: str = "en",
+    source: str | None = None,
 ) -> str:
     """One alert: title as a link, the event line, source, time, language, topics, summary.
 
@@ -72,12 +74,13 @@ def format_alert(
         topic_names: topic slug -> name in the chat's UI language (unknown slugs shown as is).
         tz: IANA time zone of the chat (an unknown zone falls back to UTC).
         ui_language: the chat's UI language ("en", "ko"): names and the event line.
+        source: the feed's source type ("wire"), shown after its name; None: not labelled.
     """
     title = _cut(item.title.strip() or NO_TITLE.get(ui_language, NO_TITLE["en"]), MAX_TITLE)
     head = _title_line(title, item.url)
     meta = " · ".join(
         [
-            f"📰 {html.escape(feed_name)}",
+            f"📰 {html.escape(source_label(feed_name, source, ui_language))}",
             f"🕒 {html.escape(local_time(item.published_at or item.first_seen_at, tz))}",
             f"🌐 {html.escape(language_name(labels.language, ui_language))}",
         ]
@@ -109,6 +112,22 @@ def format_also_reported(feed_name: str, language: str, *, ui_language: str = "e
         feed=html.escape(_cut(feed_name, 200)),
         language=html.escape(language_name(language, ui_language)),
     )
+
+
+def source_type_name(kind: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """A source type's name in `language` ("wire" -> "통신사"); the id itself when unknown."""
+    for lang in (language, DEFAULT_LANGUAGE):
+        names = load_catalogue(CATALOGUE_PACKAGE, lang).get("sources")
+        if isinstance(names, dict) and isinstance(names.get(kind), str):
+            return str(names[kind])
+    return kind.replace("_", " ")
+
+
+def source_label(feed_name: str, source: str | None, language: str = DEFAULT_LANGUAGE) -> str:
+    """A feed's name and, when labelled, its source type: "Yonhap · wire"."""
+    if not source:
+        return feed_name
+    return f"{feed_name} · {source_type_name(source, language)}"
 
 
 def feedback_buttons(item_id: int) -> Sequence[tuple[str, str]]:

@@ -49,7 +49,7 @@ STORY_CACHE_SLACK: Final = 1000
 class RoutingTransaction(Protocol):
     """What routing reads and writes inside the store's one transaction."""
 
-    def item_to_route(self, item_id: int) -> tuple[str, str, datetime] | None: ...
+    def item_to_route(self, item_id: int) -> tuple[str, str, datetime, str | None] | None: ...
 
     def subscriptions_version(self) -> tuple[int, int]: ...
 
@@ -109,17 +109,26 @@ class Audience:
 
 
 def matching_chats(
-    labels: Labels, *, title: str, text: str, seen_at: datetime, audience: Audience, now: datetime
+    labels: Labels,
+    *,
+    title: str,
+    text: str,
+    seen_at: datetime,
+    audience: Audience,
+    now: datetime,
+    source: str | None = None,
 ) -> list[int]:
     """The chats an item alerts (or answers), ascending, before the story rule.
 
     Irrelevant items and items published (else first seen) more than
-    `MAX_ALERT_AGE` before `now` go to no one; muted chats get nothing.
+    `MAX_ALERT_AGE` before `now` go to no one; muted chats get nothing. `source` is the
+    item's feed's source type (a filter may ask for official sources only).
     """
     if not labels.relevant or seen_at < now - MAX_ALERT_AGE:
         return []
     muted = audience.muted(now)
-    return [c for c in audience.index.match(labels, title=title, text=text) if c not in muted]
+    found = audience.index.match(labels, title=title, text=text, source=source)
+    return [c for c in found if c not in muted]
 
 
 def story_candidate(alerted: AlertedItem) -> StoryCandidate:
@@ -261,10 +270,16 @@ class Router:
         item = tx.item_to_route(item_id)
         if item is None:
             return RouteResult()
-        title, text, seen_at = item
+        title, text, seen_at, source = item
         audience = self._current_audience(tx)
         chats = matching_chats(
-            labels, title=title, text=text, seen_at=seen_at, audience=audience, now=now
+            labels,
+            title=title,
+            text=text,
+            seen_at=seen_at,
+            audience=audience,
+            now=now,
+            source=source,
         )
         if not chats:
             return RouteResult()

@@ -1,7 +1,7 @@
 """Routing: which subscriptions a newly classified item goes to. Pure.
 
 `SubscriptionIndex` keeps each subscription's chat id under every topic,
-country, language and event type its filter names (or under "any" for an empty
+country, language, event type and source type its filter names (or under "any" for an empty
 set), so matching an item unions a few buckets and intersects four sets of chat ids
 instead of testing every subscription; only the survivors run the full
 `Filter.matches` (cooperation-only, keywords). Built once per change of the
@@ -45,13 +45,14 @@ class _Dimension:
 
 @dataclass(frozen=True)
 class SubscriptionIndex:
-    """Filters by chat id, indexed by topic, country, language and event type."""
+    """Filters by chat id, indexed by topic, country, language, event type and source type."""
 
     filters: Mapping[int, Filter] = field(default_factory=dict)
     _topics: _Dimension = field(default_factory=lambda: _Dimension.build(()))
     _countries: _Dimension = field(default_factory=lambda: _Dimension.build(()))
     _languages: _Dimension = field(default_factory=lambda: _Dimension.build(()))
     _events: _Dimension = field(default_factory=lambda: _Dimension.build(()))
+    _sources: _Dimension = field(default_factory=lambda: _Dimension.build(()))
     _any_cooperation: frozenset[int] = frozenset()  # chats that also want non-cooperation news
 
     @classmethod
@@ -64,14 +65,17 @@ class SubscriptionIndex:
             _countries=_Dimension.build((c, f.countries) for c, f in filters.items()),
             _languages=_Dimension.build((c, f.languages) for c, f in filters.items()),
             _events=_Dimension.build((c, f.events) for c, f in filters.items()),
+            _sources=_Dimension.build((c, f.sources) for c, f in filters.items()),
             _any_cooperation=frozenset(c for c, f in filters.items() if not f.cooperation_only),
         )
 
     def __len__(self) -> int:
         return len(self.filters)
 
-    def match(self, labels: Labels, *, title: str, text: str = "") -> list[int]:
-        """Chat ids (ascending) whose filter lets this item through."""
+    def match(
+        self, labels: Labels, *, title: str, text: str = "", source: str | None = None
+    ) -> list[int]:
+        """Chat ids (ascending) whose filter lets this item, from a `source` feed, through."""
         if not labels.relevant or not self.filters:
             return []
         chats = self._languages.candidates((labels.language,))
@@ -83,11 +87,22 @@ class SubscriptionIndex:
             chats &= self._countries.candidates(labels.countries)
         if chats:
             chats &= self._events.candidates(labels.events)
-        return sorted(c for c in chats if self.filters[c].matches(labels, title=title, text=text))
+        if chats:
+            chats &= self._sources.candidates((source,) if source else ())
+        return sorted(
+            c
+            for c in chats
+            if self.filters[c].matches(labels, title=title, text=text, source=source)
+        )
 
 
 def route_alerts(
-    index: SubscriptionIndex, labels: Labels, *, title: str, text: str = ""
+    index: SubscriptionIndex,
+    labels: Labels,
+    *,
+    title: str,
+    text: str = "",
+    source: str | None = None,
 ) -> list[int]:
     """The chats a newly classified item alerts (see `SubscriptionIndex.match`)."""
-    return index.match(labels, title=title, text=text)
+    return index.match(labels, title=title, text=text, source=source)

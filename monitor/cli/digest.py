@@ -7,10 +7,9 @@ from dataclasses import replace
 from typing import Any
 
 import click
-from rich.table import Table
 
 from monitor.cli.main import main, out, settings_of
-from monitor.cli.tables import add_plain_row
+from monitor.cli.tables import Column, Format, Value, emit, format_option
 from monitor.digest.recipient import (
     LANGUAGES,
     parse_email,
@@ -19,7 +18,7 @@ from monitor.digest.recipient import (
     schedule_text,
 )
 from monitor.durations import parse_send_time
-from monitor.filters import Filter, event_type
+from monitor.filters import OFFICIAL_SOURCES, Filter, event_type
 from monitor.models import DAILY, WEEKLY, Recipient
 
 
@@ -39,6 +38,12 @@ def _filter_options(fn: Any) -> Any:
             metavar="TYPE",
             help="Cooperation event type: agreement, meeting, statement, funding, project, "
             "training, visit, conference (repeatable; default: any).",
+        ),
+        click.option(
+            "--official/--any-source",
+            "official",
+            default=None,
+            help="Only items from official sources (ministry, international feeds), or any.",
         ),
         click.option(
             "--all-relevant/--cooperation-only",
@@ -77,31 +82,41 @@ def recipients() -> None:
 
 
 @recipients.command(name="list")
+@format_option()
 @click.pass_context
-def recipients_list(ctx: click.Context) -> None:
+def recipients_list(ctx: click.Context, fmt: Format) -> None:
     """List recipients with their filters and schedule."""
     from monitor.store import Store
 
     settings = settings_of(ctx.find_root())
     with Store.open(settings.database_url, create=False) as store:  # a listing only reads
         rows = store.recipients()
-    table = Table(title=f"{len(rows)} digest recipients")
-    for column in ("e-mail", "schedule", "lang", "filter", "state", "telegram"):
-        table.add_column(column, overflow="fold")
+    records: list[dict[str, Value]] = []
     for r in rows:
         state = "active" if r.active else "off"
         if not r.confirmed:
             state = "awaiting confirmation"
-        add_plain_row(
-            table,
-            r.email,
-            schedule_text(r),
-            r.language,
-            describe_filter(r.filter),
-            state,
-            str(r.chat_id) if r.chat_id is not None else "",
+        records.append(
+            {
+                "email": r.email,
+                "schedule": schedule_text(r),
+                "language": r.language,
+                "filter": describe_filter(r.filter),
+                "state": state,
+                "telegram": r.chat_id,
+            }
         )
-    out.print(table)
+    emit(out, fmt, f"{len(rows)} digest recipients", RECIPIENT_COLUMNS, records)
+
+
+RECIPIENT_COLUMNS = (
+    Column("e-mail", "email"),
+    Column("schedule", "schedule"),
+    Column("lang", "language", "code"),
+    Column("filter", "filter"),
+    Column("state", "state"),
+    Column("telegram", "telegram", "code"),
+)
 
 
 @recipients.command(name="add")
@@ -189,6 +204,7 @@ def apply_options(
     item_languages: Sequence[str] = (),
     keywords: Sequence[str] = (),
     events: Sequence[str] = (),
+    official: bool | None = None,
     all_relevant: bool | None = None,
     frequency: str | None = None,
     weekly_day: str | None = None,
@@ -210,6 +226,8 @@ def apply_options(
             f = replace(f, keywords=tuple(k.strip() for k in keywords if k.strip()))
         if events:
             f = replace(f, events=frozenset(event_type(e) for e in events))
+        if official is not None:
+            f = replace(f, sources=OFFICIAL_SOURCES if official else frozenset())
         if all_relevant is not None:
             f = replace(f, cooperation_only=not all_relevant)
         changed = replace(recipient, filter=f)
@@ -241,6 +259,7 @@ def describe_filter(f: Filter) -> str:
         ("languages", sorted(f.languages)),
         ("keywords", list(f.keywords)),
         ("events", sorted(f.events)),
+        ("sources", sorted(f.sources)),
     ):
         if values:
             parts.append(f"{name} {', '.join(values)}")

@@ -8,6 +8,7 @@ import click
 
 from monitor.cli.main import EXIT_FAILED, err, main, out, settings_of
 from monitor.cli.tables import Column, Format, emit, format_option
+from monitor.filters import SOURCE_TYPES
 from monitor.ingest.report import feed_label, short_error
 
 
@@ -22,6 +23,7 @@ FEED_COLUMNS = (
     Column("name", "name"),
     Column("lang", "where", "code"),
     Column("every", "every", "code"),
+    Column("source", "source", "code"),
     Column("tags", "tags"),
     Column("url", "url", "url"),
 )
@@ -42,6 +44,7 @@ def feeds_list(ctx: click.Context, fmt: Format) -> None:
             "url": s.url,
             "language": s.language,
             "country": s.country,
+            "source": s.source,
             "interval": int(s.interval.total_seconds()),
             "enabled": s.enabled,
             "fulltext": s.fulltext,
@@ -126,6 +129,12 @@ def feeds_check(ctx: click.Context, include_disabled: bool, fmt: Format) -> None
 @click.option("--name")
 @click.option("--language")
 @click.option("--country")
+@click.option(
+    "--source",
+    type=click.Choice(SOURCE_TYPES),
+    default=None,
+    help="What kind of body publishes it (official sources: ministry, international).",
+)
 @click.option("--tag", "tags", multiple=True)
 @click.option("--interval", default=None, help='e.g. "15m"')
 @click.option("--fulltext", is_flag=True)
@@ -137,6 +146,7 @@ def feeds_add(
     name: str | None,
     language: str | None,
     country: str | None,
+    source: str | None,
     tags: tuple[str, ...],
     interval: str | None,
     fulltext: bool,
@@ -152,6 +162,7 @@ def feeds_add(
         name=name or "",  # none: the host, as in the file (several searches may share it)
         language=language,
         country=country.upper() if country else None,
+        source=source,
         tags=tags,
         interval=parse_interval(interval) if interval else DEFAULT_INTERVAL,
         enabled=not disabled,

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import click
-from rich.table import Table
 
 from monitor.cli.main import fail, main, out, settings_of
-from monitor.cli.tables import add_plain_row
-from monitor.filters import EVENT_TYPES, Filter, event_type
+from monitor.cli.tables import Column, Format, Value, emit, format_option
+from monitor.filters import EVENT_TYPES, OFFICIAL_SOURCES, SOURCE_TYPES, Filter, event_type
 from monitor.models import Subscription
 
 # group and channel ids are negative: "-100123" must read as the chat id, not an option
@@ -21,46 +20,58 @@ def subscribers() -> None:
 
 @subscribers.command(name="list")
 @click.option("--all", "show_all", is_flag=True, help="Include deactivated chats.")
+@format_option()
 @click.pass_context
-def subscribers_list(ctx: click.Context, show_all: bool) -> None:
+def subscribers_list(ctx: click.Context, show_all: bool, fmt: Format) -> None:
     """List subscribed chats with their filters."""
     from monitor.store import Store
 
     with Store.open(settings_of(ctx).database_url, create=False) as store:  # only reads
         subs = store.subscriptions(active_only=not show_all)
-    table = Table(title=f"subscribers ({len(subs)})")
-    for column in (
-        "chat",
-        "title",
-        "type",
-        "topics",
-        "countries",
-        "languages",
-        "keywords",
-        "events",
-        "news",
-        "alerts",
-    ):
-        table.add_column(column, overflow="fold")
+    records: list[dict[str, Value]] = []
     for s in subs:
-        f = s.filter
         state = "on" if s.active and s.instant else ("off" if s.active else "deactivated")
         if s.muted_until is not None:
             state += f", muted until {s.muted_until:%Y-%m-%d %H:%M} UTC"
-        add_plain_row(
-            table,
-            str(s.chat_id),
-            s.title,
-            s.chat_type,
-            ", ".join(sorted(f.topics)) or "any",
-            ", ".join(sorted(f.countries)) or "any",
-            ", ".join(sorted(f.languages)) or "any",
-            ", ".join(f.keywords) or "-",
-            ", ".join(e for e in EVENT_TYPES if e in f.events) or "any",
-            "cooperation" if f.cooperation_only else "all relevant",
-            state,
+        records.append(
+            {
+                "chat": s.chat_id,
+                "title": s.title,
+                "type": s.chat_type,
+                "wants": filter_summary(s.filter),
+                "alerts": state,
+                **{k: v for k, v in s.filter.to_json().items()},  # type: ignore[misc]
+            }
         )
-    out.print(table)
+    emit(out, fmt, f"subscribers ({len(subs)})", SUBSCRIBER_COLUMNS, records)
+
+
+SUBSCRIBER_COLUMNS = (
+    Column("chat", "chat", "code"),
+    Column("title", "title"),
+    Column("type", "type", "code"),
+    Column("wants", "wants"),
+    Column("alerts", "alerts"),
+)
+
+
+def filter_summary(f: Filter) -> str:
+    """A filter in one cell: only what it narrows ("cooperation; topics: uhc; official")."""
+    parts = ["cooperation" if f.cooperation_only else "all relevant"]
+    for label, values in (
+        ("topics", sorted(f.topics)),
+        ("countries", sorted(f.countries)),
+        ("languages", sorted(f.languages)),
+        ("events", [e for e in EVENT_TYPES if e in f.events]),
+        ("keywords", list(f.keywords)),
+    ):
+        if values:
+            parts.append(f"{label}: {', '.join(values)}")
+    if f.sources == OFFICIAL_SOURCES:
+        parts.append("official sources")
+    elif f.sources:
+        parts.append(f"sources: {', '.join(s for s in SOURCE_TYPES if s in f.sources)}")
+    return "; ".join(parts)
 
 
 @subscribers.command(name="add", context_settings=NEGATIVE_IDS)
@@ -81,6 +92,11 @@ def subscribers_list(ctx: click.Context, show_all: bool) -> None:
     "--all-relevant",
     is_flag=True,
     help="All relevant health news of the topics, not only cross-border cooperation.",
+)
+@click.option(
+    "--official",
+    is_flag=True,
+    help="Only items from official sources (feeds whose source is ministry or international).",
 )
 @click.option("--title", default="", help="A name for operators (chat title, person).")
 @click.option(
@@ -103,6 +119,7 @@ def subscribers_add(
     keywords: tuple[str, ...],
     events: tuple[str, ...],
     all_relevant: bool,
+    official: bool,
     title: str,
     chat_type: str | None,
     thread_id: int | None,
@@ -145,6 +162,7 @@ def subscribers_add(
             keywords=tuple(k for k in keywords if k.strip()),
             cooperation_only=not all_relevant,
             events=wanted_events,
+            sources=OFFICIAL_SOURCES if official else frozenset(),
         ),
         thread_id=thread_id,
         ui_language=ui_language,

@@ -37,7 +37,8 @@ class Source:
     """A feed as a reader sees it."""
 
     name: str
-    official: bool = False  # a ministry, WHO, a UN agency (feeds.toml tags)
+    official: bool = False  # a ministry, WHO, a UN agency (feeds.toml source or tags)
+    kind: str | None = None  # feeds.toml's source type (`monitor.filters.SOURCE_TYPES`)
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ class Story:
     organisations: tuple[str, ...] = ()
     place: str | None = None
     event_date: str | None = None
+    source_kind: str | None = None  # the lead's feed's source type ("wire")
 
 
 @dataclass(frozen=True)
@@ -208,7 +210,9 @@ def compose_digest(
     wanted = [
         (item, labels)
         for item, labels in rows
-        if recipient.filter.matches(labels, title=item.title, text=item.text)
+        if recipient.filter.matches(
+            labels, title=item.title, text=item.text, source=_source(item.feed_url, sources).kind
+        )
     ]
     in_period = [(i, lab) for i, lab in wanted if period.start <= i.first_seen_at < period.end]
     stories = _stories(in_period, duplicates, sources, vectors or {})
@@ -288,6 +292,7 @@ def _stories(
                 title=lead.title.strip() or lead.url,
                 url=safe_url(lead.url),
                 source=_source(lead.feed_url, sources).name,
+                source_kind=_source(lead.feed_url, sources).kind,
                 language=labels.language,
                 topics=topics,
                 countries=countries,

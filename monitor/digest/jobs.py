@@ -41,6 +41,7 @@ from monitor.digest.mail import (
 from monitor.digest.render import RenderedDigest, render_digest
 from monitor.digest.schedule import digest_triggers, due_date
 from monitor.feeds import load_feeds
+from monitor.filters import OFFICIAL_SOURCES
 from monitor.models import DEFERRED, FAILED, SENT, SKIPPED, Recipient, StoredItem
 from monitor.scheduler import add_digest_sweep, sync_digest_jobs
 from monitor.settings import Settings
@@ -80,7 +81,8 @@ def topic_names(taxonomy: Taxonomy, language: str) -> dict[str, str]:
 
 def feed_sources(store: Store, feeds_path: Path | None) -> dict[str, Source]:
     """Feed URL -> name and officialness (feeds.toml tags; the store's names otherwise)."""
-    sources = {h.url: Source(name=h.name) for h in store.feed_health()}
+    kinds = store.feed_sources()
+    sources = {h.url: Source(name=h.name, kind=kinds.get(h.url)) for h in store.feed_health()}
     if feeds_path is not None and feeds_path.exists():
         try:
             specs = load_feeds(feeds_path)
@@ -88,8 +90,10 @@ def feed_sources(store: Store, feeds_path: Path | None) -> dict[str, Source]:
             log.warning("digest: cannot read %s for source names", feeds_path, exc_info=True)
             specs = []
         for spec in specs:
-            official = bool(OFFICIAL_TAGS & {t.lower() for t in spec.tags})
-            sources[spec.url] = Source(name=spec.name, official=official)
+            official = spec.source in OFFICIAL_SOURCES or bool(
+                OFFICIAL_TAGS & {t.lower() for t in spec.tags}
+            )
+            sources[spec.url] = Source(name=spec.name, official=official, kind=spec.source)
     return sources
 
 

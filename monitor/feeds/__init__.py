@@ -10,6 +10,7 @@ Format (see docs/feeds.md)::
     name = "WHO news"     # default: the URL's host
     language = "en"       # ISO 639-1 hint
     country = "KR"        # ISO 3166-1 alpha-2
+    source = "ministry"   # ministry international state_media wire news search
     tags = ["who", "official"]
     interval = "1h"       # "90s", "15m", "2h", "1d", "1h30m"; at least 1m
     enabled = true

@@ -121,6 +121,8 @@ def _feed_table(spec: FeedSpec, defaults: Defaults, newline: str) -> str:
         lines.append(f"language = {_toml(language)}")
     if spec.country:
         lines.append(f"country = {_toml(spec.country.strip().upper())}")
+    if spec.source:
+        lines.append(f"source = {_toml(spec.source)}")
     if spec.tags:
         lines.append(f"tags = {_toml(spec.tags)}")
     if spec.interval != defaults.interval:

@@ -17,6 +17,7 @@ from classifiers.toml_layout import Layout, split_lines
 from monitor.codes import COUNTRY_CODES, COUNTRY_HINTS, LANGUAGE_CODES, LANGUAGE_HINTS
 from monitor.durations import parse_interval
 from monitor.errors import ConfigError
+from monitor.filters import SOURCE_TYPES
 from monitor.ingest.urls import canonical_url
 from monitor.models import DEFAULT_INTERVAL, FeedSpec
 
@@ -31,6 +32,7 @@ FEED_KEYS = (
     "interval",
     "enabled",
     "fulltext",
+    "source",
     "added_by",
 )
 MAX_ADDED_BY_CHARS = 100
@@ -330,6 +332,7 @@ class _Checker:
         tags: tuple[str, ...] = ()
         interval, enabled, fulltext = defaults.interval, defaults.enabled, defaults.fulltext
         added_by: str | None = None
+        source: str | None = None
         for key, value in entry.items():
             message: str | None = None
             if key == "url":
@@ -351,6 +354,8 @@ class _Checker:
                 interval = duration or interval
             elif key == "added_by":
                 added_by, message = _check_added_by(value)
+            elif key == "source":
+                source, message = _check_source(value)
             elif key in ("enabled", "fulltext"):
                 message = _check_bool(value)
                 if isinstance(value, bool) and key == "enabled":
@@ -366,7 +371,9 @@ class _Checker:
                 problem(key, message)
         if not ok or not isinstance(url, str) or name is None:
             return None
-        return FeedSpec(url, name, language, country, tags, interval, enabled, fulltext, added_by)
+        return FeedSpec(
+            url, name, language, country, tags, interval, enabled, fulltext, added_by, source
+        )
 
 
 def _check_added_by(value: object) -> tuple[str | None, str | None]:
@@ -376,6 +383,18 @@ def _check_added_by(value: object) -> tuple[str | None, str | None]:
     if not value.strip() or len(value) > MAX_ADDED_BY_CHARS:
         return None, f"must be 1 to {MAX_ADDED_BY_CHARS} characters (remove the key to trust it)"
     return value.strip(), None
+
+
+def _check_source(value: object) -> tuple[str | None, str | None]:
+    """(source type, problem) of ``source``: one of `SOURCE_TYPES`, spelt exactly."""
+    choices = ", ".join(SOURCE_TYPES)
+    if not isinstance(value, str):
+        return None, f"must be a string, one of {choices}; not {_type_name(value)}"
+    if value in SOURCE_TYPES:
+        return value, None
+    folded = value.strip().casefold().replace("-", "_").replace(" ", "_")
+    hint = f'; use "{folded}"' if folded in SOURCE_TYPES else did_you_mean(folded, SOURCE_TYPES)
+    return None, f"{_show(value)} is not a source type{hint} (one of {choices})"
 
 
 def _check_tags(value: object) -> tuple[tuple[str, ...], str | None]:

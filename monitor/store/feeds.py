@@ -20,7 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from monitor.models import DueOverview, FeedHealth, FeedSpec, FeedState
 from monitor.store.engine import StoreBase, chunked
-from monitor.store.schema import FEEDS, ITEMS
+from monitor.store.schema import FEEDS, ITEMS, LABELS
 
 
 class FeedRows(StoreBase):
@@ -29,7 +29,7 @@ class FeedRows(StoreBase):
     def sync_feeds(self, specs: Sequence[FeedSpec], now: datetime) -> None:
         """Make the feeds table match feeds.toml.
 
-        Listed feeds are inserted or updated (name, enabled, language, country);
+        Listed feeds are inserted or updated (name, enabled, language, country, source);
         new ones and ones listed again after a removal are due at `now`. Feeds no
         longer listed get ``removed_at=now`` and are no longer claimed; their
         rows and items stay.
@@ -41,6 +41,7 @@ class FeedRows(StoreBase):
                 "enabled": s.enabled,
                 "language": s.language,
                 "country": s.country,
+                "source": s.source,
                 "next_due_at": now,
                 "consecutive_errors": 0,
             }
@@ -56,6 +57,7 @@ class FeedRows(StoreBase):
                         "enabled": stmt.excluded.enabled,
                         "language": stmt.excluded.language,
                         "country": stmt.excluded.country,
+                        "source": stmt.excluded.source,
                         "removed_at": None,
                         "next_due_at": case(
                             (FEEDS.c.removed_at.is_not(None), stmt.excluded.next_due_at),
@@ -198,6 +200,45 @@ class FeedRows(StoreBase):
         """Feed URL -> name, for every feed ever listed (one light read: no counts)."""
         with self._begin("reading feed names") as conn:
             return {url: name for url, name in conn.execute(select(FEEDS.c.url, FEEDS.c.name))}
+
+    def feed_sources(self) -> dict[str, str]:
+        """Feed URL -> source type, for every feed ever listed with a `source` in feeds.toml."""
+        stmt = select(FEEDS.c.url, FEEDS.c.source).where(FEEDS.c.source.is_not(None))
+        with self._begin("reading feed sources") as conn:
+            return {url: source for url, source in conn.execute(stmt)}
+
+    def feed_arrivals(self, per_feed: int) -> dict[str, list[datetime]]:
+        """Feed URL -> when its newest `per_feed` items were first seen, newest first.
+
+        What `monitor.ingest.silence` learns a feed's usual gap between new items from.
+        """
+        rank = (
+            func.row_number()
+            .over(partition_by=ITEMS.c.feed_url, order_by=ITEMS.c.first_seen_at.desc())
+            .label("rank")
+        )
+        newest = select(ITEMS.c.feed_url, ITEMS.c.first_seen_at, rank).subquery()
+        stmt = (
+            select(newest.c.feed_url, newest.c.first_seen_at)
+            .where(newest.c.rank <= per_feed)
+            .order_by(newest.c.feed_url, newest.c.first_seen_at.desc())
+        )
+        found: dict[str, list[datetime]] = {}
+        with self._begin("reading feeds' item arrivals") as conn:
+            for url, seen in conn.execute(stmt):
+                found.setdefault(url, []).append(seen)
+        return found
+
+    def relevant_counts(self, since: datetime) -> dict[str, int]:
+        """Feed URL -> items first seen since `since` that a classifier found relevant."""
+        stmt = (
+            select(ITEMS.c.feed_url, func.count(func.distinct(ITEMS.c.id)))
+            .join(LABELS, LABELS.c.content_hash == ITEMS.c.content_hash)
+            .where(ITEMS.c.first_seen_at >= since, LABELS.c.relevant.is_(True))
+            .group_by(ITEMS.c.feed_url)
+        )
+        with self._begin("counting relevant items") as conn:
+            return {url: count for url, count in conn.execute(stmt)}
 
     def feed_health(self, now: datetime | None = None) -> list[FeedHealth]:
         """Every feed ever listed (removed ones last) with its item counts.

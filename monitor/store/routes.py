@@ -39,7 +39,7 @@ from monitor.models import ALERT, ALSO, PENDING, SENT, AlertedItem, Subscription
 from monitor.store.engine import StoreBase, UTCDateTime, chunked
 from monitor.store.labels import upsert_labels
 from monitor.store.outbox import outbox_row
-from monitor.store.schema import DELIVERIES, EMBEDDINGS, ITEMS, LABELS, SUBSCRIPTIONS
+from monitor.store.schema import DELIVERIES, EMBEDDINGS, FEEDS, ITEMS, LABELS, SUBSCRIPTIONS
 from monitor.store.subscriptions import subscription_of, subscriptions_version
 from monitor.store.vectors import decode_vector, label_columns, labels_of_row, save_embedding
 
@@ -59,17 +59,24 @@ class RoutingTransaction:
 
     # -- reads -------------------------------------------------------------------
 
-    def item_to_route(self, item_id: int) -> tuple[str, str, datetime] | None:
-        """(title, text, published or else first seen) of an item, None if it is not stored."""
+    def item_to_route(self, item_id: int) -> tuple[str, str, datetime, str | None] | None:
+        """(title, text, published or else first seen, its feed's source type) of an item,
+        None if it is not stored."""
         row = self._conn.execute(
-            select(ITEMS.c.title, ITEMS.c.text, ITEMS.c.published_at, ITEMS.c.first_seen_at).where(
-                ITEMS.c.id == item_id
+            select(
+                ITEMS.c.title,
+                ITEMS.c.text,
+                ITEMS.c.published_at,
+                ITEMS.c.first_seen_at,
+                FEEDS.c.source,
             )
+            .outerjoin(FEEDS, FEEDS.c.url == ITEMS.c.feed_url)
+            .where(ITEMS.c.id == item_id)
         ).first()
         if row is None:
             return None
-        title, body, published_at, first_seen_at = row
-        return title, body, published_at or first_seen_at
+        title, body, published_at, first_seen_at, source = row
+        return title, body, published_at or first_seen_at, source
 
     def subscriptions_version(self) -> tuple[int, int]:
         """Changes whenever a subscription (its filter, its mute) is saved or removed."""

@@ -99,7 +99,7 @@ def format_filter(value: Filter, *, taxonomy: Taxonomy, lang: str) -> list[str]:
     words = gist_words(lang)
     events = ", ".join(words.event(e) for e in EVENT_TYPES if e in value.events) or any_
     coop = "sub_cooperation_only" if value.cooperation_only else "sub_all_news"
-    return [
+    lines = [
         plain(lang, "sub_topics", value=topics),
         plain(lang, "sub_countries", value=countries),
         plain(lang, "sub_languages", value=languages),
@@ -107,6 +107,9 @@ def format_filter(value: Filter, *, taxonomy: Taxonomy, lang: str) -> list[str]:
         plain(lang, "sub_events", value=events),
         plain(lang, coop),
     ]
+    if value.sources:  # `/subscribe official`: ministries and international bodies
+        lines.append(plain(lang, "sub_official_only"))
+    return lines
 
 
 def format_time(moment: datetime, tz: str) -> str:

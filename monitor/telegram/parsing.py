@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from monitor.codes import COUNTRY_CODES, LANGUAGE_CODES
 from monitor.durations import parse_interval
 from monitor.errors import ConfigError
-from monitor.filters import EVENT_TYPES, Filter
+from monitor.filters import EVENT_TYPES, OFFICIAL_SOURCES, Filter
 
 DEFAULT_COUNT = 5
 MAX_COUNT = 20
@@ -29,6 +29,7 @@ FEEDBACK_RE = re.compile(r"^fb:(\d{1,18}):(up|down)$")
 KEYWORD_WORDS = ("keyword", "keywords", "키워드")
 ALL_WORDS = ("all", "전체")
 COOPERATION_WORDS = ("cooperation", "협력")
+OFFICIAL_WORDS = ("official", "공식")  # official sources only: ministries and international bodies
 
 
 class UsageError(ValueError):
@@ -59,6 +60,7 @@ class SubscriptionChange:
         keywords: at most one phrase: the words after ``keyword``.
         cooperation_only: True for ``cooperation``, False for ``all``, None: unchanged.
         events: cooperation event types (``agreement``, ``funding``, ...: `EVENT_TYPES`).
+        sources: source types (``official``: `OFFICIAL_SOURCES`, ministry + international).
     """
 
     topics: frozenset[str] = frozenset()
@@ -67,6 +69,7 @@ class SubscriptionChange:
     keywords: tuple[str, ...] = ()
     cooperation_only: bool | None = None
     events: frozenset[str] = frozenset()
+    sources: frozenset[str] = frozenset()
 
     @property
     def empty(self) -> bool:
@@ -123,6 +126,7 @@ def parse_subscription(args: Sequence[str], *, topics: Collection[str]) -> Subsc
     countries: set[str] = set()
     languages: set[str] = set()
     cooperation: bool | None = None
+    sources: frozenset[str] = frozenset()
     for index, word in enumerate(args):
         folded = word.casefold()
         if folded in KEYWORD_WORDS:
@@ -143,12 +147,15 @@ def parse_subscription(args: Sequence[str], *, topics: Collection[str]) -> Subsc
                 (phrase,),
                 cooperation,
                 frozenset(events),
+                sources,
             )
         slug = folded.replace("-", "_")
         if slug in topics:
             found_topics.add(slug)
         elif folded in EVENT_TYPES:
             events.add(folded)
+        elif folded in OFFICIAL_WORDS:
+            sources = OFFICIAL_SOURCES
         elif folded in ALL_WORDS:
             cooperation = False
         elif folded in COOPERATION_WORDS:
@@ -176,6 +183,7 @@ def parse_subscription(args: Sequence[str], *, topics: Collection[str]) -> Subsc
         (),
         cooperation,
         frozenset(events),
+        sources,
     )
 
 
@@ -193,6 +201,7 @@ def apply_change(current: Filter, change: SubscriptionChange, *, add: bool) -> F
             countries=current.countries | change.countries,
             languages=current.languages | change.languages,
             events=current.events | change.events,
+            sources=current.sources | change.sources,
             keywords=keywords,
             cooperation_only=(
                 current.cooperation_only
@@ -207,6 +216,7 @@ def apply_change(current: Filter, change: SubscriptionChange, *, add: bool) -> F
         countries=current.countries - change.countries,
         languages=current.languages - change.languages,
         events=current.events - change.events,
+        sources=current.sources - change.sources,
         keywords=tuple(k for k in current.keywords if k.casefold() not in removed),
     )
 
