@@ -158,8 +158,6 @@ class OutboxStore(RoutingStore, Protocol):
 
     def feed_sources(self) -> dict[str, str]: ...
 
-    def feed_sources(self) -> dict[str, str]: ...
-
 
 @dataclass(frozen=True)
 class DeliveryLimits:
@@ -225,7 +223,6 @@ class Deliverer:
         self._clock = clock
         self.worker = worker
         self._topic_names = topic_names or {}
-        self._sources: Mapping[str, str] = {}  # feed URL -> source type, read once per pass
         self._sources: Mapping[str, str] = {}  # feed URL -> source type, read once per pass
         self.limits = limits or DeliveryLimits()
         self._sleep = sleep
@@ -310,7 +307,6 @@ class Deliverer:
         for delivery in batch:
             by_chat[delivery.chat_id].append(delivery)
         names = await asyncio.to_thread(self._store.feed_names)
-        self._sources = await asyncio.to_thread(self._store.feed_sources)
         self._sources = await asyncio.to_thread(self._store.feed_sources)
         # every chat's task ends before the pass does, even when one raises (a database
         # error): a task left running would send rows the next pass claims again
