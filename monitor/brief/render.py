@@ -124,6 +124,7 @@ def _context(brief: Brief, topic_names: Mapping[str, str], today: date) -> dict[
         names = ", ".join(w.gist.event(ev) for ev in brief.events_filter)
         filters.append(w("filter_events", values=names))
     count = len(brief.stories)
+    views = {s.id: _story_view(s, w, topic_names) for s in brief.stories}
     return {
         "w": w,
         "lang": w.language,
@@ -145,15 +146,15 @@ def _context(brief: Brief, topic_names: Mapping[str, str], today: date) -> dict[
             {"name": _topic(t, topic_names, w), "count": n, "colour": colours.get(t, OTHER_COLOUR)}
             for t, n in brief.by_topic
         ],
-        "stories": [_story_view(s, w, topic_names) for s in brief.stories],
+        "stories": list(views.values()),
         "threads": [
             {
                 "title": w("thread_agreement" if t.kind == AGREEMENT else "thread_series"),
-                "stories": [_story_view(s, w, topic_names) for s in t.stories],
+                "stories": [views[s.id] for s in t.stories],
             }
             for t in brief.threads
         ],
-        "open_ends": [_story_view(s, w, topic_names) for s in brief.open_ends],
+        "open_ends": [views[s.id] for s in brief.open_ends],
         "chart": _chart(brief, w, topic_names, colours),
         "chart_months": [{"label": w.month(m.start)} for m in brief.months],
         "chart_rows": [

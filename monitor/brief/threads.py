@@ -12,7 +12,8 @@ Two links, both between a story and an earlier one:
 
 A thread is two or more linked stories, oldest first. An agreement story that ends its
 thread (no later story followed it in the period) is an *open end*. The cost is one
-pass, plus one comparison per pair of series stories with the same organisations.
+pass, plus a comparison with each of the last `MAX_SERIES_LOOKBACK` series stories
+that have the same organisations.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ SERIES: Final = "series"
 SERIES_EVENTS: Final = frozenset({"meeting", "conference", "statement"})
 SAME_SERIES: Final = 0.6  # Jaccard of the title skeletons' words
 MIN_SERIES_WORDS: Final = 3  # a shorter skeleton ("Health talks") names no series
+MAX_SERIES_LOOKBACK: Final = 200  # earlier series stories compared with (same organisations)
 _ORDINALS: Final = frozenset(
     "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
     "annual the of and on in for a an to with at".split()
@@ -58,7 +60,7 @@ def find_threads(stories: Sequence[BriefStory]) -> tuple[list[Thread], list[Brie
         return i
 
     latest_agreement: dict[str, int] = {}  # main topic -> the latest agreement story so far
-    series: dict[frozenset[str], list[tuple[int, frozenset[str]]]] = {}  # by organisations
+    series: dict[frozenset[str], list[tuple[int, frozenset[str], int]]] = {}  # by organisations
     for j, story in enumerate(ordered):
         main = story.topics[0] if story.topics else None
         earlier = latest_agreement.get(main) if main else None
@@ -67,14 +69,13 @@ def find_threads(stories: Sequence[BriefStory]) -> tuple[list[Thread], list[Brie
         if SERIES_EVENTS & set(story.events):
             words = skeleton(story.headline)
             bucket = series.setdefault(frozenset(story.organisations), [])
-            for i, other in bucket:
-                if (
-                    ordered[i].day != story.day
-                    and len(words) >= MIN_SERIES_WORDS
-                    and _jaccard(other, words) >= SAME_SERIES
-                ):
-                    parent[root(j)] = root(i)
-            bucket.append((j, words))
+            n = len(words)
+            if n >= MIN_SERIES_WORDS:
+                for i, other, m in bucket[-MAX_SERIES_LOOKBACK:]:
+                    common = len(words & other)  # Jaccard >= SAME_SERIES, without dividing:
+                    if common >= SAME_SERIES * (n + m - common) and ordered[i].day != story.day:
+                        parent[root(j)] = root(i)
+                bucket.append((j, words, n))
         if main and AGREEMENT in story.events:
             latest_agreement[main] = j
     groups: dict[int, list[int]] = {}
@@ -106,7 +107,3 @@ def skeleton(title: str) -> frozenset[str]:
         chars = "".join(_UNSPACED.findall(run))
         words.update(chars[k : k + 2] for k in range(len(chars) - 1))
     return frozenset(words)
-
-
-def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    return len(a & b) / len(a | b) if a or b else 0.0
