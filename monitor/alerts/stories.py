@@ -99,7 +99,7 @@ class StoryCandidate:
         """The candidate of a classified item (its title and text give the session)."""
         return cls(
             item_id=item_id,
-            vector=labels.embedding,
+            vector=np.asarray(labels.embedding, dtype=np.float32),
             countries=frozenset(labels.countries),
             topics=frozenset(labels.topics),
             events=frozenset(labels.events),
@@ -124,42 +124,56 @@ def same_story(
 
     `title` and `text` are the item's (for its session number), `at` when it was
     published. A candidate of another dimension (another model) never matches.
+    Routing compares each item with a window of thousands: the cheap checks (countries,
+    sessions) come first, the evidence only for cosines that could reach the threshold.
     """
     item = StoryCandidate.of(0, labels, title=title, text=text, at=at)
     query = np.asarray(item.vector, dtype=np.float32)
     if query.size == 0:
         return []
+    ceiling = rule.threshold - _most_evidence(rule)
     scored: list[tuple[float, int]] = []
     for candidate in candidates:
-        score = story_score(item, candidate, rule=rule, query=query)
-        if score is not None and score >= rule.threshold:
+        countries = _possible(item, candidate, rule)
+        if countries is None:
+            continue
+        vector = np.asarray(candidate.vector, dtype=np.float32)
+        if vector.shape != query.shape:
+            continue
+        base = float(np.dot(query, vector)) + countries
+        if base < ceiling:
+            continue
+        score = base + _evidence(item, candidate, rule)
+        if score >= rule.threshold:
             scored.append((score, candidate.item_id))
     scored.sort(key=lambda s: (-s[0], s[1]))
     return [item_id for _, item_id in scored]
 
 
-def story_score(
-    a: StoryCandidate,
-    b: StoryCandidate,
-    *,
-    rule: StoryRule = RULE,
-    query: NDArray[np.float32] | None = None,
-) -> float | None:
+def story_score(a: StoryCandidate, b: StoryCandidate, *, rule: StoryRule = RULE) -> float | None:
     """How alike two items' events are (cosine plus evidence); None when they cannot be one.
 
     Never one: country sets with nothing in common, two different session numbers,
     vectors of different models.
     """
-    va = query if query is not None else np.asarray(a.vector, dtype=np.float32)
+    va = np.asarray(a.vector, dtype=np.float32)
     vb = np.asarray(b.vector, dtype=np.float32)
-    if va.size == 0 or vb.shape != va.shape:
+    countries = _possible(a, b, rule)
+    if countries is None or va.size == 0 or vb.shape != va.shape:
         return None
+    return float(va @ vb) + countries + _evidence(a, b, rule)
+
+
+def _possible(a: StoryCandidate, b: StoryCandidate, rule: StoryRule) -> float | None:
+    """None when a and b cannot be one event, else the countries' part of the score."""
     if a.session is not None and b.session is not None and a.session != b.session:
         return None
-    countries = _countries(a.countries, b.countries, rule)
-    if countries is None:
-        return None
-    score = float(va @ vb) + countries
+    return _countries(a.countries, b.countries, rule)
+
+
+def _evidence(a: StoryCandidate, b: StoryCandidate, rule: StoryRule) -> float:
+    """What the events' session, organisations, types, place, date and times add."""
+    score = 0.0
     if a.session is not None and a.session == b.session:
         score += rule.same_session
     elif (a.session is None) != (b.session is None):
@@ -177,6 +191,12 @@ def story_score(
         apart = abs((a.at - b.at).total_seconds()) / 86400
         score += rule.per_day * max(0.0, apart - 1)
     return score
+
+
+def _most_evidence(rule: StoryRule) -> float:
+    """The most `_evidence` can add: a cosine below threshold minus this never makes it."""
+    bonuses = (rule.same_session, rule.shared_organisation, rule.shared_event)
+    return sum(max(0.0, b) for b in (*bonuses, rule.same_place, rule.same_date))
 
 
 def _countries(a: frozenset[str], b: frozenset[str], rule: StoryRule) -> float | None:
