@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from monitor.store.engine import UTCDateTime, json_column
@@ -128,13 +129,17 @@ SUBSCRIPTIONS = Table(
     Column("muted_until", UTCDateTime),
     Column("thread_id", BigInteger),
     Column("ui_language", Text, nullable=False),
-    Column("timezone", Text, nullable=False),
+    Column("timezone", Text, nullable=False),  # "" until the chat chooses one (0011)
     Column("chat_type", Text, nullable=False),
     Column("title", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("deactivated_reason", Text),
     Column("revision", Integer, nullable=False),  # max() + count() tell routing what changed
+    # migration 0011: the quiet window as local "HH:MM", and whether it holds alerts
+    Column("quiet_start", Text),
+    Column("quiet_end", Text),
+    Column("quiet_hold", Boolean, nullable=False, server_default=false()),
 )
 
 # The outbox: one row per message to send. Routing writes alert rows in the same
@@ -149,7 +154,7 @@ DELIVERIES = Table(
     Column("story_item_id", Integer, ForeignKey("items.id", ondelete="SET NULL")),
     Column("model_id", Text),  # whose labels the alert shows
     Column("text", Text),  # notices only: the message itself
-    Column("status", Text, nullable=False),  # pending | sent | failed | skipped
+    Column("status", Text, nullable=False),  # pending | sent | failed | skipped | held | summarised
     Column("attempts", Integer, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("not_before", UTCDateTime, nullable=False),
