@@ -378,6 +378,8 @@ def test_cli_bad_input(cli: Monitor, tmp_path: Path) -> None:
     assert result.exit_code == 2 and "--since 'last year'" in result.output
     result = cli("brief", "KR", "VN", "--topic", "digital_heath")
     assert result.exit_code == 2 and "did you mean 'digital_health'" in result.output
+    result = cli("brief", "KR", "VN", "--since", "2026-05-01", "--until", "2026-04-01")
+    assert result.exit_code == 2 and "the period is empty" in result.output
     result = cli("brief", "KR", "VN", "--out", str(tmp_path / "brief.docx"))
     assert result.exit_code == 2 and ".html, .pdf, .md" in result.output
 
