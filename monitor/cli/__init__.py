@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from monitor.cli import classify, db, feeds, operations, service
 from monitor.cli import brief as brief  # monitor brief
+from monitor.cli import classify, db, feeds, operations, service
+from monitor.cli import coverage as coverage  # monitor coverage
 from monitor.cli import digest as digest  # monitor digest, monitor recipients
 from monitor.cli import feedback as feedback  # monitor feedback export
 from monitor.cli import stories as stories  # monitor stories

@@ -7,7 +7,7 @@ import asyncio
 import click
 
 from monitor.cli.main import EXIT_FAILED, err, main, out, settings_of
-from monitor.cli.tables import Column, Format, emit, format_option
+from monitor.cli.tables import Column, Format, brief_error, emit, format_option
 from monitor.filters import SOURCE_TYPES
 from monitor.ingest.report import feed_label, short_error
 
@@ -71,12 +71,12 @@ def _duration(seconds: float) -> str:
 
 
 CHECK_COLUMNS = (
-    Column("feed", "feed"),
+    Column("feed", "feed", max_lines=2),
     Column("result", "result", "code"),
     Column("entries", "entries", "number"),
     Column("encoding", "encoding", "code"),
     Column("latency", "latency_s", "number", show=lambda v: f"{v:.2f}s" if v is not None else "-"),
-    Column("error", "error"),
+    Column("error", "error", show=brief_error, max_lines=2),
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,15 +15,18 @@ from monitor.cli.tables import (
     Column,
     Format,
     Value,
+    brief_error,
     build_table,
     emit,
     format_option,
     outcome_table,
     to_json,
 )
+from monitor.clock import SystemClock
 from monitor.ingest.labelling import MAX_LABEL_ATTEMPTS
 from monitor.ingest.pipeline import PollOutcome
-from monitor.ingest.report import cause_of, short_error
+from monitor.ingest.report import short_error
+from monitor.ingest.silence import HISTORY, silence
 
 if TYPE_CHECKING:
     from monitor.models import FeedHealth
@@ -37,7 +41,7 @@ HEALTH_COLUMNS = (
     Column("items", "items", "number"),
     Column("24h", "items_24h", "number"),
     Column("next", "next_due_at", "code", show=lambda v: _short_time(v)),
-    Column("last error", "last_error", show=lambda v: _brief_error(v)),
+    Column("last error", "last_error", show=brief_error, max_lines=2),
 )
 
 
@@ -54,6 +58,7 @@ def stats(ctx: click.Context, days: int, fmt: Format) -> None:
     store = Store.open(settings.database_url, create=False)  # stats only read
     try:
         health = store.feed_health()
+        arrivals = store.feed_arrivals(HISTORY)
         per_day = store.items_per_day(days, SystemClock().now())
         digest_failures = _digest_failures(store, days)
         deliveries = store.delivery_counts()
@@ -65,7 +70,7 @@ def stats(ctx: click.Context, days: int, fmt: Format) -> None:
         {
             "feed": h.name,
             "url": h.url,
-            "state": _state(h),
+            "state": _state(h, arrivals.get(h.url, ())),
             "enabled": h.enabled and h.removed_at is None,
             "consecutive_errors": h.consecutive_errors,
             "last_status": h.last_status,
@@ -156,23 +161,18 @@ def stats(ctx: click.Context, days: int, fmt: Format) -> None:
         )
 
 
-def _brief_error(value: Value) -> str:
-    """A known cause in a few words ("DNS lookup failed"); JSON keeps the whole text."""
-    if not isinstance(value, str) or not value:
-        return "-"
-    cause = cause_of(value)
-    return cause.short if cause is not None else value
-
-
-def _state(h: FeedHealth) -> str:
-    """One word for a feed's health: off, removed, new (never polled), ok, or failing N."""
+def _state(h: FeedHealth, arrivals: Sequence[datetime] = ()) -> str:
+    """One word for a feed's health: off, removed, new (never polled), ok, silent (answers,
+    but no new item for longer than usual: `monitor.ingest.silence`), or failing N."""
     if h.removed_at is not None:
         return "removed"
     if not h.enabled:
         return "off"
     if h.consecutive_errors:
         return f"failing {h.consecutive_errors}"
-    return "ok" if h.last_success_at is not None else "new"
+    if h.last_success_at is None:
+        return "new"
+    return "silent" if silence(arrivals, SystemClock().now()) is not None else "ok"
 
 
 def _short_time(value: Value) -> str:

@@ -1,9 +1,11 @@
 """Tables for the console and for scripts: one list of records, shown as a rich table that fits
 the terminal (80 columns and pipes included), or written as JSON or CSV.
 
-In a table, text wraps at word boundaries (a word is cut only when it is longer than
-`MAX_WORD`), codes and numbers never wrap, and URLs are shortened in the middle so both
-the host and the file name stay readable.
+In a table, text wraps between words and a word is never broken: one longer than its column
+is shortened in the middle ("Closed…name"), and so is a cell that would need more than its
+column's `max_lines`. Codes and numbers never wrap, and URLs are shortened in the middle so
+both the host and the file name stay readable. When the columns cannot all fit, the widest
+text column gives up width first.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from monitor.ingest.pipeline import PollOutcome
-from monitor.ingest.report import feed_label, short_error
+from monitor.ingest.report import diagnosis, feed_label, short_error
 
 Format = Literal["table", "json", "csv"]
 FORMATS: tuple[Format, ...] = ("table", "json", "csv")
@@ -52,6 +54,9 @@ TEXT_NATURAL = 30  # a text column wider than this only when space is left over
 MIN_URL = 24  # narrower than this a URL says nothing
 URL_SHARE = 40  # a URL this wide shows host and file name; more only when space is left over
 CELL_CHROME = 3  # a rich column's border and padding
+SHORT_TEXT = 20  # a text column no wider than this keeps its whole width
+MIN_TEXT = 8  # a text column shrunk to fit the terminal keeps at least this width
+MAX_LINES = 3  # a text cell's lines; a longer text is shortened in the middle
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,7 @@ class Column:
     key: str
     kind: Kind = "text"
     show: Callable[[Value], str] | None = None  # custom cell text; default: `cell_text`
+    max_lines: int = MAX_LINES  # for text: more would be shortened in the middle
 
 
 def cell_text(value: Value) -> str:
@@ -82,14 +88,61 @@ def cell_text(value: Value) -> str:
 
 
 def middle(text: str, width: int) -> str:
-    """`text` cut to `width` characters by dropping its middle: "https://www.who…/news.xml"."""
-    if len(text) <= width:
+    """`text` cut to `width` cells by dropping its middle: "https://www.who…/news.xml".
+
+    Widths are terminal cells, so a Korean or Chinese name (two cells a character) fits too.
+    """
+    if cell_len(text) <= width:
         return text
     if width <= 1:
-        return text[:width]
-    head = (width - 1) // 2 + (width - 1) % 2
-    tail = width - 1 - head
-    return text[:head] + "…" + (text[-tail:] if tail else "")
+        return "…"[:width]
+    head_room = (width - 1) // 2 + (width - 1) % 2
+    tail_room = width - 1 - head_room
+    head = ""
+    for ch in text:
+        if cell_len(head + ch) > head_room:
+            break
+        head += ch
+    tail = ""
+    for ch in reversed(text):
+        if cell_len(ch + tail) > tail_room:
+            break
+        tail = ch + tail
+    return head + "…" + tail
+
+
+def wrap_words(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` cells, broken only between words; a word wider
+    than `width` is shortened in the middle instead of broken."""
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        line = ""
+        for word in paragraph.split():
+            word = middle(word, width)
+            if line and cell_len(line) + 1 + cell_len(word) <= width:
+                line += " " + word
+            else:
+                if line:
+                    lines.append(line)
+                line = word
+        lines.append(line)
+    return lines
+
+
+def fit_text(text: str, width: int, max_lines: int) -> str:
+    """`text` wrapped between words into at most `max_lines` lines of `width` cells; a longer
+    text is shortened in the middle until it fits."""
+    lines = wrap_words(text, width)
+    if len(lines) <= max_lines:
+        return "\n".join(lines)
+    flat = " ".join(text.split())
+    budget = width * max_lines
+    while budget > 1:
+        lines = wrap_words(middle(flat, budget), width)
+        if len(lines) <= max_lines:
+            return "\n".join(lines)
+        budget -= max(1, budget // 20)
+    return middle(flat, width)
 
 
 def _longest_word(cells: Sequence[str]) -> int:
@@ -112,7 +165,9 @@ def column_widths(
     ]  # fmt: skip
     sizes = []
     for i, column in enumerate(columns):
-        if column.kind == "text":
+        if column.kind == "text" and natural[i] <= SHORT_TEXT:
+            sizes.append(natural[i])  # a short phrase ("cannot connect") stays on one line
+        elif column.kind == "text":
             word = _longest_word([row[i] for row in cells])
             sizes.append(min(natural[i], max(cell_len(column.header), min(word, MAX_WORD))))
         elif column.kind == "url":
@@ -136,6 +191,18 @@ def column_widths(
     grow(("url",), lambda i: min(natural[i], URL_SHARE))
     grow(("text",), lambda i: min(natural[i], TEXT_NATURAL))
     grow(("url", "text"), lambda i: natural[i])
+    # too wide even so: the widest text or URL column gives up width, down to a floor
+    while slack < 0:
+        shrinkable = [
+            i
+            for i, c in enumerate(columns)
+            if c.kind in ("text", "url") and sizes[i] > max(MIN_TEXT, cell_len(c.header))
+        ]
+        if not shrinkable:
+            break
+        widest = max(shrinkable, key=lambda i: sizes[i])
+        sizes[widest] -= 1
+        slack += 1
     return sizes
 
 
@@ -147,14 +214,16 @@ def build_table(
     sizes = column_widths(columns, cells, width)
     table = Table(title=title)
     for i, column in enumerate(columns):
-        if column.kind == "url":
-            for row in cells:
+        for row in cells:
+            if column.kind == "url":
                 row[i] = middle(row[i], sizes[i])
+            elif column.kind == "text":  # wrapped here, between words: rich only prints it
+                row[i] = fit_text(row[i], sizes[i], column.max_lines)
         table.add_column(
             column.header,
             width=sizes[i],
-            no_wrap=column.kind != "text",
-            overflow="fold" if column.kind == "text" else "ellipsis",
+            no_wrap=True,
+            overflow="ellipsis",
             justify="right" if column.kind == "number" else "left",
         )
     for row in cells:
@@ -227,14 +296,22 @@ def add_plain_row(table: Table, *cells: str | Text) -> None:
     table.add_row(*(Text(c) if isinstance(c, str) else c for c in cells))
 
 
+def brief_error(value: Value) -> str:
+    """A failure's cell: the log's short phrase ("cannot connect", "HTTP 404"); the whole text
+    is in ``--format json`` and in the log at -v."""
+    if not isinstance(value, str) or not value:
+        return "-"
+    return diagnosis(value)
+
+
 OUTCOME_COLUMNS = (
-    Column("feed", "feed"),
+    Column("feed", "feed", max_lines=1),
     Column("status", "status", "code"),
     Column("entries", "entries", "number"),
     Column("new", "new", "number"),
     Column("dups", "duplicates", "number"),
     Column("encoding", "encoding", "code"),
-    Column("error", "error"),
+    Column("error", "error", show=brief_error, max_lines=2),
 )
 
 

@@ -16,6 +16,9 @@ from monitor.models import FeedSpec
 
 ERROR_WIDTH = 100  # a failure's reason in a log line; the full text is in `monitor stats`
 SUMMARY_FAILURES = 3  # failed feeds named in the round summary; the rest are counted
+SUMMARY_NAME = 30  # a feed's name in the summary, shortened in the middle beyond this
+PHRASE_WIDTH = 40  # an unknown failure's phrase in tables and the summary
+HTTP_STATUS = re.compile(r"\bHTTP (\d{3})\b")
 DIAGNOSIS_SHARE = 0.5  # more than this share of the round failing one way gets a diagnosis
 DIAGNOSIS_MIN_FEEDS = 3  # fewer failures than this are feeds' own problems
 
@@ -27,7 +30,7 @@ class Cause:
     key: str
     pattern: re.Pattern[str]
     short: str  # in a failed feed's line: "DNS lookup failed"
-    hint: str  # in the diagnosis
+    hint: str  # the diagnosis's second line: at most 72 characters, a log line at most 100
 
 
 CAUSES = (
@@ -45,22 +48,20 @@ CAUSES = (
         "proxy",
         re.compile(r"proxy", re.IGNORECASE),
         "proxy error",
-        "the proxy refuses or fails: check HTTPS_PROXY/HTTP_PROXY and the proxy itself",
+        "the proxy refuses or fails: check HTTPS_PROXY and HTTP_PROXY",
     ),
     Cause(
         "tls",
         re.compile(r"ssl|certificate|tls", re.IGNORECASE),
         "TLS error",
-        "TLS handshakes fail: is a proxy intercepting HTTPS, or are the CA certificates "
-        "or the clock wrong?",
+        "TLS fails: a proxy intercepting HTTPS, or wrong CA or clock?",
     ),
     Cause(
         "connect",
         # anyio says "all connection attempts failed" when every address refused
         re.compile(r"connection refused|all connection attempts failed|errno 111", re.IGNORECASE),
         "cannot connect",
-        "no server accepts the connection: is the machine offline, or a firewall blocking "
-        "outgoing HTTP(S)?",
+        "no server answers: is this machine offline or firewalled?",
     ),
     Cause(
         "unreachable",
@@ -72,7 +73,7 @@ CAUSES = (
         "timeout",
         re.compile(r"timed out|timeout|budget .* is spent", re.IGNORECASE),
         "timed out",
-        "requests time out: is the network down or very slow, or outgoing traffic filtered?",
+        "requests time out: is the network down, slow or filtered?",
     ),
 )
 
@@ -97,13 +98,22 @@ def short_error(error: str, url: str, width: int = ERROR_WIDTH) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
-def status_error(outcome: PollOutcome) -> str:
-    """The shortest useful reason: "404" for an HTTP status, else the short error."""
-    error = outcome.error or ""
-    if outcome.status is not None and outcome.status >= 400:
-        return str(outcome.status)
+def diagnosis(error: str, status: int | None = None) -> str:
+    """A failure in a few words, the same in logs and tables: "HTTP 404", "cannot connect",
+    "DNS lookup failed", "timed out"; else the error's start."""
+    if status is not None and status >= 400:
+        return f"HTTP {status}"
+    match = HTTP_STATUS.search(error)
+    if match and int(match.group(1)) >= 400:
+        return f"HTTP {match.group(1)}"
     cause = cause_of(error)
-    return cause.short if cause is not None else short_error(error, outcome.feed.url, 60)
+    return cause.short if cause is not None else short_error(error, "", PHRASE_WIDTH)
+
+
+def status_error(outcome: PollOutcome) -> str:
+    """The shortest useful reason of a failed feed (`diagnosis`)."""
+    error = short_error(outcome.error or "", outcome.feed.url, ERROR_WIDTH)
+    return diagnosis(error, outcome.status)
 
 
 @dataclass(frozen=True)
@@ -145,19 +155,21 @@ def round_report(
     if common is not None:
         cause = next(c for c in CAUSES if c.key == common)
         lines.append(
-            (
-                logging.ERROR,
-                f"{causes[common]} of {len(outcomes)} feeds failed ({cause.short}): {cause.hint}",
-            )
+            (logging.ERROR, f"{causes[common]} of {len(outcomes)} feeds failed: {cause.short}")
         )
+        lines.append((logging.ERROR, cause.hint))
     new = sum(len(o.originals) for o in outcomes)
     summary = (
         f"round {_hhmm(started_at, tz)}: {len(outcomes)} feed{'s' if len(outcomes) != 1 else ''}, "
         f"{new} new item{'s' if new != 1 else ''}"
     )
-    if failed:
+    if failed and common is not None and causes[common] == len(failed):
+        # one cause for all: the diagnosis above says it, the names are in the table or at -v
+        summary += f", {len(failed)} failed"
+    elif failed:
         named = "; ".join(
-            f"{feed_label(o.feed)}: {status_error(o)}" for o in failed[:SUMMARY_FAILURES]
+            f"{_middle(feed_label(o.feed), SUMMARY_NAME)}: {status_error(o)}"
+            for o in failed[:SUMMARY_FAILURES]
         )
         more = f"; {len(failed) - SUMMARY_FAILURES} more" if len(failed) > SUMMARY_FAILURES else ""
         summary += f", {len(failed)} failed ({named}{more})"
@@ -174,6 +186,13 @@ def _common_cause(causes: Counter[str], polled: int) -> str | None:
     if count >= DIAGNOSIS_MIN_FEEDS and count > polled * DIAGNOSIS_SHARE:
         return key
     return None
+
+
+def _middle(text: str, width: int) -> str:
+    if len(text) <= width:
+        return text
+    head = (width - 1) // 2
+    return text[:head] + "…" + text[-(width - 1 - head) :]
 
 
 def _hhmm(when: datetime, tz: tzinfo | None) -> str:
