@@ -183,6 +183,21 @@ def test_different_series_and_topics_do_not_link() -> None:
     assert [s.id for s in brief.open_ends] == [1]
 
 
+def test_reports_without_a_story_id_join_their_story_by_the_alerts_rule() -> None:
+    ko = _row(1, "한-베트남 보건의료 인력 교류 양해각서 체결", ("agreement",), ("workforce",), 30)
+    vi = _row(2, "Việt Nam và Hàn Quốc hợp tác đào tạo nhân lực y tế", ("agreement",),
+              ("workforce",), 30)  # fmt: skip
+    other = _row(3, "Korea, Vietnam open a cancer centre", ("project",), ("ncd",), 29)
+    same, apart = (1.0, 0.0, 0.0), (0.0, 1.0, 0.0)
+    brief = _compose([ko, vi, other], vectors={1: same, 2: same, 3: apart})
+    assert [len(s.sources) for s in brief.stories] == [1, 2]
+    assert [src.url for src in brief.stories[1].sources] == [
+        "https://x.example/1",
+        "https://x.example/2",
+    ]
+    assert len(_compose([ko, vi, other]).stories) == 3  # no embeddings: each its own
+
+
 def test_summary_counts_dates_and_months(filled: Store) -> None:
     brief = brief_of(filled, KR, VN)
     assert dict(brief.by_event) == {"agreement": 3, "meeting": 3, "training": 1}
@@ -397,9 +412,12 @@ def _row(
     return item, labels
 
 
-def _compose(rows: list[tuple[StoredItem, Labels]]) -> Brief:
+def _compose(
+    rows: list[tuple[StoredItem, Labels]], vectors: dict[int, tuple[float, ...]] | None = None
+) -> Brief:
     return compose_brief(
         rows,
+        vectors=vectors,
         parties=(KR, VN),
         since=NOW - timedelta(days=365),
         until=NOW,

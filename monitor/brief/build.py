@@ -33,6 +33,10 @@ class BriefStore(Protocol):
 
     def latest_model_id(self) -> str | None: ...
 
+    def embeddings(
+        self, item_ids: Sequence[int], model_id: str
+    ) -> dict[int, tuple[float, ...]]: ...
+
 
 def build_brief(
     store: BriefStore,
@@ -46,13 +50,16 @@ def build_brief(
     model_id: str | None = None,
 ) -> Brief:
     """The brief of `parties` over [since, until) from what the store holds."""
+    model_id = model_id or store.latest_model_id()
     rows = store.brief_items(
         countries=country_parties(parties),
         organisations=organisation_parties(parties),
         since=since,
         until=until,
-        model_id=model_id or store.latest_model_id(),
+        model_id=model_id,
     )
+    unassigned = [item.id for item, _ in rows if item.story_id is None]
+    vectors = store.embeddings(unassigned, model_id) if unassigned and model_id else {}
     return compose_brief(
         rows,
         parties=parties,
@@ -62,4 +69,5 @@ def build_brief(
         outlets=store.feed_names(),
         topics=topics,
         events=events,
+        vectors=vectors,
     )

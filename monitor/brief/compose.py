@@ -1,6 +1,7 @@
 """Labelled items → a `Brief`: summary counts, a timeline of stories, threads, a chart. Pure.
 
-Items are grouped by story (``story_id``, else the item alone). A story is in the
+Items are grouped by story (``story_id``; an item routing has not given one joins its
+best match by the alerts' story rule, else stands alone). A story is in the
 brief when one of its reports was published in the period, its reports together
 name every party, and it passes the topic and event filters. Each story shows the
 best headline in the brief's language when a report has one (else the first
@@ -12,12 +13,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Final
 from urllib.parse import urlsplit
 
 from classifiers.base import Labels
+from monitor.alerts.stories import StoryCandidate, same_story
 from monitor.brief.parties import COUNTRY, Party
 from monitor.brief.threads import Thread, find_threads
 from monitor.models import StoredItem
@@ -108,18 +110,17 @@ def compose_brief(
     outlets: Mapping[str, str],
     topics: Sequence[str] = (),
     events: Sequence[str] = (),
+    vectors: Mapping[int, Sequence[float]] | None = None,
 ) -> Brief:
     """The brief of `rows` (a story's reports may lie outside the period).
 
     Args:
         outlets: feed URL -> the outlet's name (the link's host otherwise).
         topics, events: keep only stories with one of these (empty: any).
+        vectors: item id -> embedding, for items routing gave no story id yet.
     """
-    grouped: dict[int, list[tuple[StoredItem, Labels]]] = {}
-    for item, labels in rows:
-        grouped.setdefault(item.story_id or item.id, []).append((item, labels))
     stories: list[BriefStory] = []
-    for story_id, reports in grouped.items():
+    for story_id, reports in group_reports(rows, vectors or {}).items():
         reports.sort(key=lambda r: (_when(r[0]), r[0].id))
         if not any(since <= _when(item) < until for item, _ in reports):
             continue
@@ -148,6 +149,31 @@ def compose_brief(
         by_event=tuple(Counter(e for s in stories for e in s.events).most_common()),
         by_topic=tuple(Counter(t for s in stories for t in s.topics).most_common()),
     )
+
+
+def group_reports(
+    rows: Sequence[tuple[StoredItem, Labels]], vectors: Mapping[int, Sequence[float]]
+) -> dict[int, list[tuple[StoredItem, Labels]]]:
+    """Reports by story: the story id routing recorded (`StoredItem.story_id`); an item
+    without one joins the story of its best match by the alerts' rule
+    (`monitor.alerts.stories.same_story`, embeddings given), else starts its own."""
+    grouped: dict[int, list[tuple[StoredItem, Labels]]] = {}
+    members: list[StoryCandidate] = []  # item_id: the story key the member belongs to
+    for item, labels in sorted(rows, key=lambda r: (_when(r[0]), r[0].id)):
+        at = _when(item)
+        vector = vectors.get(item.id)
+        key = item.story_id
+        if key is None and vector:
+            query = replace(labels, embedding=tuple(vector))
+            matches = same_story(query, members, title=item.title, text=item.text, at=at)
+            key = matches[0] if matches else None
+        key = item.id if key is None else key
+        grouped.setdefault(key, []).append((item, labels))
+        if vector:
+            bare = replace(labels, embedding=())
+            candidate = StoryCandidate.of(key, bare, title=item.title, text=item.text, at=at)
+            members.append(replace(candidate, vector=vector))
+    return grouped
 
 
 def _story(
