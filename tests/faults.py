@@ -145,6 +145,19 @@ class Worker:
     def stderr(self) -> str:
         return "".join(self._stderr)
 
+    def wait_until(self, condition: Callable[[], bool], what: str) -> None:
+        """Poll `condition` every 10 ms while the worker runs; AssertionError naming `what`
+        (and the worker's log) if it exits first or after `FINISH_S`."""
+        deadline = time.monotonic() + FINISH_S
+        while not condition():
+            code = self.proc.poll()
+            if code is not None:
+                self._reader.join(timeout=5)
+                raise AssertionError(f"worker exited ({code}) before {what}:\n{self.stderr}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {FINISH_S} s waiting for {what}")
+            time.sleep(0.01)
+
     def kill(self) -> None:
         """SIGKILL, then reap it (a zombie's pid would still look alive to the restart)."""
         self.proc.send_signal(signal.SIGKILL)
@@ -162,15 +175,6 @@ class Worker:
             ) from None
         self._reader.join(timeout=5)
         return code
-
-
-def wait_until(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
-    """Poll `condition` every 10 ms; AssertionError naming `what` after `timeout_s`."""
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-        time.sleep(0.01)
 
 
 @dataclass
@@ -228,7 +232,7 @@ def kill_run(db_url: str, api: Any, expected: Expected, *, kills: int, seed: int
     worker = Worker(db_url, api.url)
     at: list[int] = []
     for mark in marks:
-        wait_until(lambda m=mark: sends(api) >= m, FINISH_S, f"{mark} sends")  # type: ignore[misc]
+        worker.wait_until(lambda m=mark: sends(api) >= m, f"{mark} sends")
         worker.kill()
         at.append(sends(api))
         worker = Worker(db_url, api.url)
@@ -241,12 +245,12 @@ def locked_run(db_url: str, api: Any, expected: Expected, *, hold_s: float) -> O
     path = db_url.removeprefix("sqlite:///")
     started = time.monotonic()
     worker = Worker(db_url, api.url, busy_timeout_s=LOCKED_BUSY_TIMEOUT_S)
-    wait_until(lambda: sends(api) >= len(expected) // 4, FINISH_S, "a quarter sent")
+    worker.wait_until(lambda: sends(api) >= len(expected) // 4, "a quarter sent")
     blocker = sqlite3.connect(path, isolation_level=None, timeout=10)
     try:
         blocker.execute("BEGIN IMMEDIATE")
         marks = [sends(api)]
-        wait_until(lambda: "locked" in worker.stderr, FINISH_S, "the worker to meet the lock")
+        worker.wait_until(lambda: "locked" in worker.stderr, "the worker to meet the lock")
         time.sleep(max(0.0, hold_s - (time.monotonic() - started)))  # the fault lasts this long
         marks.append(sends(api))
         blocker.execute("ROLLBACK")
@@ -262,7 +266,7 @@ def full_disk_run(db_url: str, api: Any, expected: Expected, *, full_s: float) -
     filler = directory / "filler"
     started = time.monotonic()
     worker = Worker(db_url, api.url)
-    wait_until(lambda: sends(api) >= len(expected) // 4, FINISH_S, "a quarter sent")
+    worker.wait_until(lambda: sends(api) >= len(expected) // 4, "a quarter sent")
     try:
         with filler.open("wb") as out:
             try:
@@ -275,7 +279,7 @@ def full_disk_run(db_url: str, api: Any, expected: Expected, *, full_s: float) -
         pass
     marks = [sends(api)]
     try:
-        wait_until(lambda: "full" in worker.stderr, FINISH_S, "the worker to meet the full disk")
+        worker.wait_until(lambda: "full" in worker.stderr, "the worker to meet the full disk")
         fault_began = time.monotonic()
         time.sleep(full_s)  # the fault lasts this long
         marks.append(sends(api))
@@ -308,7 +312,7 @@ def postgres_cut_run(db_url: str, api: Any, expected: Expected, *, cut_s: float)
     admin_url = make_url(db_url).set(drivername="postgresql", query={})
     started = time.monotonic()
     worker = Worker(worker_url, api.url)
-    wait_until(lambda: sends(api) >= len(expected) // 4, FINISH_S, "a quarter sent")
+    worker.wait_until(lambda: sends(api) >= len(expected) // 4, "a quarter sent")
     marks = [sends(api)]
     terminated = 0
     with psycopg.connect(admin_url.render_as_string(hide_password=False), autocommit=True) as adm:
@@ -330,10 +334,10 @@ def late_answers_run(db_url: str, api: Any, expected: Expected, *, late: int) ->
     """`late` sends are delivered but answered after the client's read timeout (5 s)."""
     started = time.monotonic()
     worker = Worker(db_url, api.url)
-    wait_until(lambda: sends(api) >= len(expected) // 4, FINISH_S, "a quarter sent")
+    worker.wait_until(lambda: sends(api) >= len(expected) // 4, "a quarter sent")
     marks = [sends(api)]
     api.slow(CLIENT_READ_TIMEOUT_S + 2, times=late)
-    wait_until(lambda: sends(api) >= marks[0] + late, FINISH_S, "the late answers' sends")
+    worker.wait_until(lambda: sends(api) >= marks[0] + late, "the late answers' sends")
     marks.append(sends(api))
     return _finish(worker, api, expected, started, late, marks)
 
