@@ -334,6 +334,8 @@ class Router:
         for c in window:
             if c.session is not None:
                 sessions.setdefault(self._story_of.get(c.item_id, c.item_id), c.session)
+        if not sessions:
+            return window
         return [
             with_story_session(c, sessions.get(self._story_of.get(c.item_id, c.item_id)))
             for c in window
