@@ -140,6 +140,8 @@ class OutboxStore(RoutingStore, Protocol):
 
     def release_deliveries(self, delivery_ids: Sequence[int], token: str) -> None: ...
 
+    def release_abandoned(self, worker: str) -> int: ...
+
     def next_delivery_at(self) -> datetime | None: ...
 
     def subscription(self, chat_id: int) -> Subscription | None: ...
@@ -246,6 +248,8 @@ class Deliverer:
         async with self._lock:  # one pass at a time per process (the scheduler may overlap)
             # copies dedup linked to alerted items since the last pass: "also reported" rows
             await asyncio.to_thread(self._router.route_duplicates, self._clock.now())
+            # rows a database error made the last pass abandon are this pass's at once
+            await asyncio.to_thread(self._store.release_abandoned, self.worker)
             await self._share_overall_limit()
             while not self._paused():
                 now = self._clock.now()

@@ -62,7 +62,8 @@ API::
     renew_leases(ids, token, now, lease) -> {id still held}
     mark_sent(id, message_id, now, *, token) -> bool   mark_retry(id, *, token, error, not_before)
     mark_failed(id, error, *, token)  mark_skipped(id, reason, *, token)   (False: lease lost)
-    release_deliveries(ids, token)  delivery_counts() -> {status: n}
+    release_deliveries(ids, token)  release_abandoned(worker) -> n
+    delivery_counts() -> {status: n}
     add_notices(chat_ids, text, now)  feed_notices() -> {url: state}
     tell_operators(feed_url, state, text, chat_ids, now)
     save_feedback(chat_id, item_id, vote, now)  feedback_counts() -> (up, down)

@@ -80,13 +80,7 @@ class OutboxRows(StoreBase):
             other.c.lease_owner != worker,
             _lease_held(other, now),
         )
-        # a pass runs alone in its process (the deliverer's lock), so rows this worker still
-        # holds are from a pass a database error broke off: its own to claim again at once
-        lease_free = or_(
-            DELIVERIES.c.lease_until.is_(None),
-            DELIVERIES.c.lease_until < now,
-            DELIVERIES.c.lease_owner == worker,
-        )
+        lease_free = or_(DELIVERIES.c.lease_until.is_(None), DELIVERIES.c.lease_until < now)
         conditions = [
             DELIVERIES.c.status == PENDING,
             DELIVERIES.c.not_before <= now,
@@ -217,6 +211,21 @@ class OutboxRows(StoreBase):
                     )
                     .values(lease_owner=None, lease_until=None, lease_token=None)
                 )
+
+    def release_abandoned(self, worker: str) -> int:
+        """Free every pending row `worker` still holds; how many.
+
+        A deliverer's passes run one at a time, so rows it holds when a pass starts are
+        from a pass that a database error broke off: freed, they are claimed again at
+        once instead of after their lease.
+        """
+        with self._begin("releasing abandoned deliveries", write=True) as conn:
+            result = conn.execute(
+                update(DELIVERIES)
+                .where(DELIVERIES.c.lease_owner == worker, DELIVERIES.c.status == PENDING)
+                .values(lease_owner=None, lease_until=None, lease_token=None)
+            )
+            return result.rowcount
 
     def next_delivery_at(self) -> datetime | None:
         """When the earliest pending row is due (or its lease ends), None when none is pending."""
