@@ -33,6 +33,8 @@ client killed in mid-request leaves behind.
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import html.parser
 import http.server
 import json
@@ -74,8 +76,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length).decode("utf-8")
-        if "json" in (self.headers.get("Content-Type") or ""):
+        raw = self.rfile.read(length)
+        if len(raw) < length:  # the client died mid-request: Telegram never got this call
+            self.close_connection = True
+            return
+        body = raw.decode("utf-8", "surrogateescape")
+        content_type = self.headers.get("Content-Type") or ""
+        if content_type.startswith("multipart/form-data"):  # sendDocument: fields and a file
+            params = _form_data(content_type, body.encode("utf-8", "surrogateescape"))
+        elif "json" in content_type:
             params: dict[str, Any] = json.loads(body or "{}")
         else:
             params = dict(parse_qsl(body, keep_blank_values=True))
@@ -91,6 +100,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         self.server.api.record(method, params)
         result = self.server.api.answer(method, params)
+        delay = self.server.api.answer_delay(method)
+        if delay:  # accepted and recorded; the answer comes late (a slow or stalled Telegram)
+            time.sleep(delay)
         self._answer(200, {"ok": True, "result": result})
 
     def _answer(self, status: int, body: dict[str, Any]) -> None:
@@ -135,6 +147,8 @@ class FakeBotAPI:
         self.failed: list[tuple[str, dict[str, Any], int]] = []  # scripted failures answered
         self._hold: list[Any] | None = None  # [method, calls still let through]
         self.holding = 0  # calls waiting in `held`
+        self.delay_s = 0.0  # every sendMessage is answered this late (after it is recorded)
+        self._late: list[float] = []  # the next sendMessages' extra delays, one each
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.api = self
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -204,6 +218,19 @@ class FakeBotAPI:
                     self.failed.append((method, dict(params), failure.status))
                     return failure.status, failure.body()
         return None
+
+    def slow(self, seconds: float, *, times: int = 1) -> None:
+        """Accept the next `times` sendMessages at once but answer each `seconds` late: past
+        the client's timeout, the message is delivered though the client saw an error."""
+        with self._lock:
+            self._late.extend([seconds] * times)
+
+    def answer_delay(self, method: str) -> float:
+        """Seconds to wait before answering this accepted call."""
+        if method != "sendMessage":
+            return 0.0
+        with self._lock:
+            return self.delay_s + (self._late.pop(0) if self._late else 0.0)
 
     def hold(self, method: str = "sendMessage", *, after: int = 0) -> None:
         """Let `after` more calls of `method` through, then hold the rest (see `drop_held`)."""
@@ -475,6 +502,18 @@ class FakeBotAPI:
                 "from": {"id": BOT_ID, "is_bot": True, "first_name": "Monitor"},
                 "text": params.get("text", ""),
             }
+        if method == "sendDocument":  # params["document"]: (file name, bytes)
+            with self._lock:
+                self._message_id += 1
+                message_id = self._message_id
+            name, content = params["document"]
+            return {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": {"id": int(params["chat_id"]), "type": "private"},
+                "document": {"file_id": f"doc{message_id}", "file_unique_id": f"d{message_id}",
+                             "file_name": name, "file_size": len(content)},
+            }  # fmt: skip
         return True
 
     def __enter__(self) -> FakeBotAPI:
@@ -586,6 +625,20 @@ def telegram_refusal(method: str, params: dict[str, Any]) -> str | None:
     if len(text) > MAX_TEXT:
         return "Bad Request: message is too long"
     return None
+
+
+def _form_data(content_type: str, body: bytes) -> dict[str, Any]:
+    """A multipart/form-data body: text fields as strings, a file as (file name, bytes)."""
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
+    )
+    params: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        params[str(name)] = (filename, payload) if filename else payload.decode("utf-8")
+    return params
 
 
 def _user(user_id: int, lang: str | None) -> dict[str, Any]:
