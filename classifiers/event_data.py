@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 
-from classifiers.errors import EventDataError, Problem
+from classifiers.errors import EventDataError, Problem, did_you_mean
 from classifiers.toml_layout import Layout
 
 EVENTS_FILE = "events.toml"
@@ -178,8 +178,10 @@ def parse_organisations(text: str, source: str) -> Catalogue:
         for key, ids, line in lists:
             for other in ids:
                 if other not in known:
+                    hint = did_you_mean(other, known)
                     checker.problem(
-                        line, f"organisation {org_id!r}: {key} unknown organisation {other!r}"
+                        line,
+                        f"organisation {org_id!r}: {key} unknown organisation {other!r}{hint}",
                     )
     checker.no_shared_phrases({o.id: o.all_names for o in organisations}, "organisation")
     return _checked(Catalogue(organisations=tuple(organisations), ignore=checker.ignore()), checker)
@@ -243,7 +245,8 @@ class _Checker:
         for top in self.data:
             if top not in allowed_top:
                 line = self.lines.table_line(top) or self.lines.root_key_line((top,))
-                self.problem(line, f"unknown top-level key {top!r} ({_expected(allowed_top)})")
+                hint = did_you_mean(top, allowed_top) or f" ({_expected(allowed_top)})"
+                self.problem(line, f"unknown top-level key {top!r}{hint}")
         raw = self.data.get(table)
         if raw is None:
             self.problem(None, f"no [[{table}]] tables")
@@ -261,9 +264,10 @@ class _Checker:
             where = self.where(table, index, entry.get(key))
             for name in entry:
                 if name not in keys:
+                    hint = did_you_mean(name, keys) or f" ({_expected(keys)})"
                     self.problem(
                         self.lines.key_line(table, index, name),
-                        f"{where}: unknown key {name!r} ({_expected(keys)})",
+                        f"{where}: unknown key {name!r}{hint}",
                     )
             found.append((index, entry))
         return found

@@ -290,7 +290,7 @@ BAD_EVENTS = """\
 id = "agreement"
 name = "Agreement"
 description = "Signed."
-colour = "blue"
+trigers = ["typo"]
 [event.triggers]
 en = ["MOU", "x"]
 
@@ -315,7 +315,10 @@ def test_events_file_errors_name_every_line_and_reason() -> None:
     with pytest.raises(EventDataError) as caught:
         parse_events(BAD_EVENTS, "events.toml")
     message = str(caught.value)
-    assert "events.toml:5: event 'agreement': unknown key 'colour'" in message
+    assert (
+        "events.toml:5: event 'agreement': unknown key 'trigers' (did you mean 'triggers'?)"
+        in message
+    )
     assert "events.toml:7: event 'agreement': triggers.en[2] 'x' is too short" in message
     assert "events.toml:10: event 'agreement': duplicate id (first defined at line 2)" in message
     assert (
@@ -332,7 +335,7 @@ def test_organisations_and_places_files_errors() -> None:
 [[organisation]]
 id = "WHO"
 name = "World Health Organization"
-includes = ["NOBODY"]
+includes = ["OTHR"]
 [organisation.names]
 en = ["WHO"]
 
@@ -345,8 +348,9 @@ en = ["WHO"]
     with pytest.raises(EventDataError) as caught:
         parse_organisations(text, "organisations.toml")
     message = str(caught.value)
-    assert "organisations.toml:4: organisation 'WHO': includes unknown organisation 'NOBODY'" in (
-        message
+    assert (
+        "organisations.toml:4: organisation 'WHO': includes unknown organisation 'OTHR' "
+        "(did you mean 'OTHER'?)" in message
     )
     assert "organisation 'OTHER': name 'WHO' is also listed for 'WHO'" in message
 
