@@ -36,6 +36,12 @@ FAILED: Final = "failed"  # refused for good: not tried again
 SKIPPED: Final = "skipped"
 DEFERRED: Final = "deferred"  # a digest's temporary failure (4xx, network) after retries
 
+HELD: Final = "held"  # an alert waiting for the chat's mute or quiet window to end
+SUMMARISED: Final = "summarised"  # a held alert, reported in the summary after the wait
+
+# the time zone a chat's times are shown in until it chooses one (/timezone)
+LANGUAGE_ZONES: Final = {"ko": "Asia/Seoul"}
+
 DAILY: Final = "daily"
 WEEKLY: Final = "weekly"
 DEFAULT_SEND_TIME: Final = time(8, 0)
@@ -168,12 +174,15 @@ class Subscription:
         filter: which relevant items the chat wants.
         instant: instant alerts on/off (off: nothing is routed to the chat).
         active: False after a 403 (bot blocked or removed) or /unsubscribe.
-        muted_until: no alerts are routed to the chat before this time.
+        muted_until: alerts are held (not sent) before this time; one summary after.
         thread_id: forum topic (``message_thread_id``) alerts go to, if any.
         ui_language: "en" or "ko": the bot's UI and the alerts' labels.
-        timezone: IANA zone for the times shown in alerts.
+        timezone: IANA zone the chat chose (/timezone); "" until then (see `zone`).
         chat_type: private | group | supergroup | channel (groups have lower rate limits).
         title: chat title or user name, for operators.
+        quiet_start, quiet_end: the chat's quiet window, local wall-clock times (both or
+            neither); alerts inside it are sent silently (`monitor.alerts.quiet`).
+        quiet_hold: inside the window alerts are held, and summarised when it ends.
     """
 
     chat_id: int
@@ -183,16 +192,27 @@ class Subscription:
     muted_until: datetime | None = None
     thread_id: int | None = None
     ui_language: str = "en"
-    timezone: str = "UTC"
+    timezone: str = ""
     chat_type: str = "private"
     title: str = ""
+    quiet_start: time | None = None
+    quiet_end: time | None = None
+    quiet_hold: bool = False
+
+    @property
+    def zone(self) -> str:
+        """The IANA zone of the chat's times: its choice, else guessed from its UI language."""
+        return self.timezone or LANGUAGE_ZONES.get(self.ui_language, "UTC")
 
     def muted(self, now: datetime) -> bool:
         """Whether the chat is muted at `now`."""
         return self.muted_until is not None and self.muted_until > now
 
     def receives_alerts(self, now: datetime) -> bool:
-        """Active, instant alerts on and not muted: new alerts are routed to this chat."""
+        """Active, instant alerts on and not muted: alerts are sent to this chat now.
+
+        (A muted chat's alerts are still routed; they wait until the mute ends.)
+        """
         return self.active and self.instant and not self.muted(now)
 
     @property

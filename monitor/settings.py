@@ -101,6 +101,8 @@ class Settings:
     public_url: str | None = None  # base of the one-click unsubscribe links in digests
     http_listen: str | None = None  # host:port of the unsubscribe endpoint (behind public_url)
     allow_private_feeds: bool = False  # /addfeed may add feeds on private/loopback addresses
+    # urgent health-security items sound even in a chat's quiet hours (docs/quiet-hours.md)
+    urgent_through_quiet: bool = True
     poll: PollSettings = field(default_factory=PollSettings)
 
     @property
@@ -219,6 +221,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         public_url=reader.get("public_url", _text, "").rstrip("/") or None,
         http_listen=reader.get("http_listen", _listen, None),
         allow_private_feeds=reader.get("allow_private_feeds", _flag, False),
+        urgent_through_quiet=reader.get("urgent_through_quiet", _flag, True),
         poll=_poll_settings(file_values.get("poll", {}), reader),
     )
     if reader.problems:
@@ -276,6 +279,7 @@ KNOWN_KEYS = (
     "public_url",
     "http_listen",
     "allow_private_feeds",
+    "urgent_through_quiet",
     "poll",
 )
 POLL_KEYS = (

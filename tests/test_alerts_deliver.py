@@ -227,7 +227,7 @@ async def test_a_group_that_became_a_supergroup_gets_its_alerts_under_the_new_id
     assert [r["item_id"] for r in store.deliveries_of(-1001234)][-1] == 3
 
 
-async def test_a_muted_chat_gets_nothing_and_a_bad_request_fails_one_row(
+async def test_a_muted_chat_holds_its_alert_and_a_bad_request_fails_one_row(
     store: Store, api: FakeBotAPI, bot: Bot
 ) -> None:
     clock = FakeClock(NOW)
@@ -237,8 +237,14 @@ async def test_a_muted_chat_gets_nothing_and_a_bad_request_fails_one_row(
     subscribe(store, 7, muted_until=NOW + timedelta(hours=1))  # muted after routing
     api.fail(400, chat_id=8)
     report = await deliverer(store, bot, clock).drain()
-    assert (report.skipped, report.failed, report.sent) == (1, 1, 0)
-    assert store.delivery_counts() == {"pending": 0, "sent": 0, "failed": 1, "skipped": 1}
+    assert (report.held, report.failed, report.sent) == (1, 1, 0)
+    assert store.delivery_counts() == {
+        "pending": 0,
+        "sent": 0,
+        "failed": 1,
+        "skipped": 0,
+        "held": 1,
+    }
 
 
 async def test_a_crashed_deliverer_loses_nothing_and_repeats_only_its_unrecorded_send(

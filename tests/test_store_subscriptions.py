@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
@@ -61,6 +61,9 @@ def test_a_subscription_round_trips(store: Store) -> None:
         timezone="Asia/Seoul",
         chat_type="supergroup",
         title="보건 협력 <팀>",
+        quiet_start=time(22, 0),
+        quiet_end=time(7, 30),
+        quiet_hold=True,
     )
     store.save_subscription(sub, NOW)
     assert store.subscription(sub.chat_id) == sub

@@ -29,6 +29,13 @@ Errors (the sink raises them, translated from its library):
 - `ChatMoved` (a group became a supergroup, with a new id): the subscription and the
   unsent alerts move to the new id and are sent there on the next pass.
 - `Rejected` (other 4xx): the row failed; the others go on.
+
+Quiet hours and mutes (`monitor.alerts.quiet`). An alert in the chat's quiet window
+is sent silently (``silent``: Telegram's ``disable_notification``) unless it is
+urgent; a muted chat's alert, or one in a holding quiet window, is settled as
+``held``. At the start of each pass, every chat that has held rows and no longer
+holds gets one summary (`monitor.alerts.summary`), queued in the transaction that
+settles the held rows (`Store.summarise_held`): exactly one summary per hold.
 """
 
 from __future__ import annotations
@@ -53,8 +60,10 @@ from tenacity import (
 )
 
 from classifiers.base import Labels
+from monitor.alerts import quiet
 from monitor.alerts.message import feedback_buttons, format_alert, format_also_reported
 from monitor.alerts.router import Router, RoutingStore
+from monitor.alerts.summary import HeldItem, format_held_summary
 from monitor.clock import Clock
 from monitor.errors import DeliveryError, StoreError
 from monitor.models import ALERT, ALSO, NOTICE, Delivery, StoredItem, Subscription
@@ -106,8 +115,9 @@ class AlertSink(Protocol):
         thread_id: int | None = None,
         reply_to: int | None = None,
         buttons: Sequence[tuple[str, str]] = (),
+        silent: bool = False,
     ) -> int | None:
-        """Send one HTML message; the message's id, when the sink has ids.
+        """Send one HTML message (`silent`: without a notification sound); its id, if any.
 
         Raises:
             RetryLater, TransientError, ChatGone, ChatMoved, Rejected.
@@ -141,6 +151,16 @@ class OutboxStore(RoutingStore, Protocol):
     def release_deliveries(self, delivery_ids: Sequence[int], token: str) -> None: ...
 
     def release_abandoned(self, worker: str) -> int: ...
+
+    def mark_held(self, delivery_id: int, *, token: str) -> bool: ...
+
+    def held_chats(self) -> list[int]: ...
+
+    def held_deliveries(self, chat_id: int) -> list[tuple[int, int | None, str | None]]: ...
+
+    def summarise_held(
+        self, chat_id: int, delivery_ids: Sequence[int], text: str, now: datetime
+    ) -> bool: ...
 
     def next_delivery_at(self) -> datetime | None: ...
 
@@ -186,6 +206,8 @@ class DrainReport:
     retried: int = 0
     failed: int = 0
     skipped: int = 0
+    held: int = 0  # kept for the summary after a mute or a holding quiet window
+    summaries: int = 0  # "while muted" summaries queued
     chats_gone: list[int] = field(default_factory=list)
 
     def add(self, other: DrainReport) -> None:
@@ -193,6 +215,8 @@ class DrainReport:
         self.retried += other.retried
         self.failed += other.failed
         self.skipped += other.skipped
+        self.held += other.held
+        self.summaries += other.summaries
         self.chats_gone.extend(other.chats_gone)
 
 
@@ -209,6 +233,7 @@ class Deliverer:
         topic_names: Mapping[str, Mapping[str, str]] | None = None,
         limits: DeliveryLimits | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        urgent_through_quiet: bool = True,
     ) -> None:
         """Args:
         store: the outbox.
@@ -218,6 +243,7 @@ class Deliverer:
         topic_names: UI language -> topic slug -> name (slugs shown when missing).
         limits: rates and retries.
         sleep: waits between quick retries and for `drain_until_idle` (tests inject one).
+        urgent_through_quiet: urgent items sound in quiet hours (`monitor.alerts.quiet`).
         """
         self._store = store
         self._router = Router(store)
@@ -228,6 +254,7 @@ class Deliverer:
         self._sources: Mapping[str, str] = {}  # feed URL -> source type, read once per pass
         self.limits = limits or DeliveryLimits()
         self._sleep = sleep
+        self._urgent_through_quiet = urgent_through_quiet
         self._overall = AsyncLimiter(self.limits.overall_per_s, 1)
         self._in_flight = asyncio.Semaphore(self.limits.in_flight)
         self._chats: dict[int, AsyncLimiter] = {}
@@ -250,6 +277,8 @@ class Deliverer:
             await asyncio.to_thread(self._router.route_duplicates, self._clock.now())
             # rows a database error made the last pass abandon are this pass's at once
             await asyncio.to_thread(self._store.release_abandoned, self.worker)
+            # chats whose mute or holding window ended: their one summary, sent in this pass
+            report.summaries += await asyncio.to_thread(self._summarise_held, self._clock.now())
             await self._share_overall_limit()
             while not self._paused():
                 now = self._clock.now()
@@ -376,7 +405,13 @@ class Deliverer:
                 self._store.mark_skipped, delivery.id, "item gone", token=delivery.lease_token
             )
             return "skipped"
-        text, reply_to, buttons = message
+        text, reply_to, buttons, urgent = message
+        how = quiet.Mode.SOUND
+        if sub is not None and delivery.kind != NOTICE:
+            how = quiet.mode(sub, now, urgent=urgent and self._urgent_through_quiet)
+        if how is quiet.Mode.HOLD:
+            await asyncio.to_thread(self._store.mark_held, delivery.id, token=delivery.lease_token)
+            return "held"
         thread_id = sub.thread_id if sub is not None and delivery.kind != NOTICE else None
         try:
             await self._send_quickly_retried(
@@ -385,6 +420,7 @@ class Deliverer:
                 thread_id=thread_id,
                 reply_to=reply_to,
                 buttons=buttons,
+                silent=how is quiet.Mode.SILENT,
                 group=sub is not None and sub.is_group,
                 record=functools.partial(self._record_sent, delivery),
             )
@@ -485,6 +521,7 @@ class Deliverer:
         buttons: Sequence[tuple[str, str]],
         group: bool,
         record: Callable[[int | None], Awaitable[None]],
+        silent: bool = False,
     ) -> None:
         """Send within the limits and `record` the message id while still in flight.
 
@@ -502,7 +539,12 @@ class Deliverer:
             with attempt:
                 async with self._limit(chat_id, group), self._in_flight:
                     message_id = await self._sink.send(
-                        chat_id, text, thread_id=thread_id, reply_to=reply_to, buttons=buttons
+                        chat_id,
+                        text,
+                        thread_id=thread_id,
+                        reply_to=reply_to,
+                        buttons=buttons,
+                        silent=silent,
                     )
                     await record(message_id)
                     return
@@ -521,10 +563,10 @@ class Deliverer:
 
     async def _message(
         self, delivery: Delivery, sub: Subscription | None, names: Mapping[str, str]
-    ) -> tuple[str, int | None, Sequence[tuple[str, str]]] | None:
-        """(HTML, message to reply to, buttons), or None when the item is gone."""
+    ) -> tuple[str, int | None, Sequence[tuple[str, str]], bool] | None:
+        """(HTML, message to reply to, buttons, urgent), or None when the item is gone."""
         if delivery.kind == NOTICE:
-            return delivery.text or "", None, ()
+            return delivery.text or "", None, (), False
         if delivery.item_id is None:
             return None
         found = await asyncio.to_thread(
@@ -543,20 +585,47 @@ class Deliverer:
         )
         lang = sub.ui_language if sub is not None else "en"
         feed = names.get(item.feed_url, item.feed_url)
+        urgent = quiet.is_urgent(labels, (item.title, item.text))
         if delivery.kind == ALSO and delivery.reply_to_message_id is not None:
             text = format_also_reported(feed, labels.language, ui_language=lang)
-            return text, delivery.reply_to_message_id, ()
+            return text, delivery.reply_to_message_id, (), urgent
         # an alert, or a reply whose first alert never reached the chat: the full alert
         text = format_alert(
             item,
             labels,
             feed_name=feed,
             topic_names=self._topic_names.get(lang, self._topic_names.get("en", {})),
-            tz=sub.timezone if sub is not None else "UTC",
+            tz=sub.zone if sub is not None else "UTC",
             ui_language=lang,
             source=self._sources.get(item.feed_url),
         )
-        return text, None, feedback_buttons(item.id)
+        return text, None, feedback_buttons(item.id), urgent
+
+    def _summarise_held(self, now: datetime) -> int:
+        """Queue the summary of each chat that has held alerts and no longer holds; how many.
+
+        A chat gone meanwhile gets none (its held rows were dropped with its
+        subscription). Runs in a worker thread: the store is synchronous.
+        """
+        queued = 0
+        for chat_id in self._store.held_chats():
+            sub = self._store.subscription(chat_id)
+            if sub is None or quiet.holding(sub, now):
+                continue
+            rows = self._store.held_deliveries(chat_id)
+            held: list[HeldItem] = []
+            names = self._store.feed_names()
+            for model_id in {m for _, _, m in rows}:
+                ids = [i for _, i, m in rows if m == model_id and i is not None]
+                for item, labels in self._store.items_by_id(ids, model_id).values():
+                    urgent = labels is not None and quiet.is_urgent(labels, (item.title, item.text))
+                    feed = names.get(item.feed_url, item.feed_url)
+                    held.append(HeldItem(item, feed, urgent))
+            count = len({i for _, i, _ in rows})
+            text = format_held_summary(held, count=count, ui_language=sub.ui_language)
+            if self._store.summarise_held(chat_id, [r for r, _, _ in rows], text, now):
+                queued += 1
+        return queued
 
 
 class _Limits:
@@ -580,9 +649,7 @@ def _skip_reason(delivery: Delivery, sub: Subscription | None, now: datetime) ->
         return "not subscribed"
     if not sub.instant:
         return "instant alerts off"
-    if sub.muted(now):
-        return "muted"
-    return None
+    return None  # a muted chat's alerts are held (`quiet.mode`), not dropped
 
 
 class ConsoleSink:
@@ -599,6 +666,7 @@ class ConsoleSink:
         thread_id: int | None = None,
         reply_to: int | None = None,
         buttons: Sequence[tuple[str, str]] = (),
+        silent: bool = False,
     ) -> int | None:
         prefix = "  ↳ " if reply_to is not None else "● "
         chat = "" if chat_id == CONSOLE_CHAT else f"[chat {chat_id}] "

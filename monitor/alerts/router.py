@@ -7,7 +7,8 @@ loses the alerts (or the reverse). For each item, in order:
 
 1. `matching_chats` (pure): relevant items only; nothing older than
    `MAX_ALERT_AGE` (a new feed's back catalogue); the chats whose filter lets it
-   through (`SubscriptionIndex`), less the chats muted at `now`.
+   through (`SubscriptionIndex`); muted chats too (their alerts are held and
+   summarised when the mute ends: `monitor.alerts.quiet`).
 2. `story_decision` (pure): the items alerted within `STORY_WINDOW` that report
    the same story (`monitor.alerts.stories.same_story`).
 3. `split_by_story` (pure), given what each chat already got of those stories:
@@ -121,14 +122,13 @@ def matching_chats(
     """The chats an item alerts (or answers), ascending, before the story rule.
 
     Irrelevant items and items published (else first seen) more than
-    `MAX_ALERT_AGE` before `now` go to no one; muted chats get nothing. `source` is the
+    `MAX_ALERT_AGE` before `now` go to no one. Muted chats are matched too: the
+    deliverer holds their alerts for the summary after the mute. `source` is the
     item's feed's source type (a filter may ask for official sources only).
     """
     if not labels.relevant or seen_at < now - MAX_ALERT_AGE:
         return []
-    muted = audience.muted(now)
-    found = audience.index.match(labels, title=title, text=text, source=source)
-    return [c for c in found if c not in muted]
+    return audience.index.match(labels, title=title, text=text, source=source)
 
 
 def story_candidate(alerted: AlertedItem) -> StoryCandidate:
@@ -211,7 +211,7 @@ class Router:
     ) -> RouteResult:
         """Store a new original's labels and embedding and queue its alerts, in one transaction.
 
-        Every active subscription with instant alerts, not muted at `now`, whose
+        Every active subscription with instant alerts (muted ones too) whose
         filter matches gets an ``alert`` row, unless the item is the same story
         (`monitor.alerts.stories`) as one that chat was already alerted about
         within the story window: then an ``also`` row replying to that alert.

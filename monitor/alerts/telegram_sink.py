@@ -42,8 +42,11 @@ class TelegramSink:
         thread_id: int | None = None,
         reply_to: int | None = None,
         buttons: Sequence[tuple[str, str]] = (),
+        silent: bool = False,
     ) -> int | None:
         """Send one HTML message without link preview; its message id.
+
+        `silent`: without a notification sound (``disable_notification``: quiet hours).
 
         Raises:
             RetryLater: 429 (flood control).
@@ -67,6 +70,7 @@ class TelegramSink:
                 chat_id,
                 text,
                 parse_mode=ParseMode.HTML,
+                disable_notification=silent,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
                 message_thread_id=thread_id,
                 reply_parameters=reply,

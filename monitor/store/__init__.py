@@ -64,6 +64,8 @@ API::
     mark_failed(id, error, *, token)  mark_skipped(id, reason, *, token)   (False: lease lost)
     release_deliveries(ids, token)  release_abandoned(worker) -> n
     delivery_counts() -> {status: n}
+    mark_held(id, token=)  held_chats()  held_deliveries(chat)  (held.py)
+    summarise_held(chat, ids, text, now) -> bool: one summary, the rows settled with it
     add_notices(chat_ids, text, now)  feed_notices() -> {url: state}
     tell_operators(feed_url, state, text, chat_ids, now)
     save_feedback(chat_id, item_id, vote, now)  feedback_counts() -> (up, down)
@@ -106,6 +108,7 @@ from monitor.store.briefs import BriefRows
 from monitor.store.engine import downgrade_schema, upgrade_schema
 from monitor.store.feedback import FeedbackRows, ItemVotes
 from monitor.store.feeds import FeedRows
+from monitor.store.held import HeldRows
 from monitor.store.items import ItemRows
 from monitor.store.labels import LabelRows
 from monitor.store.leases import LeaseRows
@@ -136,6 +139,7 @@ class Store(  # alerts: subscriptions, routes, outbox, notices, feedback, vector
     SubscriptionRows,
     RouteRows,
     OutboxRows,
+    HeldRows,
     NoticeRows,
     FeedbackRows,
     VectorRows,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy import and_, delete, func, select, update
@@ -160,7 +160,15 @@ def subscription_of(row: RowMapping) -> Subscription:
         timezone=row["timezone"],
         chat_type=row["chat_type"],
         title=row["title"],
+        quiet_start=_time_of(row["quiet_start"]),
+        quiet_end=_time_of(row["quiet_end"]),
+        quiet_hold=bool(row["quiet_hold"]),
     )
+
+
+def _time_of(value: str | None) -> time | None:
+    """A stored "HH:MM" as a time (None stays None)."""
+    return None if not value else time.fromisoformat(value)
 
 
 def _values(sub: Subscription) -> dict[str, Any]:
@@ -175,6 +183,9 @@ def _values(sub: Subscription) -> dict[str, Any]:
         "timezone": sub.timezone,
         "chat_type": sub.chat_type,
         "title": sub.title,
+        "quiet_start": None if sub.quiet_start is None else sub.quiet_start.strftime("%H:%M"),
+        "quiet_end": None if sub.quiet_end is None else sub.quiet_end.strftime("%H:%M"),
+        "quiet_hold": sub.quiet_hold,
     }
 
 
@@ -183,7 +194,7 @@ def _drop_pending(conn: Connection, chat_id: int) -> None:
         update(DELIVERIES)
         .where(
             DELIVERIES.c.chat_id == chat_id,
-            DELIVERIES.c.status == "pending",
+            DELIVERIES.c.status.in_(("pending", "held")),
             DELIVERIES.c.kind != "notice",
         )
         .values(status="skipped", last_error="subscription ended", lease_owner=None)
