@@ -331,6 +331,7 @@ async def open_alerts(
             clock=clock,
             worker=worker,
             topic_names=topic_names,
+            urgent_through_quiet=settings.urgent_through_quiet,
         )
         return
     await asyncio.to_thread(_console_subscriber, store, clock.now(), False)
@@ -351,6 +352,7 @@ async def open_alerts(
             clock=clock,
             worker=worker,
             topic_names=topic_names,
+            urgent_through_quiet=settings.urgent_through_quiet,
         )
 
 
