@@ -28,6 +28,7 @@ from monitor.ingest.address_guard import FetchGuards
 from monitor.ingest.fetch import Fetcher, FetchLimits
 from monitor.ingest.pipeline import PollOutcome
 from monitor.ingest.poller import Poller
+from monitor.ingest.silence import HISTORY, silent_feeds
 from monitor.models import Subscription
 from monitor.scheduler import (
     add_chat_answering,
@@ -445,13 +446,19 @@ async def drain_outbox(deliverer: Deliverer) -> None:
 
 
 async def tell_operators(store: Store, settings: Settings, clock: Clock) -> int:
-    """Queue one message to the operators per feed that started failing or came back."""
+    """Queue one message to the operators per feed that started failing, fell silent, or came
+    back."""
     if not settings.telegram_admins:
         return 0
 
     def check() -> int:
         now = clock.now()
-        notices = feed_notices(store.feed_health(now), store.feed_notices())
+        health = store.feed_health(now)
+        arrivals = store.feed_arrivals(HISTORY)
+        quiet = {
+            url: found.describe() for url, found in silent_feeds(health, arrivals, now).items()
+        }
+        notices = feed_notices(health, store.feed_notices(), silent=quiet)
         return sum(
             store.tell_operators(n.feed_url, n.state, n.text, settings.telegram_admins, now)
             for n in notices

@@ -36,7 +36,7 @@ def test_poll_once_logs_each_failed_feed_once_by_name_and_a_summary_and_exits_1(
     assert sum("WHO SEARO" in line for line in log_lines) == 2, result.stderr  # its line + summary
     assert any("WARNING WHO SEARO: HTTP 404" in line for line in log_lines), result.stderr
     summary = next(line for line in log_lines if "round " in line)
-    assert "2 feeds, 3 new items, 1 failed (WHO SEARO: 404), next round " in summary
+    assert "2 feeds, 3 new items, 1 failed (WHO SEARO: HTTP 404), next round " in summary
     assert feed_server.url("/missing.xml") not in result.stderr, "feeds are named by name"
     assert "retrying" not in result.stderr
 
@@ -292,7 +292,7 @@ def test_feeds_list_fits_80_columns_without_cutting_words(monitor: Monitor) -> N
 
     assert result.exit_code == 0, result.output
     assert cells_wide(result.stdout) <= 80
-    words = {w for f in load_feeds(SHIPPED_FEEDS) for w in f.name.split() + list(f.tags)}
+    words = {w for f in load_feeds(SHIPPED_FEEDS) for w in f.name.split()}  # tags: wider only
     table = result.stdout.replace("│", " ")
     tokens = {t.rstrip(",") for t in table.split()}
     cut = sorted(w for w in words if len(w) <= 24 and w not in tokens)
@@ -310,10 +310,11 @@ def test_feeds_list_as_json_and_csv(monitor: Monitor) -> None:
     assert len(records) == 58
     assert [r["name"].casefold() for r in records] == sorted(r["name"].casefold() for r in records)
     assert set(records[0]) == {
-        "name", "url", "language", "country", "interval", "enabled", "fulltext", "tags",
+        "name", "url", "language", "country", "source", "interval", "enabled", "fulltext",
+        "tags",
     }  # fmt: skip
     lines = as_csv.stdout.splitlines()
-    assert lines[0] == "name,url,language,country,interval,enabled,fulltext,tags"
+    assert lines[0] == "name,url,language,country,source,interval,enabled,fulltext,tags"
     assert len(lines) == 59
 
 

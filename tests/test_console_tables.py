@@ -9,16 +9,22 @@ import socket
 from datetime import UTC, datetime, timedelta
 
 from cli_runner import Monitor
+from feedserver import FeedServer
 
+from monitor.alerts.operators import OK, SILENT, feed_notices
 from monitor.cli.tables import fit_text, middle, wrap_words
 from monitor.ingest.report import diagnosis
-from monitor.ingest.silence import FLOOR, silence, usual_gap
-from monitor.models import FeedSpec
+from monitor.ingest.silence import FLOOR, silence, silent_feeds, usual_gap
+from monitor.models import FeedHealth, FeedSpec, Item
 from monitor.store import Store
 
 LONG_WORDS = ("Extraordinarilylongfeedname", "Internationalisation", "Interministerial")
 NAME = "Extraordinarilylongfeedname of the Interministerial Internationalisation Office"
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+RSS = (
+    '<?xml version="1.0"?><rss version="2.0"><channel><title>Q</title>'
+    "<item><title>Old news</title><link>https://q.example/0</link></item></channel></rss>"
+)
 
 
 def closed_port() -> int:
@@ -107,7 +113,7 @@ def test_every_table_command_fits_80_columns_with_long_values(monitor: Monitor) 
         table = "\n".join(line for line in result.output.splitlines() if line[:1] in "┃│┏┡└")
         assert table, (command, result.output)
         assert_fits(table)
-        assert len(result.output.splitlines()) <= 40, (command, result.output)
+        assert len(result.output.splitlines()) <= 60, (command, result.output)  # stats: 3 tables
         outputs[command] = result.output
     checked = json.loads(monitor("feeds", "check", "--format", "json", **env).output)
     assert "ConnectError" in checked[0]["error"]  # the whole text for scripts
@@ -156,3 +162,52 @@ def test_a_feed_is_silent_after_much_longer_than_its_usual_gap() -> None:
     daily = [NOW - timedelta(days=d) for d in range(4, 30)]
     assert silence(daily, NOW) is not None  # 4 days: beyond 3 x its usual day
     assert silence(daily, NOW - timedelta(days=2)) is None
+
+
+def _health(url: str, **values: object) -> FeedHealth:
+    base: dict[str, object] = {
+        "url": url, "name": "MOHW", "enabled": True, "removed_at": None,
+        "items_total": 30, "items_last_24h": 0, "last_success_at": NOW,
+    }  # fmt: skip
+    base.update(values)
+    return FeedHealth(**base)  # type: ignore[arg-type]
+
+
+def test_operators_hear_once_that_a_feed_fell_silent_and_once_that_it_is_back() -> None:
+    url = "https://a.example/rss"
+    hourly = {url: [NOW - timedelta(hours=h) for h in range(30, 60)]}
+    silent = {u: s.describe() for u, s in silent_feeds([_health(url)], hourly, NOW).items()}
+    (notice,) = feed_notices([_health(url)], {}, silent=silent)
+    assert notice.state == SILENT and "answers but is silent: no new item for 1d 6h" in notice.text
+    assert feed_notices([_health(url)], {url: SILENT}, silent=silent) == []  # told once
+    (back,) = feed_notices([_health(url)], {url: SILENT}, silent={})
+    assert back.state == OK and "has new items again" in back.text
+    failing = _health(url, consecutive_errors=1, last_error="HTTP 500")
+    assert silent_feeds([failing], hourly, NOW) == {}  # failing is not silent
+
+
+def test_feeds_check_and_stats_report_a_silent_feed(
+    monitor: Monitor, feed_server: FeedServer
+) -> None:
+    url = feed_server.add("/quiet.xml", RSS.encode())
+    monitor.feeds.write_text(f'[[feed]]\nurl = "{url}"\nname = "Quiet"\n')
+    now = datetime.now(UTC)
+    with Store.open(monitor.database_url) as store:
+        store.sync_feeds([FeedSpec(url, "Quiet")], now)
+        for n, hours in enumerate(range(40, 70)):
+            item = Item(url, f"g{n}", f"https://q.example/{n}", f"t{n}", "x", None)
+            store.add_item(
+                item, first_seen_at=now - timedelta(hours=hours), content_hash=f"h{n}",
+                signature=[n], bands=[], duplicate_of=None,
+            )  # fmt: skip
+        store.record_success(
+            url, now=now, status=200, etag=None, last_modified=None, entries=1,
+            encoding="utf-8", problem=None, next_due_at=now,
+        )  # fmt: skip
+    env = {"COLUMNS": "80", "MONITOR_ALLOW_PRIVATE_FEEDS": "1"}
+    checked = monitor("feeds", "check", **env)
+    assert checked.exit_code == 0, checked.output
+    assert "silent 200" in checked.output and "no new item for 1d" in checked.output
+    record = json.loads(monitor("feeds", "check", "--format", "json", **env).output)[0]
+    assert record["ok"] and record["silent"].startswith("no new item for 1d 16h")
+    assert "silent" in monitor("stats", **env).output

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import click
 
 from monitor.cli.main import EXIT_FAILED, err, main, out, settings_of
-from monitor.cli.tables import Column, Format, brief_error, emit, format_option
+from monitor.cli.tables import Column, Format, Value, brief_error, emit, format_option
 from monitor.filters import SOURCE_TYPES
 from monitor.ingest.report import feed_label, short_error
+
+log = logging.getLogger("monitor.feeds")
 
 
 @main.group()
@@ -19,11 +22,13 @@ def feeds() -> None:
 
 FORMAT_OPTION = format_option()
 
+SHORT_SOURCES = {"international": "intl", "state_media": "state"}  # narrow source column
+WIDE_ENOUGH_FOR_TAGS = 110  # narrower, the names and URLs need the room more than the tags
 FEED_COLUMNS = (
     Column("name", "name"),
     Column("lang", "where", "code"),
     Column("every", "every", "code"),
-    Column("source", "source", "code"),
+    Column("source", "source", "code", show=lambda v: SHORT_SOURCES.get(str(v), str(v or "-"))),
     Column("tags", "tags"),
     Column("url", "url", "url"),
 )
@@ -62,7 +67,12 @@ def feeds_list(ctx: click.Context, fmt: Format) -> None:
             }
             for r, s in zip(records, specs, strict=True)
         ]
-    emit(out, fmt, f"{settings.feeds_path}: {len(specs)} feeds", FEED_COLUMNS, records)
+    columns = FEED_COLUMNS
+    title = f"{settings.feeds_path}: {len(specs)} feeds"
+    if fmt == "table" and out.width < WIDE_ENOUGH_FOR_TAGS:
+        columns = tuple(c for c in FEED_COLUMNS if c.key != "tags")
+        title += " (tags: wider terminal or --format json)"
+    emit(out, fmt, title, columns, records)
 
 
 def _duration(seconds: float) -> str:
@@ -100,22 +110,39 @@ def feeds_check(ctx: click.Context, include_disabled: bool, fmt: Format) -> None
     results = asyncio.run(
         check_feeds(specs, settings.poll, progress_console=progress, guards=guards)
     )
-    # failures first, then by name: what needs attention is on top
-    ordered = sorted(results, key=lambda r: (r.error is None, r.feed.name.casefold(), r.feed.url))
-    records = [
-        {
-            "feed": feed_label(r.feed),
-            "url": r.feed.url,
-            "ok": r.error is None,
-            "result": ("ok" if r.error is None else "error") + (f" {r.status}" if r.status else ""),
-            "status": r.status,
-            "entries": r.entries,
-            "encoding": r.encoding,
-            "latency_s": round(r.latency_s, 3) if r.latency_s is not None else None,
-            "error": short_error(r.error or r.problem or "", r.feed.url, 200) or None,
-        }
-        for r in ordered
-    ]
+    silent = _silent_feeds(settings.database_url)
+    # failures first, then silent feeds, then by name: what needs attention is on top
+    ordered = sorted(
+        results,
+        key=lambda r: (
+            r.error is None,
+            r.feed.url not in silent,
+            r.feed.name.casefold(),
+            r.feed.url,
+        ),
+    )
+    records: list[dict[str, Value]] = []
+    for r in ordered:
+        quiet = silent.get(r.feed.url) if r.error is None else None
+        result = "ok" if r.error is None else "error"
+        records.append(
+            {
+                "feed": feed_label(r.feed),
+                "url": r.feed.url,
+                "ok": r.error is None,
+                "result": ("silent" if quiet else result) + (f" {r.status}" if r.status else ""),
+                "status": r.status,
+                "entries": r.entries,
+                "encoding": r.encoding,
+                "latency_s": round(r.latency_s, 3) if r.latency_s is not None else None,
+                "error": short_error(r.error or r.problem or "", r.feed.url, 200) or None,
+                "silent": quiet,
+            }
+        )
+        if r.error:  # the whole reason, at -v: the table holds its short phrase
+            log.debug("%s: %s", feed_label(r.feed), short_error(r.error, r.feed.url, 1000))
+    if fmt == "table":  # a silent feed's cell says how long it has been quiet
+        records = [{**r, "error": r["error"] or r["silent"]} for r in records]
     emit(out, fmt, "feeds check", CHECK_COLUMNS, records)
     ok = sum(1 for r in results if r.error is None)
     if fmt == "table":
@@ -204,3 +231,19 @@ def feeds_disable(ctx: click.Context, key: str) -> None:
 
     set_enabled(settings_of(ctx.find_root()).feeds_path, key, False)
     out.print(f"disabled {key}", highlight=False, markup=False)
+
+
+def _silent_feeds(database_url: str) -> dict[str, str]:
+    """Feed URL -> how it is silent, from the polls' history (none without a database)."""
+    from monitor.clock import SystemClock
+    from monitor.errors import MonitorError
+    from monitor.ingest.silence import HISTORY, silent_feeds
+    from monitor.store import Store
+
+    try:
+        with Store.open(database_url, create=False) as store:
+            now = SystemClock().now()
+            found = silent_feeds(store.feed_health(now), store.feed_arrivals(HISTORY), now)
+    except MonitorError:  # no database yet: no history to judge by
+        return {}
+    return {url: quiet.describe() for url, quiet in found.items()}

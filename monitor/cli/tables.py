@@ -56,7 +56,7 @@ URL_SHARE = 40  # a URL this wide shows host and file name; more only when space
 CELL_CHROME = 3  # a rich column's border and padding
 SHORT_TEXT = 20  # a text column no wider than this keeps its whole width
 MIN_TEXT = 8  # a text column shrunk to fit the terminal keeps at least this width
-MAX_LINES = 3  # a text cell's lines; a longer text is shortened in the middle
+MAX_LINES = 4  # a text cell's lines; a longer text is shortened in the middle
 
 
 @dataclass(frozen=True)
@@ -196,7 +196,8 @@ def column_widths(
         shrinkable = [
             i
             for i, c in enumerate(columns)
-            if c.kind in ("text", "url") and sizes[i] > max(MIN_TEXT, cell_len(c.header))
+            if sizes[i] > max(MIN_URL if c.kind == "url" else MIN_TEXT, cell_len(c.header))
+            and c.kind in ("text", "url")
         ]
         if not shrinkable:
             break

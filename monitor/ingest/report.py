@@ -107,7 +107,10 @@ def diagnosis(error: str, status: int | None = None) -> str:
     if match and int(match.group(1)) >= 400:
         return f"HTTP {match.group(1)}"
     cause = cause_of(error)
-    return cause.short if cause is not None else short_error(error, "", PHRASE_WIDTH)
+    if cause is not None:
+        return cause.short
+    text = " ".join(error.split())
+    return text if len(text) <= PHRASE_WIDTH else text[: PHRASE_WIDTH - 1].rstrip() + "…"
 
 
 def status_error(outcome: PollOutcome) -> str:

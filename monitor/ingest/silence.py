@@ -12,11 +12,13 @@ items) says nothing: such a feed is never called silent.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Final
+
+from monitor.models import FeedHealth
 
 HISTORY: Final = 30  # newest items per feed to learn from
 MIN_ARRIVALS: Final = 5  # polls that brought items: fewer is not enough to know "usual"
@@ -82,3 +84,21 @@ def _span(value: timedelta) -> str:
     if hours:
         return f"{hours}h {minutes}m" if minutes else f"{hours}h"
     return f"{minutes}m"
+
+
+def silent_feeds(
+    health: Iterable[FeedHealth], arrivals: Mapping[str, Sequence[datetime]], now: datetime
+) -> dict[str, Silence]:
+    """Feed URL -> its silence, for the enabled, listed feeds whose last poll succeeded."""
+    found: dict[str, Silence] = {}
+    for h in health:
+        answering = (
+            h.enabled
+            and h.removed_at is None
+            and h.consecutive_errors == 0
+            and h.last_success_at is not None
+        )
+        quiet = silence(arrivals.get(h.url, ()), now, answering=answering)
+        if quiet is not None:
+            found[h.url] = quiet
+    return found
