@@ -67,7 +67,7 @@ def feeds_list(ctx: click.Context, fmt: Format) -> None:
             }
             for r, s in zip(records, specs, strict=True)
         ]
-    columns = FEED_COLUMNS
+    columns: tuple[Column, ...] = FEED_COLUMNS
     title = f"{settings.feeds_path}: {len(specs)} feeds"
     if fmt == "table" and out.width < WIDE_ENOUGH_FOR_TAGS:
         columns = tuple(c for c in FEED_COLUMNS if c.key != "tags")
