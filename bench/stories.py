@@ -28,7 +28,7 @@ import json
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,7 +100,11 @@ def classify(rows: Sequence[Mapping[str, str]]) -> list[Labels]:
     from classifiers.factory import load_classifier
 
     classifier = load_classifier(model=None, summary_model=None, cache_dir=None)
-    return classifier.classify([Document(r["id"], r["title"], r["text"]) for r in rows])
+    docs = [
+        Document(r["id"], r["title"], r["text"], published=datetime.fromisoformat(r["published"]))
+        for r in rows
+    ]
+    return classifier.classify(docs)
 
 
 def reports_of(rows: Sequence[Mapping[str, str]], labels: Sequence[Labels]) -> list[Report]:
@@ -138,27 +142,23 @@ def tune(rows: Sequence[Mapping[str, str]], labels: Sequence[Labels]) -> None:
     gold = {r["id"]: r["story"] for r in sub}
     language = {r["id"]: r["language"] for r in sub}
     results = []
+    window = STORY_WINDOW
     grid = itertools.product(
         (0.86, 0.87, 0.88, 0.89, 0.90),  # threshold
-        (0.0, 0.02, 0.03, 0.05),  # contains
-        (-0.02, 0.0),  # contains_one
-        (-0.08, -0.05, -0.03),  # overlap
-        (-0.05, -0.03, 0.0),  # no_country
-        (0.03, 0.06),  # same_session
-        (0.0, -0.02),  # one_session
-        (0.0, -0.01, -0.02, -0.03),  # per_day
-        (timedelta(hours=48), timedelta(hours=72)),  # window
+        (0.0, -0.02),  # contains_one
+        (0.02, 0.04),  # shared_organisation
+        (0.0, -0.03),  # other_organisations
+        (-0.03, -0.06),  # other_events
+        (-0.01, -0.02),  # per_day
     )
-    for threshold, contains, one, overlap, none, session, one_session, per_day, window in grid:
+    for threshold, one, organisation, other_organisations, other_events, per_day in grid:
         rule = replace(
             RULE,
             threshold=threshold,
-            contains=contains,
             contains_one=one,
-            overlap=overlap,
-            no_country=none,
-            same_session=session,
-            one_session=one_session,
+            shared_organisation=organisation,
+            other_organisations=other_organisations,
+            other_events=other_events,
             per_day=per_day,
         )
         s = score(gold, group_stories(reports, rule=rule, window=window), language)

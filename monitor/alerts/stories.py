@@ -51,21 +51,22 @@ class StoryRule:
     Tuned on the tuning half of bench/data/stories.jsonl (`bench/stories.py --tune`).
     """
 
-    threshold: float = 0.87
+    threshold: float = 0.88
     contains: float = 0.02  # one country set holds the other (and one more at most), 2+ shared
-    contains_one: float = 0.0  # ... only one shared, or the larger names many more
+    contains_one: float = -0.02  # ... only one shared, or the larger names many more
     overlap: float = -0.08  # each names a country the other does not
     no_country: float = -0.05  # one of them names none
     same_session: float = 0.06  # both name the same session number
     one_session: float = -0.02  # only one of them names a session number
-    shared_organisation: float = 0.03
+    shared_organisation: float = 0.02
+    other_organisations: float = 0.0  # both name organisations, none in common
     shared_event: float = 0.01
     other_events: float = -0.03  # both have event types, none in common
     same_place: float = 0.02
     other_place: float = -0.04
     same_date: float = 0.02
     other_date: float = -0.06  # event dates more than a day apart
-    per_day: float = -0.02  # published more than a day apart: per day beyond the first
+    per_day: float = -0.01  # published more than a day apart: per day beyond the first
 
 
 RULE: Final = StoryRule()
@@ -178,8 +179,9 @@ def _evidence(a: StoryCandidate, b: StoryCandidate, rule: StoryRule) -> float:
         score += rule.same_session
     elif (a.session is None) != (b.session is None):
         score += rule.one_session
-    if a.organisations & b.organisations:
-        score += rule.shared_organisation
+    if a.organisations and b.organisations:
+        shared = a.organisations & b.organisations
+        score += rule.shared_organisation if shared else rule.other_organisations
     if a.events and b.events:
         score += rule.shared_event if a.events & b.events else rule.other_events
     if a.place and b.place:

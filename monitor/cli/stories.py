@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
@@ -48,7 +49,8 @@ def stories(ctx: click.Context, jsonl: IO[bytes], out_path: Path) -> None:
     items, skipped = read_items(jsonl, getattr(jsonl, "name", "<stdin>"))
     with click.open_file(str(out_path), "w", encoding="utf-8") as out_file:
         classifier = build_classifier(settings)
-        docs = [doc for doc, _ in items]
+        # relative event dates ("on Tuesday", "지난 12일") count from the item's date
+        docs = [replace(doc, published=published) for doc, published in items]
         reports = [
             Report(doc.id, labels, doc.title, doc.text, published)
             for (doc, labels), (_, published) in zip(
@@ -76,9 +78,7 @@ def read_items(lines: Iterable[bytes], name: str) -> tuple[list[tuple[Document, 
         if not raw.strip():
             continue
         try:
-            line = _utf8(raw)
-            doc = document_from_json(line)
-            published = _published(json.loads(line).get("published"), last)
+            doc = document_from_json(_utf8(raw))
             if doc.id in seen:
                 raise ValueError(f"id {doc.id!r} repeats an earlier line's")
         except ValueError as exc:
@@ -86,18 +86,9 @@ def read_items(lines: Iterable[bytes], name: str) -> tuple[list[tuple[Document, 
             err.print(f"{name}:{number}: {exc}", highlight=False, markup=False, soft_wrap=True)
             continue
         seen.add(doc.id)
+        published = doc.published or last
+        if published.tzinfo is None:  # a date or time without a zone: UTC
+            published = published.replace(tzinfo=UTC)
         items.append((doc, published))
         last = published
     return items, skipped
-
-
-def _published(value: object, last: datetime) -> datetime:
-    if value is None or value == "":
-        return last
-    if not isinstance(value, str):
-        raise ValueError("key 'published' must be an ISO 8601 string")
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise ValueError(f"key 'published' is not an ISO 8601 date-time: {value[:40]!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
