@@ -165,3 +165,36 @@ def test_subscribers_and_recipients_take_official(monitor: Monitor) -> None:
     assert "sources international, ministry" in listed[0]["filter"]
     result = monitor("recipients", "set", "kim@example.org", "--any-source")
     assert result.exit_code == 0 and "sources" not in result.output
+
+
+def test_digest_items_show_the_source_type_and_honour_official_only() -> None:
+    from test_digest_compose import MOHW, NAMES, NOW, TAXONOMY, WIRE, rows
+
+    from monitor.digest.compose import Source, compose_digest, period_ending
+    from monitor.digest.render import render_digest
+    from monitor.models import Recipient
+
+    sources = {
+        MOHW: Source("보건복지부", official=True, kind="ministry"),
+        WIRE: Source("Wire", kind="wire"),
+    }
+    originals, copies = rows()
+    for recipient in (
+        Recipient("kim@example.org", timezone="Asia/Seoul", token="t", language="ko"),
+        Recipient("lee@example.org", token="t", filter=Filter(sources=OFFICIAL_SOURCES)),
+    ):
+        digest = compose_digest(
+            recipient,
+            period_ending(recipient, NOW),
+            originals,
+            copies,
+            sources=sources,
+            topic_order=TAXONOMY.slugs,
+        )
+        stories = [s for g in digest.groups for s in g.stories]
+        text = render_digest(digest, topic_names=NAMES, unsubscribe_url="https://x.org/u").text
+        if recipient.filter.sources:  # official only: the ministry's stories, none else
+            assert stories and {s.source_kind for s in stories} == {"ministry"}
+            assert "보건복지부 · ministry" in text
+        else:
+            assert "보건복지부 · 정부 부처" in text

@@ -16,6 +16,7 @@ from typing import Final
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from monitor.alerts.gist import gist, gist_words
+from monitor.alerts.message import source_label
 from monitor.digest.catalogue import Words, words
 from monitor.digest.compose import OTHER_TOPIC, Digest, Story
 from monitor.filters import EVENT_TYPES, Filter
@@ -262,7 +263,11 @@ def event_line_of(story: Story, language: str) -> str:
 
 
 def _meta(story: Story, w: Words) -> str:
-    parts = [story.source, w.language_name(story.language)]
+    # the lead's source and its type in the reader's language: "Yonhap · wire"
+    parts = [
+        source_label(story.source, story.source_kind, w.language),
+        w.language_name(story.language),
+    ]
     if story.countries:
         parts.append(", ".join(w.country_name(c) for c in story.countries))
     return " · ".join(parts)
