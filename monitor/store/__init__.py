@@ -27,6 +27,9 @@ API::
     feed_health(now=None) -> [FeedHealth]       FeedState fields + name, enabled,
                                                 removed_at, item counts, lease_owner
     feed_names() -> {url: name}
+    feed_sources() -> {url: source type}        feeds.toml's `source`, labelled feeds only
+    feed_arrivals(per_feed) -> {url: [first_seen_at, newest first]}   for silent feeds
+    relevant_counts(since) -> {url: relevant items first seen since}  for coverage
 
     # items and deduplication
     find_item_by_key(feed_url, guid, url, content_hash) -> original id | None
