@@ -10,8 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 from cli_runner import Monitor
 from feedserver import FeedServer
+from test_store_subscriptions import labels
 
 from monitor.alerts.operators import OK, SILENT, feed_notices
+from monitor.alerts.router import Router
 from monitor.cli.tables import fit_text, middle, wrap_words
 from monitor.ingest.report import diagnosis
 from monitor.ingest.silence import FLOOR, silence, silent_feeds, usual_gap
@@ -138,15 +140,27 @@ def test_coverage_shows_gaps_as_table_json_and_csv(monitor: Monitor) -> None:
             "https://a.example/rss", now=NOW, status=200, etag=None, last_modified=None,
             entries=1, encoding="utf-8", problem=None, next_due_at=NOW,
         )  # fmt: skip
+        seen = datetime.now(UTC) - timedelta(days=1)
+        for n, feed in enumerate(("https://a.example/rss", "https://a.example/rss")):
+            item = Item(feed, f"g{n}", f"https://a.example/{n}", f"t{n}", "x", seen)
+            item_id = store.add_item(
+                item, first_seen_at=seen, content_hash=f"h{n}", signature=[n], bands=[],
+                duplicate_of=None,
+            )  # fmt: skip
+            assert item_id is not None
+            Router(store).save_labels_and_route(
+                item_id, f"h{n}", "m", labels(relevant=n == 0), seen
+            )
     cells = json.loads(monitor("coverage", "--format", "json").output)
     by_source = {c["source"]: c for c in cells if c["country"] == "KR"}
     assert by_source["ministry"]["healthy"] == 1 and not by_source["ministry"]["gap"]
+    assert by_source["ministry"]["items_30d"] == 1  # the relevant one of its two items
     assert by_source["wire"]["enabled"] == 1 and by_source["wire"]["gap"]  # never polled
     assert by_source["search"]["enabled"] == 0 and by_source["search"]["gap"]
     csv = monitor("coverage", "--format", "csv").output.splitlines()
     assert csv[0].startswith("country,language,source,enabled,healthy")
     table = monitor("coverage", COLUMNS="80").output
-    assert "KR ko" in table and "1/1 0" in table and "cells without a healthy feed" in table
+    assert "KR ko" in table and "1/1 1" in table and "cells without a healthy feed" in table
 
 
 def test_a_feed_is_silent_after_much_longer_than_its_usual_gap() -> None:
