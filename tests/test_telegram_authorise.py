@@ -59,6 +59,9 @@ CHANGING = {
     "tap",
     "digest",
     "confirm_code",
+    "timezone",
+    "quiet",
+    "quiet_tap",
 }
 
 

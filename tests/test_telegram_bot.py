@@ -257,7 +257,7 @@ async def test_mute_unmute_and_instant_alerts(
         ("/mute 90d", "longer than the maximum of 30d"),
         ("/latest abc", "Please give a number from 1 to 20"),
         ("/language fr", "Usage: /language en|ko"),
-        ("/alerts maybe", "Usage: /alerts on or /alerts off"),
+        ("/alerts maybe", "Usage: /alerts on, /alerts off or /alerts digest"),
         ("/search", "Usage: /search WORDS"),
     ],
 )

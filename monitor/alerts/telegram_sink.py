@@ -70,7 +70,7 @@ class TelegramSink:
                 chat_id,
                 text,
                 parse_mode=ParseMode.HTML,
-                disable_notification=silent,
+                disable_notification=True if silent else None,  # None: not sent
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
                 message_thread_id=thread_id,
                 reply_parameters=reply,

@@ -43,6 +43,7 @@ from monitor.telegram import brief_command, digest_commands, i18n, messages
 from monitor.telegram.admin import Operators
 from monitor.telegram.authorise import anyone
 from monitor.telegram.commands import TYPING_KEYWORD, BotContext, Commands, Handler, user_language
+from monitor.telegram.quiet_commands import QUIET_PREFIX, SEARCH_PREFIX, QuietCommands
 from monitor.telegram.throttle import CommandRate, NoteThrottle, Verdict
 
 logger = logging.getLogger(__name__)
@@ -72,6 +73,8 @@ MENU = (
     "language",
     "mute",
     "unmute",
+    "quiet",
+    "timezone",
     "alerts",
     "digest",
     "brief",
@@ -148,6 +151,7 @@ def register(application: BotApplication, bot: BotContext, operators: Operators)
     Each handler carries a decorator of `authorise` saying who may run it.
     """
     commands = Commands(bot)
+    quiet = QuietCommands(bot, commands)
     application.add_handler(TypeHandler(Update, RateGate(bot).check), group=RATE_GROUP)
     application.add_handler(
         ConversationHandler(
@@ -174,6 +178,8 @@ def register(application: BotApplication, bot: BotContext, operators: Operators)
         "mute": commands.mute,
         "unmute": commands.unmute,
         "alerts": commands.alerts,
+        "timezone": quiet.timezone,
+        "quiet": quiet.quiet,
         "cancel": commands.nothing_to_cancel,
         "stats": operators.stats,
         "feeds": operators.feeds,
@@ -185,11 +191,16 @@ def register(application: BotApplication, bot: BotContext, operators: Operators)
         application.add_handler(CommandHandler(name, callback, block=name not in SLOW_COMMANDS))
     application.add_handler(CallbackQueryHandler(commands.feedback, pattern=r"^fb:"))
     application.add_handler(CallbackQueryHandler(commands.tap, pattern=r"^sub:"))
+    application.add_handler(CallbackQueryHandler(quiet.quiet_tap, pattern=f"^{QUIET_PREFIX}"))
+    application.add_handler(CallbackQueryHandler(quiet.search_tap, pattern=f"^{SEARCH_PREFIX}"))
     application.add_handler(
         ChatMemberHandler(commands.membership, ChatMemberHandler.MY_CHAT_MEMBER)
     )
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, commands.migrated))
     application.add_handler(MessageHandler(filters.COMMAND, commands.unknown))
+    # free text in a private chat (after the keyword conversation, which takes its own)
+    private_text = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
+    application.add_handler(MessageHandler(private_text, quiet.free_text))
     application.add_error_handler(ErrorReporter(bot).on_error)
 
 

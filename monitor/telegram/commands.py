@@ -313,7 +313,7 @@ class Commands:
         sub, lang, duration = opened
         until = self.bot.clock.now() + duration
         await self.bot.save(update, replace(sub, muted_until=until))
-        shown = messages.format_time(until, sub.timezone)
+        shown = messages.format_time(until, sub.zone)
         await reply(update, messages.plain(lang, "muted", until=shown))
 
     @admins_only()
@@ -328,15 +328,22 @@ class Commands:
 
     @admins_only()
     async def alerts(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Turn instant alerts on or off (``/alerts on|off``)."""
+        """Turn instant alerts on or off (``/alerts on|off``); ``digest``: only the digest.
+
+        Digest-only is instant alerts off: the chat's digest (``/digest``, and its daily
+        e-mail) does not depend on them.
+        """
+        args = context.args or []
+        digest_only = [a.casefold() for a in args] in (["digest"], ["요약"])
         opened = await self._subscribed(
-            update, lambda: parse_switch(context.args or []), usage="alerts_usage"
+            update, lambda: False if digest_only else parse_switch(args), usage="alerts_usage"
         )
         if opened is None:
             return
         sub, lang, instant = opened
         await self.bot.save(update, replace(sub, instant=instant))
-        await reply(update, messages.plain(lang, "alerts_on" if instant else "alerts_off"))
+        key = "alerts_digest" if digest_only else "alerts_on" if instant else "alerts_off"
+        await reply(update, messages.plain(lang, key))
 
     @anyone
     async def latest(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -348,7 +355,9 @@ class Commands:
             await reply(update, messages.plain(lang, "bad_count", maximum=MAX_COUNT))
             return
         rows = messages.relevant_first(await self._recent(LATEST_WINDOW))[:count]
-        await self._send_items(update, lang, rows)
+        sub = await self.bot.subscription(update)
+        zone = sub.zone if sub is not None else Subscription(0, ui_language=lang).zone
+        await self._send_items(update, lang, rows, zone)
 
     @anyone
     async def search(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -533,8 +542,12 @@ class Commands:
         lines += messages.format_filter(sub.filter, taxonomy=self.bot.taxonomy, lang=lang)
         lines.append(messages.plain(lang, "sub_instant_on" if sub.instant else "sub_instant_off"))
         if sub.muted(self.bot.clock.now()) and sub.muted_until is not None:
-            until = messages.format_time(sub.muted_until, sub.timezone)
+            until = messages.format_time(sub.muted_until, sub.zone)
             lines.append(messages.plain(lang, "sub_muted", until=until))
+        lines.append(messages.zone_line(sub, lang))
+        quiet = messages.quiet_line(sub, lang)
+        if quiet:
+            lines.append(quiet)
         if not sub.active:
             lines.append(messages.plain(lang, "sub_inactive"))
         if sub.thread_id is not None:
@@ -572,7 +585,7 @@ class Commands:
         return [(item, None) for item in items]
 
     async def _item_blocks(
-        self, lang: str, rows: Sequence[tuple[StoredItem, Labels | None]]
+        self, lang: str, rows: Sequence[tuple[StoredItem, Labels | None]], tz: str = "UTC"
     ) -> list[str]:
         names = await asyncio.to_thread(self.bot.store.feed_names)
         return [
@@ -582,17 +595,22 @@ class Commands:
                 feed_name=names.get(item.feed_url, item.feed_url),
                 taxonomy=self.bot.taxonomy,
                 lang=lang,
+                tz=tz,
             )
             for item, labels in rows
         ]
 
     async def _send_items(
-        self, update: Update, lang: str, rows: Sequence[tuple[StoredItem, Labels | None]]
+        self,
+        update: Update,
+        lang: str,
+        rows: Sequence[tuple[StoredItem, Labels | None]],
+        tz: str = "UTC",
     ) -> None:
         if not rows:
             await reply(update, messages.plain(lang, "no_items"))
             return
-        for text in messages.pack(await self._item_blocks(lang, rows)):
+        for text in messages.pack(await self._item_blocks(lang, rows, tz)):
             await reply(update, text)
 
 

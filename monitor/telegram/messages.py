@@ -18,7 +18,7 @@ from classifiers.base import Labels
 from classifiers.taxonomy import Taxonomy
 from monitor.alerts.gist import event_line, gist_words
 from monitor.filters import EVENT_TYPES, Filter
-from monitor.models import FeedHealth, StoredItem
+from monitor.models import FeedHealth, StoredItem, Subscription
 from monitor.packing import cut
 from monitor.packing import pack as pack  # the bot packs its replies with it
 from monitor.telegram.i18n import text, topic_name
@@ -55,19 +55,20 @@ def format_item(
     feed_name: str,
     taxonomy: Taxonomy,
     lang: str = "en",
+    tz: str = "UTC",
 ) -> str:
     """One item as a short HTML block: title, the event line, source, language, date, topics,
-    countries, link."""
+    countries, link. The date is the chat's (`tz`)."""
     language = labels.language if labels else (item.language_hint or "?")
     topics = [topic_name(taxonomy, slug, lang) for slug in (labels.topics if labels else ())]
     countries = ", ".join(labels.countries) if labels and labels.countries else "-"
-    when = (item.published_at or item.first_seen_at).astimezone(UTC).strftime("%Y-%m-%d")
+    when = _local(item.published_at or item.first_seen_at, tz).strftime("%Y-%m-%d")
     lines = [
         f"<b>{html.escape(cut(item.title or '(no title)', MAX_TITLE))}</b>",
         f"{html.escape(feed_name)} · {html.escape(language)} · {when}",
         f"{html.escape(', '.join(topics) or '-')} · {html.escape(countries)}",
     ]
-    published = (item.published_at or item.first_seen_at).astimezone(UTC).date()
+    published = _local(item.published_at or item.first_seen_at, tz).date()
     event = event_line(labels, lang, today=published) if labels else ""
     if event:  # what happened, in the chat's language (as on alerts)
         lines.insert(1, html.escape(event))
@@ -114,11 +115,16 @@ def format_filter(value: Filter, *, taxonomy: Taxonomy, lang: str) -> list[str]:
 
 def format_time(moment: datetime, tz: str) -> str:
     """A moment in the chat's time zone, to the minute ("2026-12-03 18:30 KST")."""
+    return _local(moment, tz).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _local(moment: datetime, tz: str) -> datetime:
+    """`moment` in the zone `tz` (UTC for an unknown or empty one)."""
     try:
         zone = ZoneInfo(tz)
     except (ValueError, KeyError):
         zone = ZoneInfo("UTC")
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+    return moment.astimezone(UTC).astimezone(zone)
 
 
 def format_feed(feed: FeedHealth) -> str:
@@ -174,3 +180,18 @@ def error_note(error: BaseException | None, *, held: int = 0) -> str:
     if held:
         text += f"\n({held} more failed since the last note; see the log.)"
     return text
+
+
+def quiet_line(sub: Subscription, lang: str) -> str:
+    """The chat's quiet hours in one line (escaped), or "" without a window."""
+    if sub.quiet_start is None or sub.quiet_end is None:
+        return ""
+    key = "sub_quiet_hold" if sub.quiet_hold else "sub_quiet_silent"
+    window = f"{sub.quiet_start:%H:%M}–{sub.quiet_end:%H:%M}"
+    return plain(lang, key, window=window, zone=sub.zone)
+
+
+def zone_line(sub: Subscription, lang: str) -> str:
+    """The chat's time zone in one line (escaped), saying when it is only a guess."""
+    key = "sub_zone" if sub.timezone else "sub_zone_guessed"
+    return plain(lang, key, zone=sub.zone)
