@@ -123,3 +123,10 @@ async def test_a_meeting_in_three_languages_is_one_alert_and_two_replies(
     for reply in replies:
         assert reply["text"].startswith("🔁 Also reported by <b>")
         assert any(f"<b>{name}</b>" in reply["text"] for name in meeting_feeds)
+    with Store.open(settings.database_url) as store:
+        items = store.recent_items()
+    stories = {item.title: item.story_id for item in items}
+    assert len({stories[title] for _, _, title, _ in MEETING}) == 1  # one story id
+    first = min(item.id for item in items if item.title in {t for _, _, t, _ in MEETING})
+    assert stories[MEETING[0][2]] == first  # named by its first item
+    assert len(set(stories.values())) == 3

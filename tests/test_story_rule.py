@@ -11,6 +11,7 @@ import pytest
 from cli_runner import Monitor
 
 from classifiers.base import Labels
+from monitor.alerts.router import story_members
 from monitor.alerts.stories import (
     STORY_WINDOW,
     Report,
@@ -148,6 +149,12 @@ def test_grouping_honours_the_window_and_names_a_story_by_its_first_item() -> No
 
 def test_each_chat_gets_one_alert_per_story_then_at_most_the_replies() -> None:
     assert split_by_story([1, 2, 3], {2: 10, 3: 11}, {(3, 11): 3}) == ([1], [(2, 10)])
+
+
+def test_an_item_joins_its_best_matchs_story_and_every_alerted_member_counts() -> None:
+    story_of = {10: 10, 11: 10, 12: 10, 13: 13}
+    assert story_members([12, 13], story_of, [10, 11, 12, 13]) == (10, [12, 10, 11])
+    assert story_members([7], {}, [7, 8]) == (7, [7])  # stored before story ids
 
 
 # --- monitor stories ---------------------------------------------------------------------
