@@ -308,9 +308,10 @@ class _DigestCommands:
         return subscription.filter if subscription is not None else Filter()
 
     async def _chat_timezone(self, chat_id: int) -> str:
+        """The chat's zone (/timezone, else its language's guess), else the default."""
         subscription = await asyncio.to_thread(self.store.subscription, chat_id)
-        if subscription is not None and subscription.timezone not in ("", "UTC"):
-            return subscription.timezone
+        if subscription is not None and subscription.zone != "UTC":
+            return subscription.zone
         return self.settings.timezone
 
     async def _words(self, update: Update) -> Words:
