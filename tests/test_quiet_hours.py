@@ -330,3 +330,25 @@ async def _until(api: FakeBotAPI, count: int) -> None:
     await asyncio.to_thread(
         api.wait_for, lambda reqs: sum(m == "sendMessage" for m, _ in reqs) > count
     )
+
+
+# -- the store, on SQLite and PostgreSQL ---------------------------------------------
+
+
+def test_held_rows_are_summarised_once_with_their_summary(store: Store) -> None:
+    clock = FakeClock()
+    now = clock.now()
+    store.save_subscription(Subscription(USER, muted_until=now + timedelta(hours=1)), now)
+    first, second = alert(store, clock, "MOU one"), alert(store, clock, "MOU two")
+    claimed = store.claim_deliveries("w1", now, timedelta(minutes=2))
+    assert [d.item_id for d in claimed] == [first, second]
+    assert all(store.mark_held(d.id, token=d.lease_token) for d in claimed)
+    assert store.claim_deliveries("w1", now, timedelta(minutes=2)) == []  # held: not pending
+    assert store.held_chats() == [USER]
+    rows = store.held_deliveries(USER)
+    ids = [r for r, _, _ in rows]
+    assert store.summarise_held(USER, ids, "summary", now)
+    assert not store.summarise_held(USER, ids, "summary again", now)  # a second deliverer
+    kinds = [(d["kind"], d["status"]) for d in store.deliveries_of(USER)]
+    assert kinds == [("alert", "summarised"), ("alert", "summarised"), ("notice", "pending")]
+    assert store.held_chats() == []
