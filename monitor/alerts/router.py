@@ -91,22 +91,13 @@ class RoutingStore(Protocol):
 
 @dataclass(frozen=True)
 class Audience:
-    """The chats with instant alerts on, indexed by their filters, and when their mutes end."""
+    """The chats with instant alerts on, indexed by their filters (muted ones too)."""
 
     index: SubscriptionIndex = field(default_factory=SubscriptionIndex)
-    mutes: Mapping[int, datetime] = field(default_factory=dict)
 
     @classmethod
     def build(cls, subscriptions: Iterable[Subscription]) -> Audience:
-        subs = list(subscriptions)
-        return cls(
-            SubscriptionIndex.build((s.chat_id, s.filter) for s in subs),
-            {s.chat_id: s.muted_until for s in subs if s.muted_until is not None},
-        )
-
-    def muted(self, now: datetime) -> set[int]:
-        """The chats muted at `now`."""
-        return {chat for chat, until in self.mutes.items() if until > now}
+        return cls(SubscriptionIndex.build((s.chat_id, s.filter) for s in subscriptions))
 
 
 def matching_chats(
@@ -299,11 +290,7 @@ class Router:
         return RouteResult(tuple(alerts), tuple(replies))
 
     def _current_audience(self, tx: RoutingTransaction) -> Audience:
-        """The index and mute ends, rebuilt when the subscriptions changed.
-
-        Muting is a subscription change too (it raises the revision), so the mute
-        times kept with the index are current; only `now` moves.
-        """
+        """The index, rebuilt when the subscriptions changed (their version moved)."""
         version = tx.subscriptions_version()
         if self._audience is None or self._audience[0] != version:
             self._audience = (version, Audience.build(tx.instant_subscriptions()))
