@@ -17,6 +17,7 @@ from monitor.alerts.stories import (
     Report,
     StoryCandidate,
     group_stories,
+    reports_talks_aside,
     same_story,
     session_number,
     split_by_story,
@@ -57,7 +58,7 @@ def test_partial_country_lists_and_the_host_join_one_story() -> None:
     assert same_story(labels((), (1.0, 0.0)), [candidate(1, set(), 0.90)]) == []
 
 
-def test_topics_do_not_count_but_vectors_and_models_do() -> None:
+def test_a_missing_or_another_topic_alone_does_not_split_but_vectors_and_models_do() -> None:
     item = labels(("KR", "ID"), (1.0, 0.0), topics=("uhc",))
     found = same_story(
         item,
@@ -66,9 +67,68 @@ def test_topics_do_not_count_but_vectors_and_models_do() -> None:
             candidate(2, {"KR", "ID"}, 0.60),  # far
             StoryCandidate(3, (1.0, 0.0, 0.0), frozenset({"KR", "ID"})),  # another model
             candidate(4, {"KR", "ID"}, 0.99),  # closest first
+            candidate(5, {"KR", "ID"}, 0.865),  # no topic: counts for nothing
         ],
     )
-    assert found == [4, 1]
+    assert found == [4, 1, 5]
+
+
+@pytest.mark.parametrize(
+    ("language", "title"),
+    [("ko", "코이카, 라오스 모자보건 사업 착수"), ("th", "กรมการแพทย์ลงนามความร่วมมือกับเกาหลี")],
+)
+def test_topics_on_both_sides_with_none_in_common_count_against(language: str, title: str) -> None:
+    """Two Korea–Laos items of one day, one on maternal health and one on regulation: the
+    same words and countries, but what they are about differs."""
+    item = labels(("KR", "LA"), (1.0, 0.0), language=language, topics=("maternal_health",))
+    near = 0.885  # joins on its own: countries +0.02
+    assert same_story(item, [candidate(1, {"KR", "LA"}, near)], title=title) == [1]
+    shared = frozenset({"maternal_health", "uhc"})
+    assert same_story(item, [candidate(1, {"KR", "LA"}, near, topics=shared)], title=title) == [1]
+    other = frozenset({"health_industry"})
+    assert same_story(item, [candidate(1, {"KR", "LA"}, near, topics=other)], title=title) == []
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "aside"),
+    [
+        ("Korea, Japan health chiefs hold bilateral talks", "", True),
+        ("Ministers meet", "They met on the sidelines of the ASEAN Plus Three meeting.", True),
+        ("한일 보건장관 양자 면담…고령화 협력 논의", "", True),
+        ("中日卫生部长举行双边会晤", "", True),
+        ("日韓保健相が二国間会談", "", True),
+        ("Menkes RI-Korea gelar pertemuan bilateral di sela KTT ASEAN", "", True),
+        ("Bộ trưởng Y tế Việt Nam gặp song phương Bộ trưởng Hàn Quốc", "", True),
+        ("รมว.สาธารณสุขหารือทวิภาคีกับญี่ปุ่น", "", True),
+        ("Korea and Viet Nam sign MOU to deepen bilateral cooperation", "", False),
+        ("한중일 보건장관회의 부대행사로 감염병 포럼 개최", "", False),  # a side event is a meeting
+        ("ASEAN health ministers adopt a declaration", "", False),
+    ],
+)
+def test_talks_aside_a_meeting_in_the_main_languages(title: str, text: str, aside: bool) -> None:
+    assert reports_talks_aside(title, text) is aside
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        ("한일 보건장관, 아세안+3 회의 계기 양자회담", ""),
+        (
+            "Japan, Korea ministers meet",
+            "The two met on the sidelines of the APT ministers' meeting.",
+        ),
+    ],
+)
+def test_talks_aside_do_not_join_the_meeting_they_were_beside(title: str, text: str) -> None:
+    """Same day, same place, the countries a subset and words alike: another event."""
+    item = labels(("KR", "JP"), (1.0, 0.0))
+    apt = candidate(1, {"KR", "JP", "CN"}, 0.93, organisations=frozenset({"APT"}))
+    assert same_story(item, [apt], title=title, text=text) == []
+    assert same_story(item, [apt]) == [1]  # without the marker it is a partial country list
+    # another report of the same talks, marked or naming no mechanism, still joins
+    assert same_story(item, [replace(apt, aside=True)], title=title, text=text) == [1]
+    pair = candidate(2, {"KR", "JP"}, 0.90)
+    assert same_story(item, [pair], title=title, text=text) == [2]
 
 
 def test_another_partner_or_no_shared_country_is_another_story() -> None:

@@ -24,7 +24,9 @@ What decides (docs/stories.md has the figures and how to reproduce them):
 * Time: only items of the window are candidates (a preview two days before
   the meeting still joins its readout).
 
-Topics do not count: half of real reports get none.
+Topics count only against: half of real reports get none, but two that both have
+topics and share none are about different things. Talks on the sidelines of a
+meeting ("양자회담", "bilateral talks") are not the meeting itself.
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ from numpy.typing import NDArray
 
 from classifiers.base import Labels
 
+# organisations that are meetings of several countries, not agencies taking part
+MULTILATERAL_MECHANISMS: Final = frozenset(
+    {"ASEAN", "APT", "APEC", "TRILATERAL", "MEKONG", "EAS", "G20", "SCO"}
+)
 STORY_WINDOW: Final = timedelta(hours=48)  # a story older than this alerts again
 MAX_REPLIES_PER_STORY: Final = 3  # "also reported by ..." replies under one alert, per chat
 
@@ -62,6 +68,8 @@ class StoryRule:
     other_organisations: float = 0.0  # both name organisations, none in common
     shared_event: float = 0.01
     other_events: float = -0.03  # both have event types, none in common
+    other_topics: float = -0.03  # both have topics, none in common (as other_events)
+    aside_of_multilateral: float = -0.08  # side talks vs the meeting they were beside (as overlap)
     same_place: float = 0.02
     other_place: float = -0.04
     same_date: float = 0.02
@@ -85,6 +93,7 @@ class StoryCandidate:
     place: str | None = None
     event_date: str | None = None  # ISO "YYYY-MM-DD"
     session: int | None = None  # "the 19th meeting": `session_number` of title and lead
+    aside: bool = False  # bilateral talks, on the sidelines: `reports_talks_aside` of title, lead
     at: datetime | None = None  # published (else first seen)
 
     @classmethod
@@ -108,6 +117,7 @@ class StoryCandidate:
             place=labels.place,
             event_date=labels.event_date,
             session=session_number(title, text),
+            aside=reports_talks_aside(title, text),
             at=at,
         )
 
@@ -184,6 +194,14 @@ def _evidence(a: StoryCandidate, b: StoryCandidate, rule: StoryRule) -> float:
         score += rule.shared_organisation if shared else rule.other_organisations
     if a.events and b.events:
         score += rule.shared_event if a.events & b.events else rule.other_events
+    # topics found on both sides and none shared: what the event is about differs (one
+    # side's lack of topics says nothing, half of real reports get none)
+    if a.topics and b.topics and not a.topics & b.topics:
+        score += rule.other_topics
+    # bilateral talks on the sidelines of a multilateral meeting share its day, place,
+    # countries and words, but are another event: one side says so, the other is the meeting
+    if a.aside != b.aside and _multilateral(b if a.aside else a):
+        score += rule.aside_of_multilateral
     if a.place and b.place:
         score += rule.same_place if _fold(a.place) == _fold(b.place) else rule.other_place
     days = _days_apart(a.event_date, b.event_date)
@@ -193,6 +211,11 @@ def _evidence(a: StoryCandidate, b: StoryCandidate, rule: StoryRule) -> float:
         apart = abs((a.at - b.at).total_seconds()) / 86400
         score += rule.per_day * max(0.0, apart - 1)
     return score
+
+
+def _multilateral(c: StoryCandidate) -> bool:
+    """A meeting of a mechanism (ASEAN, the trilateral, ...) or of three countries or more."""
+    return bool(c.organisations & MULTILATERAL_MECHANISMS) or len(c.countries) >= 3
 
 
 def _most_evidence(rule: StoryRule) -> float:
@@ -316,6 +339,29 @@ def _han_number(token: str) -> int | None:
         else:
             return None
     return total + current or None
+
+
+# -- talks aside ------------------------------------------------------------------
+
+# "bilateral talks", "on the sidelines of", in the main languages: another meeting than the
+# one it is held beside (not "bilateral cooperation", which any MOU's report names)
+_ASIDE: Final = re.compile(
+    r"\bbilateral\s+(?:talks|meetings?|consultations?)\b|\bsidelines?\b|\bon the margins? of\b"
+    r"|양자\s?(?:회담|면담|회의|협의)"
+    r"|双边(?:会谈|会见|会晤|磋商)|间隙"
+    r"|二国間(?:会談|会合|協議)|個別会談|合間"
+    r"|\bpertemuan bilateral\b|\bdi sela(?:-sela)?\b"
+    r"|(?:hội đàm|gặp|họp|làm việc) song phương|\bbên lề\b"
+    r"|(?:ประชุม|หารือ)ทวิภาคี|นอกรอบ",
+    re.IGNORECASE,
+)
+
+
+def reports_talks_aside(title: str, text: str = "") -> bool:
+    """Whether the item reports talks aside a meeting, e.g. "한중 양자회담", "on the sidelines
+    of the trilateral meeting" (title and lead: a meeting's readout may mention its side talks
+    further down). A side event (a forum of the same countries) is not talks aside."""
+    return bool(_ASIDE.search(title) or _ASIDE.search(text[:_LEAD_CHARS]))
 
 
 # -- grouping --------------------------------------------------------------------
