@@ -183,6 +183,8 @@ class Subscription:
         quiet_start, quiet_end: the chat's quiet window, local wall-clock times (both or
             neither); alerts inside it are sent silently (`monitor.alerts.quiet`).
         quiet_hold: inside the window alerts are held, and summarised when it ends.
+        digest_time: digest-only (``/alerts digest``): the chat gets its daily digest as
+            messages at this local time in `zone`; None: no digest in the chat.
     """
 
     chat_id: int
@@ -198,6 +200,7 @@ class Subscription:
     quiet_start: time | None = None
     quiet_end: time | None = None
     quiet_hold: bool = False
+    digest_time: time | None = None
 
     @property
     def zone(self) -> str:

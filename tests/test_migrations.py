@@ -27,7 +27,7 @@ TABLES |= {"subscriptions", "deliveries", "feedback", "embeddings", "feed_notice
 TABLES |= {"recipients", "digest_log", "digest_codes"}  # 0003_digest
 TABLES |= {"roles"}  # 0005_roles
 TABLES |= {"code_mails"}  # 0009_code_mails
-HEAD = "0011"  # 0004, 0006, 0007, 0008, 0010 and 0011 add columns
+HEAD = "0012"  # 0004, 0006, 0007, 0008, 0010, 0011 and 0012 add columns
 
 
 @contextmanager

@@ -140,6 +140,8 @@ SUBSCRIPTIONS = Table(
     Column("quiet_start", Text),
     Column("quiet_end", Text),
     Column("quiet_hold", Boolean, nullable=False, server_default=false()),
+    # migration 0012: a digest-only chat's daily digest, local "HH:MM" (NULL: none)
+    Column("digest_time", Text),
 )
 
 # The outbox: one row per message to send. Routing writes alert rows in the same

@@ -163,6 +163,7 @@ def subscription_of(row: RowMapping) -> Subscription:
         quiet_start=_time_of(row["quiet_start"]),
         quiet_end=_time_of(row["quiet_end"]),
         quiet_hold=bool(row["quiet_hold"]),
+        digest_time=_time_of(row["digest_time"]),
     )
 
 
@@ -186,6 +187,7 @@ def _values(sub: Subscription) -> dict[str, Any]:
         "quiet_start": None if sub.quiet_start is None else sub.quiet_start.strftime("%H:%M"),
         "quiet_end": None if sub.quiet_end is None else sub.quiet_end.strftime("%H:%M"),
         "quiet_hold": sub.quiet_hold,
+        "digest_time": None if sub.digest_time is None else sub.digest_time.strftime("%H:%M"),
     }
 
 
