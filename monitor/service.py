@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING, Literal
 
 from classifiers.base import Classifier
 from classifiers.taxonomy import load_taxonomy
-from monitor.alerts.deliver import CONSOLE_CHAT, ConsoleSink, Deliverer
+from monitor.alerts.deliver import Deliverer
 from monitor.alerts.operators import feed_notices
+from monitor.alerts.sinks import CONSOLE_CHAT, ConsoleSink
 from monitor.alerts.telegram_sink import TelegramSink
 from monitor.clock import Clock, SystemClock
 from monitor.cpu_pool import open_cpu_pool
-from monitor.digest.jobs import digest_sender, install_digest_jobs
+from monitor.digest.chats import ChatDigests, install_chat_digests
+from monitor.digest.jobs import DigestBuilder, digest_sender, install_digest_jobs
 from monitor.digest.unsubscribe import start_unsubscribe_server
 from monitor.errors import DeliveryError, MonitorError
 from monitor.feeds import FeedsFile
@@ -201,6 +203,14 @@ async def _serve(
             every=FEED_CHECK_EVERY,
         )
         install_digest_jobs(scheduler, digest_sender(settings, parts.store, model_id=model_id))
+        install_chat_digests(
+            scheduler,
+            ChatDigests(
+                DigestBuilder(settings, parts.store, load_taxonomy(), model_id=model_id),
+                parts.store,
+                clock,
+            ),
+        )
         unsubscribe = await start_unsubscribe_server(settings, parts.store)  # MONITOR_HTTP_LISTEN
         scheduler.start()
         log.info(

@@ -13,8 +13,9 @@ from fakes import FakeClock
 from telegram import Bot
 from test_store_subscriptions import MODEL, NOW, labels
 
-from monitor.alerts.deliver import ConsoleSink, Deliverer, DeliveryLimits, html_to_text
+from monitor.alerts.deliver import Deliverer, DeliveryLimits
 from monitor.alerts.router import Router
+from monitor.alerts.sinks import ConsoleSink, html_to_text
 from monitor.alerts.telegram_sink import TelegramSink
 from monitor.filters import Filter
 from monitor.models import FeedSpec, Item, Subscription

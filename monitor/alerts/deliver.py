@@ -42,9 +42,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import html
 import logging
-import re
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -61,71 +59,29 @@ from tenacity import (
 
 from classifiers.base import Labels
 from monitor.alerts import quiet
+from monitor.alerts.held import HeldStore, queue_held_summaries
 from monitor.alerts.message import feedback_buttons, format_alert, format_also_reported
 from monitor.alerts.router import Router, RoutingStore
-from monitor.alerts.summary import HeldItem, format_held_summary
+from monitor.alerts.sinks import (
+    AlertSink,
+    ChatGone,
+    ChatMoved,
+    Rejected,
+    RetryLater,
+    TransientError,
+)
 from monitor.clock import Clock
-from monitor.errors import DeliveryError, StoreError
+from monitor.errors import StoreError
 from monitor.models import ALERT, ALSO, NOTICE, Delivery, StoredItem, Subscription
 
 log = logging.getLogger(__name__)
 
-CONSOLE_CHAT: Final = 0  # no Telegram chat has id 0: the console's own subscription
 MAX_RETRY_DELAY: Final = timedelta(hours=1)
 FIRST_RETRY_DELAY: Final = timedelta(seconds=30)
 RECORD_SENT_TRIES: Final = 8  # 0.5 s, 1, 2, 4, 8, 16, 16: about a minute, half a lease
 
 
-class RetryLater(DeliveryError):
-    """The chat service asked us to wait (HTTP 429)."""
-
-    def __init__(self, message: str, retry_after_s: float) -> None:
-        super().__init__(message)
-        self.retry_after_s = retry_after_s
-
-
-class TransientError(DeliveryError):
-    """A server error, a network error or a timeout: trying again may work."""
-
-
-class ChatGone(DeliveryError):
-    """The chat can no longer be written to (HTTP 403)."""
-
-
-class ChatMoved(DeliveryError):
-    """The group became a supergroup: it now has another chat id."""
-
-    def __init__(self, message: str, new_chat_id: int) -> None:
-        super().__init__(message)
-        self.new_chat_id = new_chat_id
-
-
-class Rejected(DeliveryError):
-    """The message was refused for good (HTTP 400 and the like)."""
-
-
-class AlertSink(Protocol):
-    """Where messages go: Telegram, or the console."""
-
-    async def send(
-        self,
-        chat_id: int,
-        text: str,
-        *,
-        thread_id: int | None = None,
-        reply_to: int | None = None,
-        buttons: Sequence[tuple[str, str]] = (),
-        silent: bool = False,
-    ) -> int | None:
-        """Send one HTML message (`silent`: without a notification sound); its id, if any.
-
-        Raises:
-            RetryLater, TransientError, ChatGone, ChatMoved, Rejected.
-        """
-        ...
-
-
-class OutboxStore(RoutingStore, Protocol):
+class OutboxStore(RoutingStore, HeldStore, Protocol):
     """The part of `monitor.store.Store` the deliverer uses."""
 
     def claim_deliveries(
@@ -153,14 +109,6 @@ class OutboxStore(RoutingStore, Protocol):
     def release_abandoned(self, worker: str) -> int: ...
 
     def mark_held(self, delivery_id: int, *, token: str) -> bool: ...
-
-    def held_chats(self) -> list[int]: ...
-
-    def held_deliveries(self, chat_id: int) -> list[tuple[int, int | None, str | None]]: ...
-
-    def summarise_held(
-        self, chat_id: int, delivery_ids: Sequence[int], text: str, now: datetime
-    ) -> bool: ...
 
     def next_delivery_at(self) -> datetime | None: ...
 
@@ -278,7 +226,9 @@ class Deliverer:
             # rows a database error made the last pass abandon are this pass's at once
             await asyncio.to_thread(self._store.release_abandoned, self.worker)
             # chats whose mute or holding window ended: their one summary, sent in this pass
-            report.summaries += await asyncio.to_thread(self._summarise_held, self._clock.now())
+            report.summaries += await asyncio.to_thread(
+                queue_held_summaries, self._store, self._clock.now()
+            )
             await self._share_overall_limit()
             while not self._paused():
                 now = self._clock.now()
@@ -601,32 +551,6 @@ class Deliverer:
         )
         return text, None, feedback_buttons(item.id), urgent
 
-    def _summarise_held(self, now: datetime) -> int:
-        """Queue the summary of each chat that has held alerts and no longer holds; how many.
-
-        A chat gone meanwhile gets none (its held rows were dropped with its
-        subscription). Runs in a worker thread: the store is synchronous.
-        """
-        queued = 0
-        for chat_id in self._store.held_chats():
-            sub = self._store.subscription(chat_id)
-            if sub is None or quiet.holding(sub, now):
-                continue
-            rows = self._store.held_deliveries(chat_id)
-            held: list[HeldItem] = []
-            names = self._store.feed_names()
-            for model_id in {m for _, _, m in rows}:
-                ids = [i for _, i, m in rows if m == model_id and i is not None]
-                for item, labels in self._store.items_by_id(ids, model_id).values():
-                    urgent = labels is not None and quiet.is_urgent(labels, (item.title, item.text))
-                    feed = names.get(item.feed_url, item.feed_url)
-                    held.append(HeldItem(item, feed, urgent))
-            count = len({i for _, i, _ in rows})
-            text = format_held_summary(held, count=count, ui_language=sub.ui_language)
-            if self._store.summarise_held(chat_id, [r for r, _, _ in rows], text, now):
-                queued += 1
-        return queued
-
 
 class _Limits:
     """Enter several limiters in order (overall, chat, group)."""
@@ -652,49 +576,11 @@ def _skip_reason(delivery: Delivery, sub: Subscription | None, now: datetime) ->
     return None  # a muted chat's alerts are held (`quiet.mode`), not dropped
 
 
-class ConsoleSink:
-    """Alerts printed as text (no token): the same deliverer, the console as the chat."""
-
-    def __init__(self, write: Callable[[str], None]) -> None:
-        self._write = write
-
-    async def send(
-        self,
-        chat_id: int,
-        text: str,
-        *,
-        thread_id: int | None = None,
-        reply_to: int | None = None,
-        buttons: Sequence[tuple[str, str]] = (),
-        silent: bool = False,
-    ) -> int | None:
-        prefix = "  ↳ " if reply_to is not None else "● "
-        chat = "" if chat_id == CONSOLE_CHAT else f"[chat {chat_id}] "
-        self._write(f"{prefix}{chat}{html_to_text(text)}")
-        return None
-
-
-def html_to_text(text: str) -> str:
-    """Our Telegram HTML as plain text: tags dropped (links keep their URL), entities decoded.
-
-    Every stored value was escaped, so each literal ``<`` starts one of our tags.
-    """
-    text = re.sub(r'<a href="([^"]*)">(.*?)</a>', r"\2 (\1)", text, flags=re.S)
-    return html.unescape(re.sub(r"<[^>]+>", "", text))
-
-
 __all__ = [
     "ALERT",
     "ALSO",
-    "CONSOLE_CHAT",
     "NOTICE",
-    "AlertSink",
-    "ChatGone",
-    "ConsoleSink",
     "Deliverer",
     "DeliveryLimits",
     "DrainReport",
-    "Rejected",
-    "RetryLater",
-    "TransientError",
 ]

@@ -25,7 +25,7 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from monitor.alerts.deliver import ChatGone, ChatMoved, Rejected, RetryLater, TransientError
+from monitor.alerts.sinks import ChatGone, ChatMoved, Rejected, RetryLater, TransientError
 
 
 class TelegramSink:
