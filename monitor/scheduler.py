@@ -83,6 +83,26 @@ def add_digest_sweep(
     )
 
 
+CHAT_DIGEST_JOB = "chat-digests"
+
+
+def add_chat_digest_sweep(
+    scheduler: AsyncIOScheduler,
+    sweep: Callable[[], Awaitable[object]],
+    *,
+    every: timedelta,
+) -> None:
+    """Digest-only chats: queue the digests that are due, at once and then every `every`."""
+    _add_repeating(
+        scheduler,
+        sweep,
+        every=every,
+        job_id=CHAT_DIGEST_JOB,
+        name="digests: queue digest-only chats' digests",
+        first_run_at=datetime.now(UTC),
+    )
+
+
 def sync_digest_jobs(
     scheduler: AsyncIOScheduler,
     triggers: Mapping[str, BaseTrigger],

@@ -7,10 +7,10 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from monitor.models import NOTICE
+from monitor.models import NOTICE, SENT
 from monitor.store.engine import StoreBase
 from monitor.store.outbox import outbox_row
-from monitor.store.schema import DELIVERIES, FEED_NOTICES
+from monitor.store.schema import DELIVERIES, DIGEST_LOG, FEED_NOTICES
 
 
 class NoticeRows(StoreBase):
@@ -23,6 +23,48 @@ class NoticeRows(StoreBase):
         rows = [outbox_row(chat, NOTICE, None, None, None, now, text=text) for chat in chat_ids]
         with self._begin("queueing notices", write=True) as conn:
             conn.execute(DELIVERIES.insert(), rows)
+
+    def queue_chat_digest(
+        self,
+        chat_id: int,
+        key: str,
+        period: tuple[str, datetime, datetime],
+        texts: Sequence[str],
+        now: datetime,
+        *,
+        items: int = 0,
+    ) -> bool:
+        """Queue a chat's digest messages once per period: False if it was queued already.
+
+        `key` names the chat in the digest log ("chat:<id>"), `period` is (its key, start,
+        end). The log row and the outbox rows are written in ONE transaction, so of
+        several sweeps only one queues the digest, and a crash queues all of it or none;
+        the deliverer then sends the rows like any notice (leases, rate limits, fencing).
+        """
+        period_key, start, end = period
+        claim = (
+            self._insert(DIGEST_LOG)
+            .values(
+                email=key,
+                period_key=period_key,
+                period_start=start,
+                period_end=end,
+                status=SENT,  # handed to the outbox, which owns delivery from here
+                items=items,
+                attempts=1,
+                claimed_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=[DIGEST_LOG.c.email, DIGEST_LOG.c.period_key])
+            .returning(DIGEST_LOG.c.email)
+        )
+        rows = [outbox_row(chat_id, NOTICE, None, None, None, now, text=t) for t in texts]
+        with self._begin("queueing a chat's digest", write=True) as conn:
+            if conn.scalar(claim) is None:
+                return False
+            if rows:
+                conn.execute(DELIVERIES.insert(), rows)
+        return True
 
     def feed_notices(self) -> dict[str, str]:
         """Feed URL -> what operators were last told about it ("failing" or "ok")."""

@@ -26,6 +26,7 @@ import html
 import logging
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
+from datetime import time
 from typing import Any, TypeVar
 
 from telegram import ForceReply, InlineKeyboardMarkup, Message, Update
@@ -36,6 +37,7 @@ from telegram.ext import ContextTypes, ConversationHandler
 from classifiers.base import Labels
 from classifiers.taxonomy import Taxonomy
 from monitor.clock import Clock
+from monitor.durations import parse_send_time
 from monitor.errors import StoreError
 from monitor.filters import EVENT_TYPES, Filter
 from monitor.models import StoredItem, Subscription
@@ -341,9 +343,19 @@ class Commands:
         if opened is None:
             return
         sub, lang, instant = opened
-        await self.bot.save(update, replace(sub, instant=instant))
+        # digest-only: the chat's daily digest comes here (`monitor.digest.chats`) at its
+        # e-mail digest's time if it has one, else the default; on/off: no digest here
+        digest_time = await self._digest_time(sub.chat_id) if digest_only else None
+        await self.bot.save(update, replace(sub, instant=instant, digest_time=digest_time))
         key = "alerts_digest" if digest_only else "alerts_on" if instant else "alerts_off"
         await reply(update, messages.plain(lang, key))
+
+    async def _digest_time(self, chat_id: int) -> time:
+        """When a digest-only chat gets its digest: its e-mail digest's time, else the default."""
+        recipient = await asyncio.to_thread(self.bot.store.recipient_for_chat, chat_id)
+        if recipient is not None:
+            return recipient.send_time
+        return parse_send_time(self.bot.settings.digest_time)
 
     @anyone
     async def latest(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

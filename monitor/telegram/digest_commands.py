@@ -56,7 +56,7 @@ from monitor.digest.jobs import DigestBuilder, topic_names
 from monitor.digest.mail import build_confirmation, mailer_for, sender_address
 from monitor.digest.recipient import parse_email, parse_timezone, schedule_text
 from monitor.digest.render import telegram_messages
-from monitor.durations import parse_send_time
+from monitor.durations import format_send_time, parse_send_time
 from monitor.errors import DeliveryError
 from monitor.filters import Filter
 from monitor.models import Recipient
@@ -277,6 +277,20 @@ class _DigestCommands:
 
     async def _time(self, update: Update, chat_id: int, command: DigestCommand, w: Words) -> None:
         recipient = await asyncio.to_thread(self.store.recipient_for_chat, chat_id)
+        subscription = await asyncio.to_thread(self.store.subscription, chat_id)
+        if subscription is not None and subscription.digest_time is not None:
+            # a digest-only chat's digest in the chat follows (`monitor.digest.chats`)
+            try:
+                at = parse_send_time(command.value)
+            except ValueError as exc:
+                await _reply(update, html.escape(w("bot_bad_time", reason=str(exc))))
+                return
+            saved_sub = replace(subscription, digest_time=at)
+            await asyncio.to_thread(self.store.save_subscription, saved_sub, self.clock.now())
+            if recipient is None:
+                shown = f"{format_send_time(at)} ({subscription.zone})"
+                await _reply(update, html.escape(w("bot_chat_time_set", schedule=shown)))
+                return
         if recipient is None:
             await _reply(update, html.escape(w("bot_no_recipient")))
             return
