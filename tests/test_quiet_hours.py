@@ -323,7 +323,9 @@ async def test_only_group_admins_set_the_groups_zone_and_quiet_hours(
         in (await say(api, "/timezone 서울", user=ADMIN, **group))["text"]
     )
     digest = await say(api, "/alerts digest", user=ADMIN, **group)
-    assert digest["text"].startswith("Instant alerts are off; the daily digest stays")
+    assert digest["text"].startswith(
+        "Instant alerts are off; the daily digest comes to this chat at 08:00"
+    )
 
 
 async def _until(api: FakeBotAPI, count: int) -> None:

@@ -21,6 +21,7 @@ from monitor.feeds import add_feed, remove_feed
 from monitor.ingest.address_guard import AddressGuard, Resolver, UnsafeAddressError, system_resolver
 from monitor.ingest.fetch import Fetcher, FetchLimits
 from monitor.ingest.parse import ParsedFeed, parse_feed
+from monitor.ingest.silence import HISTORY, silent_feeds
 from monitor.models import FeedSpec
 from monitor.telegram import messages
 from monitor.telegram.authorise import operators_only
@@ -54,13 +55,18 @@ class Operators:
 
     @operators_only
     async def stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Feed health, item counts, subscribed chats and feedback."""
+        """Feed health (silent feeds named), item counts, subscribed chats and feedback."""
         lang = await self.bot.lang(update)
         store = self.bot.store
         feeds = await asyncio.to_thread(store.feed_health)
         subscribers = len(await asyncio.to_thread(store.subscriptions))
         feedback = await asyncio.to_thread(store.feedback_counts)
-        text = messages.format_stats(feeds, lang=lang, subscribers=subscribers, feedback=feedback)
+        arrivals = await asyncio.to_thread(store.feed_arrivals, HISTORY)
+        now = self.bot.clock.now()
+        silent = {url: s.describe() for url, s in silent_feeds(feeds, arrivals, now).items()}
+        text = messages.format_stats(
+            feeds, lang=lang, subscribers=subscribers, feedback=feedback, silent=silent
+        )
         await reply(update, text)
 
     @operators_only

@@ -37,7 +37,7 @@ from telegram.ext import ContextTypes, ConversationHandler
 from classifiers.base import Labels
 from classifiers.taxonomy import Taxonomy
 from monitor.clock import Clock
-from monitor.durations import parse_send_time
+from monitor.durations import format_send_time, parse_send_time
 from monitor.errors import StoreError
 from monitor.filters import EVENT_TYPES, Filter
 from monitor.models import StoredItem, Subscription
@@ -348,7 +348,8 @@ class Commands:
         digest_time = await self._digest_time(sub.chat_id) if digest_only else None
         await self.bot.save(update, replace(sub, instant=instant, digest_time=digest_time))
         key = "alerts_digest" if digest_only else "alerts_on" if instant else "alerts_off"
-        await reply(update, messages.plain(lang, key))
+        at = format_send_time(digest_time) if digest_time is not None else ""
+        await reply(update, messages.plain(lang, key, time=at, zone=sub.zone))
 
     async def _digest_time(self, chat_id: int) -> time:
         """When a digest-only chat gets its digest: its e-mail digest's time, else the default."""

@@ -10,7 +10,7 @@ themselves are `monitor.alerts.message`'s job.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -29,6 +29,7 @@ MAX_TITLE = 400  # characters of a title, before escaping (as in alerts)
 MAX_URL = 2000  # a longer link is left out rather than cut (a cut link is a wrong one)
 MAX_KEYWORDS_SHOWN = 20  # a chat stored before the keyword limit may have more
 MAX_KEYWORD_SHOWN = 100
+MAX_SILENT_SHOWN = 10  # /stats names this many silent feeds, then counts the rest
 
 
 def plain(lang: str, key: str, **values: object) -> str:
@@ -150,8 +151,13 @@ def format_stats(
     lang: str,
     subscribers: int | None = None,
     feedback: tuple[int, int] | None = None,
+    silent: Mapping[str, str] | None = None,
 ) -> str:
-    """The /stats summary: feeds OK, failing and disabled, items, subscribers, feedback."""
+    """The /stats summary: feeds OK, failing, silent and disabled, items, subscribers, feedback.
+
+    `silent`: feed URL -> how it is silent (`monitor.ingest.silence`); the first
+    `MAX_SILENT_SHOWN` are named.
+    """
     active = [f for f in feeds if f.enabled and f.removed_at is None]
     failing = [f for f in active if f.consecutive_errors > 0]
     disabled = sum(1 for f in feeds if not f.enabled and f.removed_at is None)
@@ -159,6 +165,8 @@ def format_stats(
         f"<b>{plain(lang, 'stats_title')}</b>",
         plain(lang, "stats_ok", count=len(active) - len(failing)),
         plain(lang, "stats_failing", count=len(failing)),
+        plain(lang, "stats_silent", count=len(silent or {})),
+        *_silent_lines(feeds, silent or {}),
         plain(lang, "stats_disabled", count=disabled),
         plain(lang, "stats_last_24h", count=sum(f.items_last_24h for f in feeds)),
         plain(lang, "stats_total", count=sum(f.items_total for f in feeds)),
@@ -168,6 +176,16 @@ def format_stats(
     if feedback is not None:
         lines.append(plain(lang, "stats_feedback", up=feedback[0], down=feedback[1]))
     return "\n".join(lines)
+
+
+def _silent_lines(feeds: Sequence[FeedHealth], silent: Mapping[str, str]) -> list[str]:
+    """One line per silent feed (the first `MAX_SILENT_SHOWN`, by name), escaped."""
+    names = {f.url: f.name for f in feeds}
+    shown = sorted((names.get(url, url), why) for url, why in silent.items())
+    lines = [f"  • {html.escape(name)} — {html.escape(why)}" for name, why in shown]
+    if len(lines) > MAX_SILENT_SHOWN:
+        lines = [*lines[:MAX_SILENT_SHOWN], f"  … +{len(lines) - MAX_SILENT_SHOWN}"]
+    return lines
 
 
 def error_note(error: BaseException | None, *, held: int = 0) -> str:
