@@ -12,6 +12,7 @@ to the chat's stored subscription.
 ``sub:l:<ll>``     toggle a language
 ``sub:e:<type>``   toggle a cooperation event type (one of `EVENT_TYPES`)
 ``sub:coop``       toggle "cooperation only"
+``sub:official``   toggle "official sources only" (`OFFICIAL_SOURCES`: ministries, international)
 ``sub:edit``       show the subscription keyboard (from /subscriptions)
 ``sub:stop``       stop alerts to this chat
 ``sub:done``       close the keyboard, show the summary
@@ -30,7 +31,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from classifiers.taxonomy import Taxonomy
 from monitor.alerts.gist import gist_words
 from monitor.codes import COUNTRY_CODES, LANGUAGE_CODES
-from monitor.filters import EVENT_TYPES, Filter
+from monitor.filters import EVENT_TYPES, OFFICIAL_SOURCES, Filter
 from monitor.telegram.i18n import text, topic_name
 
 Section = Literal["topics", "countries", "languages", "events"]
@@ -61,13 +62,23 @@ class Tap:
     """One subscription button press: its action and value ("" when it has none)."""
 
     action: Literal[
-        "on", "view", "topic", "country", "language", "event", "coop", "edit", "stop", "done"
+        "on",
+        "view",
+        "topic",
+        "country",
+        "language",
+        "event",
+        "coop",
+        "official",
+        "edit",
+        "stop",
+        "done",
     ]
     value: str = ""
 
 
 _KINDS = {"t": "topic", "c": "country", "l": "language", "e": "event", "v": "view"}
-_BARE = ("on", "coop", "edit", "stop", "done")
+_BARE = ("on", "coop", "official", "edit", "stop", "done")
 
 
 def parse_tap(data: str, *, topics: Collection[str]) -> Tap:
@@ -101,7 +112,8 @@ def parse_tap(data: str, *, topics: Collection[str]) -> Tap:
 
 
 def toggle(current: Filter, tap: Tap) -> Filter:
-    """`current` with the tapped topic, country, language or cooperation switch flipped."""
+    """`current` with the tapped topic, country, language, cooperation or official switch
+    flipped."""
     if tap.action == "topic":
         return replace(current, topics=current.topics ^ {tap.value})
     if tap.action == "country":
@@ -112,6 +124,9 @@ def toggle(current: Filter, tap: Tap) -> Filter:
         return replace(current, events=current.events ^ {tap.value})
     if tap.action == "coop":
         return replace(current, cooperation_only=not current.cooperation_only)
+    if tap.action == "official":  # any other choice of source types (the CLI's) ends too
+        official = current.sources == OFFICIAL_SOURCES
+        return replace(current, sources=frozenset() if official else OFFICIAL_SOURCES)
     return current
 
 
@@ -131,7 +146,8 @@ def flag(country: str) -> str:
 def subscription_keyboard(
     current: Filter, *, section: Section, taxonomy: Taxonomy, lang: str
 ) -> InlineKeyboardMarkup:
-    """Section tabs, the section's toggles (✅ chosen), the cooperation switch and Done."""
+    """Section tabs, the section's toggles (✅ chosen), the cooperation and official-sources
+    switches, and Done."""
     tabs = [
         _button(
             ("• " + text(lang, f"kb_{name}") + " •")
@@ -168,8 +184,12 @@ def subscription_keyboard(
         ]
         grid = _rows(toggles, 2)
     coop_key = "kb_cooperation_only" if current.cooperation_only else "kb_all_news"
-    bottom = [_button(text(lang, coop_key), "coop"), _button(text(lang, "kb_done"), "done")]
-    return InlineKeyboardMarkup([tabs, *grid, bottom])
+    official_key = "kb_official_only" if current.sources == OFFICIAL_SOURCES else "kb_all_sources"
+    switches = [
+        _button(text(lang, coop_key), "coop"),
+        _button(text(lang, official_key), "official"),
+    ]
+    return InlineKeyboardMarkup([tabs, *grid, switches, [_button(text(lang, "kb_done"), "done")]])
 
 
 def start_keyboard(lang: str) -> InlineKeyboardMarkup:
