@@ -50,6 +50,8 @@ async def test_a_digest_only_chat_gets_one_digest_at_its_time_and_an_ordinary_ch
     assert sub is not None and not sub.instant and sub.digest_time == time(8)  # the default
     answer = await say(api, "/digest time 10:00")  # 09:00 UTC now: the digest is an hour away
     assert "10:00 (UTC)" in answer["text"]
+    shown = await say(api, "/subscriptions")
+    assert "the digest comes daily at 10:00 (UTC)" in shown["text"]
     await say(api, "/subscribe KR", user=ADMIN)  # an ordinary chat: instant alerts
     before = len(api.calls("sendMessage"))
     alert(sqlite_store, clock, "Korea and Viet Nam sign a health MOU")

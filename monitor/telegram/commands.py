@@ -553,7 +553,12 @@ class Commands:
     def _summary_text(self, sub: Subscription, lang: str, heading: str | None = None) -> str:
         lines = [messages.plain(lang, heading or "sub_title")]
         lines += messages.format_filter(sub.filter, taxonomy=self.bot.taxonomy, lang=lang)
-        lines.append(messages.plain(lang, "sub_instant_on" if sub.instant else "sub_instant_off"))
+        if not sub.instant and sub.digest_time is not None:  # digest-only (`/alerts digest`)
+            at = format_send_time(sub.digest_time)
+            lines.append(messages.plain(lang, "sub_digest_only", time=at, zone=sub.zone))
+        else:
+            key = "sub_instant_on" if sub.instant else "sub_instant_off"
+            lines.append(messages.plain(lang, key))
         if sub.muted(self.bot.clock.now()) and sub.muted_until is not None:
             until = messages.format_time(sub.muted_until, sub.zone)
             lines.append(messages.plain(lang, "sub_muted", until=until))
