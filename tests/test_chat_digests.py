@@ -94,3 +94,20 @@ async def test_alerts_on_ends_the_chats_digest(
     sub = sqlite_store.subscription(USER)
     assert sub is not None and sub.instant and sub.digest_time is None
     assert await chat_digests(tmp_path, api, sqlite_store, clock).run_due() == []
+
+
+def test_a_chats_digest_is_queued_once_per_period_on_both_backends(store: Store) -> None:
+    now = FakeClock().now()
+    period = ("daily:2026-11-25", now - timedelta(days=1), now)
+    texts = ["<b>digest</b> part 1", "part 2"]
+    assert store.queue_chat_digest(USER, chat_key(USER), period, texts, now, items=3)
+    assert not store.queue_chat_digest(USER, chat_key(USER), period, texts, now, items=3)
+    claimed = store.claim_deliveries("w1", now, timedelta(minutes=2))
+    assert [(d.chat_id, d.kind, d.text) for d in claimed] == [
+        (USER, "notice", "<b>digest</b> part 1"),
+        (USER, "notice", "part 2"),
+    ]
+    entry = store.digest_entry(chat_key(USER), "daily:2026-11-25")
+    assert entry is not None and entry.status == "sent" and entry.items == 3
+    tomorrow = ("daily:2026-11-26", now, now + timedelta(days=1))
+    assert store.queue_chat_digest(USER, chat_key(USER), tomorrow, texts, now)
