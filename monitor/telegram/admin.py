@@ -25,7 +25,7 @@ from monitor.ingest.silence import HISTORY, silent_feeds
 from monitor.models import FeedSpec
 from monitor.telegram import messages
 from monitor.telegram.authorise import operators_only
-from monitor.telegram.commands import BotContext, reply
+from monitor.telegram.context import BotContext, reply
 from monitor.telegram.parsing import parse_addfeed, parse_feed_key
 
 ADDFEED_RETRIES = 0  # the operator is waiting for an answer; they can send it again

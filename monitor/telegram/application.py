@@ -42,7 +42,8 @@ from monitor.store import Store
 from monitor.telegram import brief_command, digest_commands, i18n, messages
 from monitor.telegram.admin import Operators
 from monitor.telegram.authorise import anyone
-from monitor.telegram.commands import TYPING_KEYWORD, BotContext, Commands, Handler, user_language
+from monitor.telegram.commands import TYPING_KEYWORD, Commands, Handler
+from monitor.telegram.context import BotContext, user_language
 from monitor.telegram.quiet_commands import QUIET_PREFIX, SEARCH_PREFIX, QuietCommands
 from monitor.telegram.throttle import CommandRate, NoteThrottle, Verdict
 

@@ -32,7 +32,7 @@ from monitor.clock import Clock
 from monitor.digest.jobs import topic_names
 from monitor.store import Store
 from monitor.telegram.authorise import anyone
-from monitor.telegram.commands import user_language
+from monitor.telegram.context import user_language
 
 HANDLER_GROUP: Final = -1  # beside /digest: answered before the catch-all "unknown command"
 MAX_ARGS: Final = MAX_PARTIES + 1  # the parties and a period

@@ -30,7 +30,8 @@ from monitor.alerts import quiet
 from monitor.models import Subscription
 from monitor.telegram import i18n, messages
 from monitor.telegram.authorise import admins_only, anyone
-from monitor.telegram.commands import BotContext, Commands, reply
+from monitor.telegram.commands import Commands
+from monitor.telegram.context import BotContext, reply
 from monitor.telegram.messages import quiet_line, zone_line
 from monitor.telegram.zones import parse_zone
 
