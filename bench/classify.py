@@ -278,8 +278,8 @@ def time_parts(classifier: Any, docs: Sequence[Any]) -> tuple[dict[str, float], 
         )
 
     def read_later(d: Any, language: str) -> list[str]:
-        # what topics read besides the lead and the summariser's sentences: agenda items, and
-        # the passages after the lead of long texts
+        # what topics read besides the lead and the summariser's sentences: the passages
+        # after the lead of long texts
         return topic_passages(d.title, d.text, language, [])
 
     seconds = dict.fromkeys(PART_NAMES, 0.0)
@@ -304,7 +304,7 @@ def time_parts(classifier: Any, docs: Sequence[Any]) -> tuple[dict[str, float], 
         for d, language in zip(batch, languages, strict=True):
             summariser.summarise(d.title, d.text, language)
         seconds["summariser"] += clock() - t
-        t = clock()  # the agenda items and passages after the lead that topics read
+        t = clock()  # the passages after the lead that topics read in long texts
         later = [p for d, lang in zip(batch, languages, strict=True) for p in read_later(d, lang)]
         if later:
             encoder.encode(later)

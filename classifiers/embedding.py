@@ -7,7 +7,10 @@ the summariser ranks (embedded once, for the batch, and shared with it) and up t
 `PASSAGES` passages after the lead are scored by the same topic heads against a
 stricter passage threshold; a topic whose name or acronym the text contains (`names`
 in topics.toml) is taken; and an "unspecific" head (courtesy calls, framework MOUs,
-meeting openings) keeps the lead alone from deciding any topic. An item gets every
+meeting openings) keeps the lead alone from deciding any topic. The cooperation head has a
+stricter second cut for texts naming a single party (one country, no international
+organisation): a ministry's MOU with another of its country, another country's domestic
+news. An item gets every
 topic that passes, or none. Countries come from the gazetteer, the language from the
 detector, the summary from the extractive summariser.
 Editing `topics.toml` (a new topic, more examples) refits the heads on next start;
@@ -20,6 +23,7 @@ import hashlib
 import io
 import json
 import logging
+import re
 import tempfile
 import threading
 from collections.abc import Iterable, Sequence
@@ -41,18 +45,21 @@ from classifiers.heads import (
     fit_heads,
     fit_topic_head,
     load_heads,
+    out_of_fold,
     save_heads,
+    stricter_cut,
     topic_cuts,
     topic_evidence,
 )
 from classifiers.language import UNDETERMINED, detect_language
 from classifiers.mentions import TopicNames
+from classifiers.organisations import OrganisationFinder
 from classifiers.summarise import ExtractiveSummariser, split_sentences
 from classifiers.taxonomy import Taxonomy, load_taxonomy
 
 log = logging.getLogger(__name__)
 
-HEADS_VERSION = "10"  # bump when the features or the fitting change
+HEADS_VERSION = "11"  # bump when the features or the fitting change
 MAX_CHARS = 1000  # title + lead, embedded as one; the rest is read sentence by sentence
 PASSAGES = 2  # passages read after the lead
 PASSAGE_CHARS = 300  # about 80 tokens of English each, more in other scripts
@@ -95,6 +102,15 @@ def later_passages(title: str, text: str, language: str) -> list[str]:
     return passages[:PASSAGES]
 
 
+def topic_passages(title: str, text: str, language: str, ranked: list[str]) -> list[str]:
+    """The texts a topic is looked for in besides the lead, each scored against the passage cut:
+    for texts longer than the lead, the sentences the summariser ranks (`ranked`) and the
+    passages after the lead."""
+    if not _read_past_lead(title, text):
+        return []
+    return [*ranked, *later_passages(title, text, language)]
+
+
 def document_text(title: str, text: str) -> str:
     """What the encoder sees: title, then the lead, cut at MAX_CHARS."""
     body = " ".join(text.split())
@@ -130,6 +146,7 @@ class EmbeddingClassifier:
             self._summariser if isinstance(self._summariser, ExtractiveSummariser) else extractive
         )
         self._names = TopicNames.of(self._taxonomy)
+        self._organisations = OrganisationFinder()
         self._events = EventExtractor()
         self.digest = _digest(encoder.model_id, self._taxonomy, self._training)
         # stored labels are reused only from the same heads and the same event rules
@@ -160,9 +177,7 @@ class EmbeddingClassifier:
             for d, lang in zip(docs, languages, strict=True)
         ]
         passages = [
-            [*texts, *later_passages(d.title, d.text, lang)]
-            if _read_past_lead(d.title, d.text)
-            else []
+            topic_passages(d.title, d.text, lang, texts)
             for d, texts, lang in zip(docs, ranked, languages, strict=True)
         ]
         wanted = [*ranked, *passages] if self._summariser is self._sentences else passages
@@ -206,7 +221,7 @@ class EmbeddingClassifier:
         labels = Labels(
             language=language,
             relevant=relevant,
-            cooperation=relevant and p_coop >= self.heads[COOPERATION].threshold,
+            cooperation=relevant and self._cooperation(p_coop, doc, language),
             topics=_topics(scores) if relevant else (),
             countries=(story_countries if relevant else find_countries)(
                 f"{doc.title}\n{doc.text}", language
@@ -218,6 +233,30 @@ class EmbeddingClassifier:
             embedding=tuple(x.tolist()),
         )
         return with_events(labels, doc, self._events)
+
+    def _cooperation(self, p_coop: float, doc: Document, language: str) -> bool:
+        """The cooperation head's verdict: its cut, or its stricter cut when the text names a
+        single party (read only when the probability falls between the two)."""
+        head = self.heads[COOPERATION]
+        if p_coop < head.threshold:
+            return False
+        if p_coop >= head.passage_threshold:
+            return True
+        return not self._one_party(f"{doc.title}\n{doc.text}", language)
+
+    def _one_party(self, text: str, language: str) -> bool:
+        """Does the text name at most one country and no international organisation?
+
+        Cross-border cooperation takes two parties. A text naming one (a memorandum between
+        two ministries of one country, an outlet's report of another country's domestic
+        news) is cooperation only when the head is surer: its cut for such items is fitted
+        on the labelled items (`_one_party_cut`). A foreign ambassador or embassy with the one
+        country named counts as two parties (a courtesy call on the outlet's own minister)."""
+        countries = len(find_countries(text, language))
+        if countries >= 2 or self._organisations.find(text):
+            return False
+        # an ambassador's or an embassy's counterpart is the outlet's own, unnamed country
+        return not (countries == 1 and DIPLOMAT.search(text[:MAX_CHARS]))
 
     def _topic_scores(
         self,
@@ -284,10 +323,32 @@ class EmbeddingClassifier:
         missing = {RELEVANT, COOPERATION} - set(heads)
         if missing:
             raise ValueError(f"labelled data has no positive or no negative rows for {missing}")
+        heads[COOPERATION] = self._one_party_cut(heads[COOPERATION], rows, x)
         heads |= self._fit_topic_heads(rows, x, cache_dir)
         if cache_dir is not None:
             _write_atomically(cache_dir / name, save_heads(heads))
         return heads
+
+    def _one_party_cut(
+        self, head: Head, rows: list[tuple[str, dict[str, int], str]], x: NDArray[np.float32]
+    ) -> Head:
+        """The cooperation head with its stricter cut for items naming a single party, chosen
+        on its cross-validated probabilities for the labelled items (F1 over all of them)."""
+        index = [i for i, (_, known, _) in enumerate(rows) if COOPERATION in known]
+        y = np.array([rows[i][1][COOPERATION] for i in index], np.int8)
+        p = out_of_fold(x[index], y)
+        items = {item.id: item for item in self._training if item.relevant}
+        mine = [k for k, i in enumerate(index) if rows[i][2] in items]
+        if not mine:
+            return head
+        weak = np.array(
+            [
+                self._one_party(f"{it.title}\n{it.text}", it.language)
+                for it in (items[rows[index[k]][2]] for k in mine)
+            ]
+        )
+        cut = stricter_cut(p[mine], y[mine], weak, head.threshold)
+        return replace(head, passage_threshold=cut)
 
     def _fit_topic_heads(
         self,
@@ -339,12 +400,12 @@ class EmbeddingClassifier:
 
     def _passages_of(self, items: Iterable[GoldItem]) -> dict[str, list[str]]:
         return {
-            item.id: [
-                *self._sentences.texts_to_embed(item.title, item.text, item.language),
-                *later_passages(item.title, item.text, item.language),
-            ]
-            if _read_past_lead(item.title, item.text)
-            else []
+            item.id: topic_passages(
+                item.title,
+                item.text,
+                item.language,
+                self._sentences.texts_to_embed(item.title, item.text, item.language),
+            )
             for item in items
         }
 
@@ -354,6 +415,11 @@ class EmbeddingClassifier:
         return list(dict.fromkeys(t for ts in texts.values() for t in ts))
 
 
+# a foreign country's diplomat or mission: with the one country named, two parties
+DIPLOMAT = re.compile(
+    r"(?i:ambassador|embassy|envoy|high commission|duta besar|dubes|kedutaan|đại sứ"
+    r"|embahador|pesuruhjaya tinggi)|大使|주한|대사관|대사를|대사와|대사 접견|เอกอัครราชทูต|สถานทูต"
+)
 UNSPECIFIC_CAP = 0.49  # the lead's score for any topic on an unspecific item: under the cut
 NAMED_SCORE = 0.9  # the topic score of an item that names the topic outright
 

@@ -205,6 +205,24 @@ DOMESTIC = [
 ]
 
 
+# the text names one party (the stricter cooperation cut); the rule does not catch every
+# such item yet (docs/classifier-quality.md, "What remains")
+ONE_COUNTRY_OR_NOT_AGREED = [
+    (
+        "Ministry of Health and Ministry of Finance sign memorandum on hospital budgets",
+        "The two ministries agreed to review how public hospitals are funded next year.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("title", "text"), ONE_COUNTRY_OR_NOT_AGREED)
+def test_one_country_memoranda_and_unagreed_plans_are_not_cooperation(
+    classifier: EmbeddingClassifier, title: str, text: str
+) -> None:
+    [labels] = classifier.classify([Document("d", title, text)])
+    assert labels.relevant and not labels.cooperation
+
+
 @pytest.mark.parametrize(("title", "text"), DOMESTIC)
 def test_domestic_health_news_is_relevant_but_not_cooperation(
     classifier: EmbeddingClassifier, title: str, text: str
@@ -339,6 +357,38 @@ def test_headlines_alone_are_understood(classifier: EmbeddingClassifier) -> None
 
 
 HELDOUT_TOPIC_TARGETS = {"micro": 0.82, "macro": 0.75, "two or more kept": 0.70, "none kept": 0.70}
+# the news-shaped split (issue #21): floors a little under today's figures (topics 0.89,
+# cooperation 0.90, 85 % and 100 %, health_systems the weakest topic at 0.65), which
+# docs/classifier-quality.md records; the issue's targets there are not all met yet
+HELDOUT_NEWS_FLOORS = {
+    "topics micro": 0.87,
+    "cooperation": 0.88,
+    "two or more kept": 0.80,
+    "none kept": 0.90,
+    "weakest topic": 0.60,
+}
+
+
+def test_news_shaped_split_keeps_its_floors(classifier: EmbeddingClassifier) -> None:
+    """The split written like published news: agenda lists, bare headlines, proposals,
+    domestic memoranda, company visits and another country's domestic news."""
+    from classifiers.evaluate import ALL, TOPIC, evaluate
+    from classifiers.gold import HELDOUT_NEWS_FILE, load_gold
+
+    report = evaluate(load_gold(HELDOUT_NEWS_FILE), classifier)
+
+    multi, multi_total = report.multi_topic_rate()
+    none, none_total = report.no_topic_rate()
+    figures = {
+        "topics micro": report.counts[("topics", ALL)].f1,
+        "cooperation": report.counts[("cooperation", ALL)].f1,
+        "two or more kept": multi / multi_total,
+        "none kept": none / none_total,
+        "weakest topic": min(report.counts[(TOPIC + s, ALL)].f1 for s in report.topics()),
+    }
+    assert not [
+        f"{k}: {figures[k]:.3f} < {v}" for k, v in HELDOUT_NEWS_FLOORS.items() if figures[k] < v
+    ]
 
 
 def test_heldout_split_meets_the_targets(classifier: EmbeddingClassifier) -> None:

@@ -11,6 +11,7 @@ from classifiers.heads import (
     fit_topic_head,
     load_heads,
     save_heads,
+    stricter_cut,
     topic_cuts,
     topic_evidence,
 )
@@ -95,3 +96,15 @@ def test_heads_round_trip_with_their_passage_threshold() -> None:
     assert loaded["topic:amr"].passage_threshold == np.float32(0.85)
     assert loaded["relevant"].passage_threshold == NEVER
     assert loaded["topic:amr"].threshold == np.float32(0.6)
+
+
+def test_a_stricter_cut_for_the_weaker_rows_only_when_it_pays() -> None:
+    # rows 4-7 name a single party: there the head's 0.5-0.8 are wrong, 0.95 is right
+    p = np.array([0.9, 0.6, 0.2, 0.1, 0.95, 0.8, 0.6, 0.55], np.float32)
+    y = np.array([1, 1, 0, 0, 1, 0, 0, 0], np.int8)
+    weak = np.array([False] * 4 + [True] * 4)
+    cut = stricter_cut(p, y, weak, 0.5)
+    assert 0.8 < cut <= 0.95
+    # when the weak rows are right at the head's own cut, the cut stays there
+    y_right = np.array([1, 1, 0, 0, 1, 1, 1, 1], np.int8)
+    assert stricter_cut(p, y_right, weak, 0.5) <= 0.55
