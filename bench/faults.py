@@ -1,6 +1,6 @@
 """Fault injection at a larger size: alerts lost and repeated under each fault.
 
-Not a test (tests/test_faults.py checks the same at 72 alerts): run it and read the
+Not a test (tests/test_alerts_faults.py checks the same at 72 alerts): run it and read the
 table. Each scenario fills a fresh database with ``--items`` items routed to
 ``--chats`` chats, and delivery worker processes (tests/faults.py: the production
 `Deliverer`, python-telegram-bot's client, Telegram's real rate limits) send them to the

@@ -17,7 +17,12 @@ from monitor.store import Store
 # built on the spot, or heads refitted): each costs seconds. `pytest -m "not slow"` leaves
 # them out for a fast loop; scripts/test and CI run everything.
 MODEL_MODULES = frozenset(
-    {"test_embedding.py", "test_e5_encoder.py", "test_transformers_backend.py", "test_evaluate.py"}
+    {
+        "test_embedding.py",
+        "test_classifiers_e5_encoder.py",
+        "test_classifiers_transformers_backend.py",
+        "test_evaluate.py",
+    }
 )
 # Single tests elsewhere that run the model end to end, or real processes and signals.
 SLOW_TESTS = (

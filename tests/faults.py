@@ -1,6 +1,6 @@
 """Fault injection for delivery: an outbox to fill, a delivery worker process to kill, a tally.
 
-Shared by tests/test_faults.py and bench/faults.py. Everything is real: a SQLite
+Shared by tests/test_alerts_faults.py and bench/faults.py. Everything is real: a SQLite
 file or a PostgreSQL schema, `monitor.alerts.router.Router` filling the outbox,
 the production `Deliverer` with `TelegramSink` and python-telegram-bot's client,
 and the Bot API stand-in (tests/fakebotapi.py) on the other end.

@@ -249,7 +249,7 @@ async def test_stats_and_feeds_are_for_operators(app: BotApplication, api: FakeB
 async def test_unknown_command(app: BotApplication, api: FakeBotAPI) -> None:
     [reply] = await send(app, api, "/frobnicate now")
     assert reply == "Unknown command /frobnicate. Send /help to see what I can do."
-    # free text in a private chat gets a one-line hint (issue #20; tests/test_quiet_hours.py)
+    # free text in a private chat gets a one-line hint (issue #20; tests/test_alerts_quiet_hours.py)
     assert await send(app, api, "just chatting") == [
         "I answer commands (/help). Search the news for this?"
     ]

@@ -11,7 +11,7 @@ from monitor.filters import OFFICIAL_SOURCES
 from monitor.store import Store
 from monitor.telegram import BotApplication
 
-pytest_plugins = ["test_quiet_hours"]  # its fixtures: api, sqlite_store, clock, bot
+pytest_plugins = ["test_alerts_quiet_hours"]  # its fixtures: api, sqlite_store, clock, bot
 
 
 def labels(api: FakeBotAPI, message_id: int) -> dict[str, str]:

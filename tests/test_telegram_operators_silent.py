@@ -12,7 +12,7 @@ from monitor.models import FeedSpec, Item
 from monitor.store import Store
 from monitor.telegram import BotApplication
 
-pytest_plugins = ["test_quiet_hours"]  # its fixtures: api, sqlite_store, clock, bot
+pytest_plugins = ["test_alerts_quiet_hours"]  # its fixtures: api, sqlite_store, clock, bot
 
 QUIET = "https://quiet.example/rss"
 

@@ -33,7 +33,7 @@ MAX_SHINGLED_CHARS = 20_000
 NEAR_DUPLICATE_THRESHOLD = 0.5
 """Estimated Jaccard similarity from which two items are the same story.
 
-Chosen from the tests in tests/test_dedup.py: re-posted wire copy with an edited
+Chosen from the tests in tests/test_ingest_dedup.py: re-posted wire copy with an edited
 headline, an agency credit or an added sentence scores 0.6-0.95; different
 stories on the same topic (two WHO statements on dengue) score below 0.2.
 0.5 is also the midpoint of the 16x4 band S-curve (a pair at 0.5 shares a band

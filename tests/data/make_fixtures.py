@@ -2,7 +2,7 @@
 """Write the golden feed fixtures of tests/data in their real (legacy) encodings.
 
 Run from the repository root: ``python tests/data/make_fixtures.py``. The
-expected items are written by ``UPDATE_GOLDEN=1 pytest tests/test_parse.py``
+expected items are written by ``UPDATE_GOLDEN=1 pytest tests/test_ingest_parse.py``
 and then checked by eye. All stories are fictional.
 """
 

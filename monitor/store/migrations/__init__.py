@@ -4,5 +4,5 @@
 `downgrade_schema` move to any revision. A new migration is a file in
 `versions/` named ``NNNN_what.py`` with ``revision = "NNNN"`` and
 ``down_revision`` the previous one; keep `monitor.store`'s tables in step
-(tests/test_migrations.py compares the two).
+(tests/test_store_migrations.py compares the two).
 """

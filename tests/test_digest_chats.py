@@ -14,7 +14,7 @@ from pathlib import Path
 from fakebotapi import FakeBotAPI
 from fakes import FakeClock
 from telegram import Bot
-from test_quiet_hours import alert, alerts_to, deliverer
+from test_alerts_quiet_hours import alert, alerts_to, deliverer
 from test_telegram_bot import ADMIN, USER, say, settings_for
 
 from classifiers.taxonomy import load_taxonomy
@@ -23,7 +23,7 @@ from monitor.digest.jobs import DigestBuilder
 from monitor.store import Store
 from monitor.telegram import BotApplication
 
-pytest_plugins = ["test_quiet_hours"]  # its fixtures: api, sqlite_store, clock, bot, sender
+pytest_plugins = ["test_alerts_quiet_hours"]  # its fixtures: api, sqlite_store, clock, bot, sender
 
 
 def chat_digests(tmp_path: Path, api: FakeBotAPI, store: Store, clock: FakeClock) -> ChatDigests:

@@ -2,7 +2,7 @@
 
 Real polls over the local feed server into a real SQLite store. The server is on
 127.0.0.1, so a test resolver makes ``localhost`` look public where a hop must
-pass the guard's lookup, as tests/test_address_guard.py does.
+pass the guard's lookup, as tests/test_ingest_address_guard.py does.
 """
 
 from __future__ import annotations
