@@ -110,4 +110,6 @@ def brief(
     else:
         render = {"html": render_html, "md": render_markdown, "txt": render_text}[kind]
         out_path.write_text(render(made, topic_names=names, today=today), encoding="utf-8")
-    click.echo(f"{out_path}: {len(made.stories)} stories, {made.report_count} reports", err=True)
+    stories = f"{len(made.stories)} stor{'y' if len(made.stories) == 1 else 'ies'}"
+    reports = f"{made.report_count} report{'' if made.report_count == 1 else 's'}"
+    click.echo(f"{out_path}: {stories}, {reports}", err=True)

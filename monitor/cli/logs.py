@@ -172,6 +172,9 @@ def setup_logging(level: int, log_format: LogFormat = "text") -> None:
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)  # plugin and migration chatter
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # WeasyPrint (PDF briefs) reports each layout step at INFO, and fontTools its subsetting
+    for chatty in ("weasyprint", "fontTools"):
+        logging.getLogger(chatty).setLevel(logging.ERROR if level > logging.DEBUG else level)
     noise = SchedulerNoise()
     noisy = logging.getLogger("apscheduler.scheduler")  # where the "skipped" warning comes from
     if not any(isinstance(f, SchedulerNoise) for f in noisy.filters):
