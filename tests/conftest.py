@@ -21,7 +21,7 @@ MODEL_MODULES = frozenset(
         "test_embedding.py",
         "test_classifiers_e5_encoder.py",
         "test_classifiers_transformers_backend.py",
-        "test_evaluate.py",
+        "test_classifiers_evaluate.py",
     }
 )
 # Single tests elsewhere that run the model end to end, or real processes and signals.
