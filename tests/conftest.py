@@ -18,7 +18,7 @@ from monitor.store import Store
 # them out for a fast loop; scripts/test and CI run everything.
 MODEL_MODULES = frozenset(
     {
-        "test_embedding.py",
+        "test_classifiers_embedding.py",
         "test_classifiers_e5_encoder.py",
         "test_classifiers_transformers_backend.py",
         "test_classifiers_evaluate.py",
