@@ -221,8 +221,10 @@ class Router:
         the same story as an earlier one (a reply) just as across batches.
         """
         with self._store.routing() as tx:
+            # read once a batch: subscriptions cannot change inside this write transaction
+            audience = self._current_audience(tx)
             return [
-                self._save_and_route(tx, item_id, content_hash, model_id, labels, now)
+                self._save_and_route(tx, audience, item_id, content_hash, model_id, labels, now)
                 for item_id, content_hash, labels in items
             ]
 
@@ -249,6 +251,7 @@ class Router:
     def _save_and_route(
         self,
         tx: RoutingTransaction,
+        audience: Audience,
         item_id: int,
         content_hash: str,
         model_id: str,
@@ -262,7 +265,6 @@ class Router:
         if item is None:
             return RouteResult()
         title, text, seen_at, source = item
-        audience = self._current_audience(tx)
         chats = matching_chats(
             labels,
             title=title,
