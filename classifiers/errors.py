@@ -54,10 +54,16 @@ class Problem:
         return ": ".join(parts)
 
 
+def closest_match(word: str, choices: Iterable[str]) -> str | None:
+    """The one of `choices` a mistyped `word` most likely meant, if any is close enough."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` for the closest of `choices` to a mistyped `word`, else ""."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    close = closest_match(word, choices)
+    return f" (did you mean '{close}'?)" if close else ""
 
 
 class ClassifierDataError(ValueError):

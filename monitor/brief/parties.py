@@ -9,13 +9,13 @@ An unknown name gets a "did you mean".
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Final, Literal
 
+from classifiers.errors import closest_match
 from classifiers.event_data import load_organisations
 from classifiers.gazetteer_csv import read_gazetteer
 from monitor.alerts.gist import gist_words
@@ -74,12 +74,12 @@ def resolve_party(name: str) -> Party:
     found = table.get(_key(text))
     if found is not None:
         return found
-    close = difflib.get_close_matches(_key(text), list(table), n=1, cutoff=0.6)
-    hint = f" (did you mean {close[0]!r}, {table[close[0]].id}?)" if close else ""
+    close = closest_match(_key(text), table)
+    hint = f" (did you mean {close!r}, {table[close].id}?)" if close else ""
     raise UnknownParty(
         f"unknown country or organisation {text!r}{hint}",
         name=text,
-        suggestion=close[0] if close else "",
+        suggestion=close or "",
     )
 
 

@@ -6,13 +6,13 @@ word it could not place) with a reason a handler turns into a usage message.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+from classifiers.errors import closest_match
 from monitor.codes import COUNTRY_CODES, LANGUAGE_CODES
 from monitor.durations import parse_interval
 from monitor.errors import ConfigError
@@ -171,8 +171,8 @@ def parse_subscription(args: Sequence[str], *, topics: Collection[str]) -> Subsc
         elif len(word) == 2 and word.isascii() and word.upper() in COUNTRY_CODES:
             countries.add(word.upper())
         else:
-            close = difflib.get_close_matches(slug, [*topics, *EVENT_TYPES], n=1, cutoff=0.6)
-            hint = f" (did you mean {close[0]}?)" if close else ""
+            close = closest_match(slug, [*topics, *EVENT_TYPES])
+            hint = f" (did you mean {close}?)" if close else ""
             raise UsageError(
                 word, f"{word!r} is not a topic, country, language or event type{hint}"
             )
