@@ -211,6 +211,7 @@ class Deliverer:
         self._gone: set[int] = set()  # chats that answered 403 during this process's life
         self._moved: set[int] = set()  # old ids of groups that became supergroups
         self._lock = asyncio.Lock()
+        self._abandoned = False  # a pass broke off with rows still leased to this worker
 
     @property
     def paused_until(self) -> datetime | None:
@@ -223,26 +224,34 @@ class Deliverer:
         async with self._lock:  # one pass at a time per process (the scheduler may overlap)
             # copies dedup linked to alerted items since the last pass: "also reported" rows
             await asyncio.to_thread(self._router.route_duplicates, self._clock.now())
-            # rows a database error made the last pass abandon are this pass's at once
-            await asyncio.to_thread(self._store.release_abandoned, self.worker)
-            # chats whose mute or holding window ended: their one summary, sent in this pass
-            report.summaries += await asyncio.to_thread(
-                queue_held_summaries, self._store, self._clock.now()
-            )
-            await self._share_overall_limit()
-            while not self._paused():
-                now = self._clock.now()
-                batch = await asyncio.to_thread(
-                    self._store.claim_deliveries,
-                    self.worker,
-                    now,
-                    self.limits.lease,
-                    limit=self.limits.batch,
-                )
-                if not batch:
-                    break
-                report.add(await self._send_batch(batch))
+            if self._abandoned:  # the last pass broke off: its rows are this pass's at once
+                await asyncio.to_thread(self._store.release_abandoned, self.worker)
+                self._abandoned = False
+            try:
+                await self._pass(report)
+            except BaseException:  # a database error (or a cancel) left rows leased
+                self._abandoned = True
+                raise
         return report
+
+    async def _pass(self, report: DrainReport) -> None:
+        # chats whose mute or holding window ended: their one summary, sent in this pass
+        report.summaries += await asyncio.to_thread(
+            queue_held_summaries, self._store, self._clock.now()
+        )
+        await self._share_overall_limit()
+        while not self._paused():
+            now = self._clock.now()
+            batch = await asyncio.to_thread(
+                self._store.claim_deliveries,
+                self.worker,
+                now,
+                self.limits.lease,
+                limit=self.limits.batch,
+            )
+            if not batch:
+                break
+            report.add(await self._send_batch(batch))
 
     async def drain_until_idle(self, max_wait: timedelta) -> DrainReport:
         """Drain, then wait for rows due within `max_wait` (429 waits, retries), and drain again.
