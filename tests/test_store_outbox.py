@@ -362,3 +362,15 @@ def test_on_postgresql_a_chat_being_claimed_elsewhere_is_skipped(postgres_url: s
             engine.dispose()
         assert [d.chat_id for d in claimed] == [2]
         assert [d.chat_id for d in store.claim_deliveries("w2", NOW, LEASE)] == [1]  # lock gone
+
+
+def test_a_workers_abandoned_rows_are_freed_for_its_next_pass(store: Store) -> None:
+    subscribe(store, 1)
+    subscribe(store, 2)
+    Router(store).save_labels_and_route(add_item(store, 1, "MOU"), "h1", MODEL, labels(), NOW)
+    store.claim_deliveries("w1", NOW, LEASE, limit=1)  # a pass that broke off after its claim
+    store.claim_deliveries("w2", NOW, LEASE)  # another worker's rows stay its own
+    assert store.claim_deliveries("w1", NOW, LEASE) == []
+    assert store.release_abandoned("w1") == 1
+    assert [d.chat_id for d in store.claim_deliveries("w1", NOW, LEASE)] == [1]
+    assert store.release_abandoned("w3") == 0
