@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import IO
@@ -37,22 +37,27 @@ def classify(ctx: click.Context, jsonl: IO[bytes], out_path: Path) -> None:
     # opened before the model loads: a bad --out fails in a second, not after a minute
     with click.open_file(str(out_path), "w", encoding="utf-8") as out_file:
         classifier = build_classifier(settings)
-        for doc, labels in _classify_with_progress(classifier, docs):
+        for doc, labels in classify_with_progress(classifier, docs):
             out_file.write(json.dumps(labels_json(doc.id, labels), ensure_ascii=False) + "\n")
     if skipped:
         err.print(f"{skipped} malformed line(s) skipped, {len(docs)} classified", highlight=False)
 
 
-def read_documents(lines: Iterable[bytes], name: str) -> tuple[list[Document], int]:
-    """Parse classify input; a bad line (not UTF-8, not JSON, wrong shape) is reported on
-    stderr with its number and skipped."""
+def read_documents(
+    lines: Iterable[bytes], name: str, check: Callable[[Document], None] | None = None
+) -> tuple[list[Document], int]:
+    """Parse classify input; a bad line (not UTF-8, not JSON, wrong shape, or refused by
+    `check` with a ValueError) is reported on stderr with its number and skipped."""
     docs: list[Document] = []
     skipped = 0
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
         try:
-            docs.append(document_from_json(_utf8(raw)))
+            doc = document_from_json(_utf8(raw))
+            if check is not None:
+                check(doc)
+            docs.append(doc)
         except ValueError as exc:
             skipped += 1
             err.print(f"{name}:{number}: {exc}", highlight=False, markup=False, soft_wrap=True)
@@ -102,7 +107,7 @@ def _published(value: object) -> datetime | None:
         raise ValueError(f"key 'published' is not an ISO 8601 date: {value!r}") from exc
 
 
-def _classify_with_progress(
+def classify_with_progress(
     classifier: Classifier, docs: list[Document]
 ) -> Iterator[tuple[Document, Labels]]:
     from rich.progress import Progress

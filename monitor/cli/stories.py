@@ -13,7 +13,7 @@ import click
 
 from classifiers.base import Document
 from monitor.alerts.stories import Report, group_stories
-from monitor.cli.classify import _classify_with_progress, _utf8, document_from_json
+from monitor.cli.classify import classify_with_progress, read_documents
 from monitor.cli.main import build_classifier, err, main, settings_of
 
 # items without "published" before any item with one: all at one instant
@@ -54,7 +54,7 @@ def stories(ctx: click.Context, jsonl: IO[bytes], out_path: Path) -> None:
         reports = [
             Report(doc.id, labels, doc.title, doc.text, published)
             for (doc, labels), (_, published) in zip(
-                _classify_with_progress(classifier, docs), items, strict=True
+                classify_with_progress(classifier, docs), items, strict=True
             )
         ]
         story = group_stories(reports)
@@ -70,22 +70,17 @@ def read_items(lines: Iterable[bytes], name: str) -> tuple[list[tuple[Document, 
 
     Ids must be unique: a story is named by the id of its first item.
     """
-    items: list[tuple[Document, datetime]] = []
     seen: set[str] = set()
-    last = NO_TIME
-    skipped = 0
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        try:
-            doc = document_from_json(_utf8(raw))
-            if doc.id in seen:
-                raise ValueError(f"id {doc.id!r} repeats an earlier line's")
-        except ValueError as exc:
-            skipped += 1
-            err.print(f"{name}:{number}: {exc}", highlight=False, markup=False, soft_wrap=True)
-            continue
+
+    def unique(doc: Document) -> None:
+        if doc.id in seen:
+            raise ValueError(f"id {doc.id!r} repeats an earlier line's")
         seen.add(doc.id)
+
+    docs, skipped = read_documents(lines, name, check=unique)
+    items: list[tuple[Document, datetime]] = []
+    last = NO_TIME
+    for doc in docs:
         published = doc.published or last
         if published.tzinfo is None:  # a date or time without a zone: UTC
             published = published.replace(tzinfo=UTC)
