@@ -15,14 +15,15 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from classifiers.e5_encoder import E5Encoder
-from classifiers.embedding import COOPERATION, RELEVANT, TOPIC, _cached_encode, _rows
+from classifiers.embedding import COOPERATION, RELEVANT, TOPIC, _rows
 from classifiers.gold import TRAIN_FILE, load_gold
 from classifiers.taxonomy import load_taxonomy
+from classifiers.vector_cache import cached_encode
 
 tax = load_taxonomy()
 train = load_gold(TRAIN_FILE)
 rows = list(_rows(train, tax))
-X = _cached_encode(
+X = cached_encode(
     E5Encoder(), [t for t, _, _ in rows], Path(tempfile.gettempdir()) / "monitor-tune"
 )
 for C in (1, 2, 4, 8, 16, 32, 64):

@@ -20,7 +20,6 @@ the fitted heads are cached under the data directory, keyed by what they were fi
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 import re
@@ -33,6 +32,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from classifiers.agenda import agenda_items
 from classifiers.base import Document, Encoder, Labels, Summariser
 from classifiers.cooperation_events import EventExtractor, with_events
 from classifiers.e5_encoder import E5Encoder
@@ -40,6 +40,7 @@ from classifiers.gazetteer import find_countries, story_countries
 from classifiers.gold import TRAIN_FILE, GoldItem, load_gold
 from classifiers.heads import (
     Head,
+    TopicCuts,
     TopicEvidence,
     fit_head,
     fit_heads,
@@ -56,15 +57,22 @@ from classifiers.mentions import TopicNames
 from classifiers.organisations import OrganisationFinder
 from classifiers.summarise import ExtractiveSummariser, split_sentences
 from classifiers.taxonomy import Taxonomy, load_taxonomy
+from classifiers.vector_cache import (
+    BUNDLED_DIR,
+    cached_encode,
+    text_key,
+    vectors_name,
+    write_atomically,
+    write_vectors,
+)
 
 log = logging.getLogger(__name__)
 
-HEADS_VERSION = "11"  # bump when the features or the fitting change
+HEADS_VERSION = "12"  # bump when the features or the fitting change
 MAX_CHARS = 1000  # title + lead, embedded as one; the rest is read sentence by sentence
 PASSAGES = 2  # passages read after the lead
 PASSAGE_CHARS = 300  # about 80 tokens of English each, more in other scripts
 MAX_TOPICS = 6  # ministers' readouts list up to six agreed areas
-BUNDLED_DIR = Path(__file__).parent / "model"  # heads fitted on the shipped data
 RELEVANT = "relevant"
 COOPERATION = "cooperation"
 UNSPECIFIC = "unspecific"  # relevant, but names no specific area (courtesy calls, framework MOUs)
@@ -180,7 +188,10 @@ class EmbeddingClassifier:
             topic_passages(d.title, d.text, lang, texts)
             for d, texts, lang in zip(docs, ranked, languages, strict=True)
         ]
-        wanted = [*ranked, *passages] if self._summariser is self._sentences else passages
+        lists = [agenda_items(d.title, d.text) for d in docs]
+        wanted = [*passages, *lists]
+        if self._summariser is self._sentences:
+            wanted += ranked
         vectors = self._embed_once([text for texts in wanted for text in texts])
         self._shared.vectors = vectors
         try:
@@ -192,6 +203,7 @@ class EmbeddingClassifier:
                     x[i],
                     {name: float(column[i]) for name, column in p.items()},
                     [vectors[t] for t in passages[i]],
+                    [vectors[t] for t in lists[i]],
                 )
                 for i, (doc, language) in enumerate(zip(docs, languages, strict=True))
             ]
@@ -205,8 +217,10 @@ class EmbeddingClassifier:
         x: NDArray[np.float32],
         p: dict[str, float],
         passages: list[NDArray[np.float32]],
+        listed: list[NDArray[np.float32]],
     ) -> Labels:
-        """Labels of one document from its vector, its heads' probabilities and passages."""
+        """Labels of one document from its vector, its heads' probabilities, its passages and
+        the items of its agenda lists."""
         p_relevant, p_coop = p[RELEVANT], p[COOPERATION]
         # no language found means junk or no words: nothing to report, whatever the vector
         readable = language != UNDETERMINED and has_words(doc)
@@ -215,6 +229,7 @@ class EmbeddingClassifier:
         scores = self._topic_scores(
             p,
             passages,
+            listed,
             f"{doc.title}\n{doc.text}",
             unspecific=unspecific is not None and p[UNSPECIFIC] >= unspecific.threshold,
         )
@@ -262,18 +277,22 @@ class EmbeddingClassifier:
         self,
         p: dict[str, float],
         passages: list[NDArray[np.float32]],
+        listed: list[NDArray[np.float32]],
         text: str,
         *,
         unspecific: bool,
     ) -> dict[str, float]:
         """Per topic, a score that reaches 0.5 exactly when the topic is decided: the document's
-        probability over its threshold, the best passage's over its own, or a named mention.
+        probability over its threshold, the best passage's or agenda item's over its own, or a
+        named mention.
 
         When the lead names no specific area (`unspecific`: a courtesy call, a framework
-        agreement), the lead alone decides no topic; a passage or a named mention still does.
+        agreement), the lead alone decides no topic; a passage, an agenda item or a named
+        mention still does.
         """
         named = self._names.find(text) if self._names else frozenset()
         sentences = np.vstack(passages) if passages else None
+        items = np.vstack(listed) if listed else None
         scores = {}
         for slug in self._taxonomy.slugs:
             head = self.heads.get(TOPIC + slug)
@@ -285,6 +304,9 @@ class EmbeddingClassifier:
             if sentences is not None:
                 best = float(head.probability(sentences).max())
                 score = max(score, _calibrated(best, head.passage_threshold))
+            if items is not None:
+                best = float(head.probability(items).max())
+                score = max(score, _calibrated(best, head.list_threshold))
             if slug in named:
                 score = max(score, NAMED_SCORE)
             scores[slug] = round(score, 6)
@@ -316,7 +338,7 @@ class EmbeddingClassifier:
             len(self._training),
         )
         rows = list(_rows(self._training, self._taxonomy))
-        x = _cached_encode(self._encoder, [text for text, _, _ in rows], cache_dir)
+        x = cached_encode(self._encoder, [text for text, _, _ in rows], cache_dir)
         heads = fit_heads(
             {h: _head_rows(rows, x, h) for h in (RELEVANT, COOPERATION, UNSPECIFIC)},
         )
@@ -326,7 +348,7 @@ class EmbeddingClassifier:
         heads[COOPERATION] = self._one_party_cut(heads[COOPERATION], rows, x)
         heads |= self._fit_topic_heads(rows, x, cache_dir)
         if cache_dir is not None:
-            _write_atomically(cache_dir / name, save_heads(heads))
+            write_atomically(cache_dir / name, save_heads(heads))
         return heads
 
     def _one_party_cut(
@@ -358,10 +380,15 @@ class EmbeddingClassifier:
     ) -> dict[str, Head]:
         """Topic heads, with thresholds chosen on the labelled items as they are classified:
         document, best passage, named mention."""
-        items = {item.id: item for item in self._training if item.relevant}
+        items = {
+            item.id: item for item in self._training if item.relevant and item.use != "cooperation"
+        }
+        # items that choose the cuts only: out-of-fold evidence, never fitting rows
+        cuts_only = {item.id for item in self._training if item.use == "cuts"}
         texts = self._passages_of(items.values())
-        flat = [t for ts in texts.values() for t in ts]
-        vectors = dict(zip(flat, _cached_encode(self._encoder, flat, cache_dir), strict=True))
+        lists = {o: agenda_items(item.title, item.text) for o, item in items.items()}
+        flat = list(dict.fromkeys(t for ts in [*texts.values(), *lists.values()] for t in ts))
+        vectors = dict(zip(flat, cached_encode(self._encoder, flat, cache_dir), strict=True))
         named = {o: self._names.find(f"{item.title}\n{item.text}") for o, item in items.items()}
         empty = np.zeros((0, x.shape[1]), np.float32)
         rows_of: dict[str, list[int]] = {}
@@ -381,20 +408,28 @@ class EmbeddingClassifier:
                     np.vstack([vectors[t] for t in texts[o]]) if texts.get(o) else empty
                     for o in origins
                 ],
+                lists=[
+                    np.vstack([vectors[t] for t in lists[o]]) if lists.get(o) else empty
+                    for o in origins
+                ],
                 mentioned=np.array([slug in named.get(o, ()) for o in origins]),
+                fit_rows=np.array([o not in cuts_only for o in origins]),
             )
             if found is not None:
                 evidence[slug] = found
-        cuts, passage_cut = topic_cuts(evidence)
+        cuts: TopicCuts = topic_cuts(evidence)
         heads = {}
         for slug, index in rows_of.items():
+            index = [i for i in index if rows[i][2] not in cuts_only]
             y = np.array([rows[i][1][TOPIC + slug] for i in index], np.int8)
-            if slug in cuts:
-                heads[TOPIC + slug] = fit_topic_head(x[index], y, cuts[slug], passage_cut)
+            if slug in cuts.document:
+                heads[TOPIC + slug] = fit_topic_head(x[index], y, cuts.document[slug], cuts)
             else:  # too few labelled items (a topic just added): its cut from all its rows
                 head = fit_head(x[index], y)
                 heads[TOPIC + slug] = replace(
-                    head, passage_threshold=max(head.threshold, passage_cut)
+                    head,
+                    passage_threshold=max(head.threshold, cuts.passage),
+                    list_threshold=max(head.threshold, cuts.listed),
                 )
         return heads
 
@@ -410,9 +445,12 @@ class EmbeddingClassifier:
         }
 
     def passage_texts(self) -> list[str]:
-        """The passages of the relevant training items (their vectors are bundled too)."""
-        texts = self._passages_of(item for item in self._training if item.relevant)
-        return list(dict.fromkeys(t for ts in texts.values() for t in ts))
+        """The passages and agenda items of the relevant training items (their vectors are
+        bundled too)."""
+        relevant = [item for item in self._training if item.relevant]
+        texts = [*self._passages_of(relevant).values()]
+        texts += [agenda_items(item.title, item.text) for item in relevant]
+        return list(dict.fromkeys(t for ts in texts for t in ts))
 
 
 # a foreign country's diplomat or mission: with the one country named, two parties
@@ -464,7 +502,9 @@ def _rows(
             # the unspecific head learns from whole items only: courtesy calls and framework
             # agreements versus stories about something specific
             known[UNSPECIFIC] = int(not item.topics)
-            known |= {TOPIC + s: int(s in item.topics) for s in slugs}
+            # an item written for cooperation's contrasts teaches no topic (train.jsonl `use`)
+            if item.use != "cooperation":
+                known |= {TOPIC + s: int(s in item.topics) for s in slugs}
         yield document_text(item.title, item.text), known, item.id
         if item.title.strip() and item.text.strip():
             # many feeds carry headlines only: the same item as a bare headline teaches the
@@ -495,53 +535,6 @@ def _rows(
             yield negative, known, f"topics.toml:{head}:negative"
 
 
-def _cached_encode(
-    encoder: Encoder, texts: list[str], cache_dir: Path | None
-) -> NDArray[np.float32]:
-    """Encode training texts, reusing vectors stored for this encoder (package, then cache)."""
-    keys = [_text_key(t) for t in texts]
-    name = _vectors_name(encoder)
-    known: dict[str, NDArray[np.float32]] = {}
-    for folder in (BUNDLED_DIR, cache_dir):
-        if folder is not None and (folder / name).exists():
-            known |= _read_vectors(folder / name)
-    todo = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in known}.items())
-    if todo:
-        vectors = encoder.encode([t for _, t in todo])
-        fresh = dict(zip([k for k, _ in todo], vectors, strict=True))
-        known |= fresh
-        if cache_dir is not None:
-            mine = cache_dir / name
-            _write_vectors(mine, (_read_vectors(mine) if mine.exists() else {}) | fresh)
-    return np.vstack([known[k] for k in keys]).astype(np.float32)
-
-
-def _text_key(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
-
-
-def _vectors_name(encoder: Encoder) -> str:
-    return f"vectors-{hashlib.sha1(encoder.model_id.encode()).hexdigest()[:12]}.npz"
-
-
-def _read_vectors(path: Path) -> dict[str, NDArray[np.float32]]:
-    with np.load(path, allow_pickle=False) as stored:
-        return dict(zip(stored["keys"].tolist(), stored["vectors"], strict=True))
-
-
-def _write_vectors(path: Path, vectors: dict[str, NDArray[np.float32]]) -> None:
-    buffer = io.BytesIO()
-    np.savez(buffer, keys=np.array(list(vectors)), vectors=np.vstack(list(vectors.values())))
-    _write_atomically(path, buffer.getvalue())
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-
-
 def bundle(encoder: Encoder | None = None) -> Path:
     """Fit the default heads and store them, with the training vectors, inside the package.
 
@@ -553,14 +546,14 @@ def bundle(encoder: Encoder | None = None) -> Path:
         classifier = EmbeddingClassifier(encoder, cache_dir=Path(scratch))
         texts = [text for text, _, _ in _rows(classifier.training, classifier.taxonomy)]
         texts += classifier.passage_texts()
-        vectors = _cached_encode(encoder, texts, Path(scratch))
+        vectors = cached_encode(encoder, texts, Path(scratch))
     for stale in BUNDLED_DIR.glob("*.npz"):
         stale.unlink()
-    _write_vectors(
-        BUNDLED_DIR / _vectors_name(encoder), dict(zip(map(_text_key, texts), vectors, strict=True))
+    write_vectors(
+        BUNDLED_DIR / vectors_name(encoder), dict(zip(map(text_key, texts), vectors, strict=True))
     )
     heads_path = BUNDLED_DIR / f"heads-{classifier.digest}.npz"
-    _write_atomically(heads_path, save_heads(classifier.heads))
+    write_atomically(heads_path, save_heads(classifier.heads))
     return heads_path
 
 
@@ -570,7 +563,7 @@ def _digest(model_id: str, taxonomy: Taxonomy, training: Sequence[GoldItem]) -> 
     for text, known, origin in _rows(training, taxonomy):
         h.update(json.dumps([text, sorted(known.items()), origin], ensure_ascii=False).encode())
     for item in training:  # passages and mentions are read from the whole text
-        h.update(json.dumps([item.id, item.language, item.title, item.text]).encode())
+        h.update(json.dumps([item.id, item.language, item.title, item.text, item.use]).encode())
     for topic in taxonomy.topics:
         h.update(json.dumps([topic.slug, topic.all_names], ensure_ascii=False).encode())
     return h.hexdigest()[:12]

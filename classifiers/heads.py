@@ -5,17 +5,18 @@ nothing about cooperation, say). Its decision threshold is the one that maximise
 F1 on cross-validated predictions of the training rows; the held-out splits are
 never seen here.
 
-A topic head has two thresholds: its own for the document (title + lead), and one for
-the best passage (a sentence anywhere in the text) shared by all topics. They are
-chosen on cross-validated predictions for the labelled items only (where stories with
-several topics and with none are common), with explicit mentions of the topic counted
-as positives, exactly as the classifier decides.
+A topic head has three thresholds: its own for the document (title + lead), one for the
+best passage (a sentence anywhere in the text) and one for the best item of an agenda
+list (`classifiers.agenda`), both shared by all topics. They are chosen on
+cross-validated predictions for the labelled items only (where stories with several
+topics and with none are common), with explicit mentions of the topic counted as
+positives, exactly as the classifier decides.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,7 @@ NEVER = 2.0  # a threshold no probability reaches
 # candidate cuts for the best passage of an item: a single sentence saturates the heads
 # more than a whole lead does, so the grid is finest near 1
 PASSAGE_CUTS = (*np.linspace(0.3, 0.9, 13), *np.linspace(0.91, 0.999, 30))
+LIST_CUTS = PASSAGE_CUTS  # an agenda item is as short as a sentence
 MIN_ITEM_POSITIVES = 4  # fewer labelled items with the topic: thresholds from all rows
 THRESHOLD_RANGE = (0.15, 0.85)  # a threshold outside this says the head has too little data
 REGULARISATION_C = (
@@ -50,6 +52,8 @@ class Head:
     # a stricter second cut for weaker evidence: a topic head's cut for its best passage; the
     # cooperation head's cut for items naming one country and no international organisation
     passage_threshold: float = NEVER
+    # a topic head's cut for the best item of an agenda list
+    list_threshold: float = NEVER
 
     def probability(self, x: NDArray[np.float32]) -> NDArray[np.float32]:
         z: NDArray[np.float32] = np.asarray(x @ self.weights + self.bias, dtype=np.float32)
@@ -121,6 +125,7 @@ class TopicEvidence:
 
     document: NDArray[np.float32]  # of the title + lead
     passage: NDArray[np.float32]  # of the item's best passage (0 when it has none)
+    listed: NDArray[np.float32]  # of the item's best agenda-list item (0 when it has none)
     mentioned: NDArray[np.bool_]  # the item names the topic outright
     y: NDArray[np.int8]
 
@@ -131,7 +136,9 @@ def topic_evidence(
     *,
     items: NDArray[np.bool_],
     passages: list[NDArray[np.float32]],
+    lists: list[NDArray[np.float32]],
     mentioned: NDArray[np.bool_],
+    fit_rows: NDArray[np.bool_],
     seed: int = 0,
 ) -> TopicEvidence | None:
     """Out-of-fold document and passage probabilities of a topic head on the labelled items.
@@ -140,7 +147,10 @@ def topic_evidence(
         x, y: Every row that informs the topic (items, topics.toml examples, negatives).
         items: Which rows are labelled items; only they choose the thresholds.
         passages: Per row, the vectors of its passages (empty when it has none).
+        lists: Per row, the vectors of its agenda-list items (empty when it has none).
         mentioned: Per row, whether the text names the topic outright.
+        fit_rows: Which rows the fold models are fitted on; the others (items that choose
+            the cuts only) are scored, never fitted on.
         seed: For the folds.
 
     Returns:
@@ -155,43 +165,70 @@ def topic_evidence(
 
     document = np.zeros(len(y), np.float32)
     passage = np.zeros(len(y), np.float32)
+    listed = np.zeros(len(y), np.float32)
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for train, test in cv.split(x, y):
+        train = train[fit_rows[train]]  # rows that choose the cuts only are never fitted
         fold = _model().fit(x[train], y[train])
         document[test] = fold.predict_proba(x[test])[:, 1]
         for i in test:
             if items[i] and len(passages[i]):
                 passage[i] = fold.predict_proba(passages[i])[:, 1].max()
-    return TopicEvidence(document[items], passage[items], mentioned[items], y[items])
+            if items[i] and len(lists[i]):
+                listed[i] = fold.predict_proba(lists[i])[:, 1].max()
+    return TopicEvidence(document[items], passage[items], listed[items], mentioned[items], y[items])
 
 
-def topic_cuts(evidence: Mapping[str, TopicEvidence]) -> tuple[dict[str, float], float]:
-    """Per-topic document cuts and one passage cut shared by all topics.
+@dataclass(frozen=True)
+class TopicCuts:
+    document: dict[str, float]  # per topic
+    passage: float  # shared by all topics
+    listed: float  # shared by all topics
 
-    The passage cut is shared because few labelled items are long enough to have passages:
-    pooled over topics there is enough evidence to choose it, per topic there is not. For
-    each candidate passage cut every topic gets its best document cut (F1 of
-    ``doc >= t or passage >= u or mentioned``); the passage cut with the best micro-F1 over
-    all topics wins, the highest one among equals (the passage rule is the riskier one).
+
+def topic_cuts(evidence: Mapping[str, TopicEvidence]) -> TopicCuts:
+    """Per-topic document cuts, and a passage cut and an agenda-list cut shared by all topics.
+
+    The two are shared because few labelled items are long enough to have passages or
+    lists: pooled over topics there is enough evidence to choose them, per topic there is
+    not. For each candidate cut every topic gets its best document cut (F1 of
+    ``doc >= t or passage >= u or listed >= v or mentioned``); the cut with the best
+    micro-F1 over all topics wins, the highest one among equals (they are the riskier
+    rules). The passage cut is chosen first, with no list evidence, so that items with
+    lists cannot move it; the list cut is then chosen with that passage cut.
     """
+    passage, _ = _best_shared_cut(evidence, lambda u: (u, NEVER))
+    listed, cuts = _best_shared_cut(evidence, lambda v: (passage, v))
+    return TopicCuts(cuts, passage, listed)
+
+
+def _best_shared_cut(
+    evidence: Mapping[str, TopicEvidence], pair: Callable[[float], tuple[float, float]]
+) -> tuple[float, dict[str, float]]:
+    """The candidate shared cut (mapped by `pair` to a passage and a list cut) with the best
+    micro-F1, and the per-topic document cuts that go with it."""
     best: tuple[float, float, dict[str, float]] = (-1.0, NEVER, {})
-    for u in [NEVER, *PASSAGE_CUTS[::-1]]:
+    for candidate in [NEVER, *PASSAGE_CUTS[::-1]]:
+        u, v = pair(float(candidate))
         cuts: dict[str, float] = {}
         tp = fp = fn = 0.0
         for slug, e in evidence.items():
-            t, counts = _best_document_cut(e, float(u))
+            t, counts = _best_document_cut(e, u, v)
             cuts[slug] = t
             tp, fp, fn = tp + counts[0], fp + counts[1], fn + counts[2]
         micro = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
         if micro > best[0] + 1e-9:
-            best = (micro, float(u), cuts)
-    return best[2], best[1]
+            best = (micro, float(candidate), cuts)
+    return best[1], best[2]
 
 
-def _best_document_cut(e: TopicEvidence, u: float) -> tuple[float, tuple[float, float, float]]:
-    """The document cut with the best F1 for a fixed passage cut (middle of the best run)."""
+def _best_document_cut(
+    e: TopicEvidence, u: float, v: float
+) -> tuple[float, tuple[float, float, float]]:
+    """The document cut with the best F1 for fixed passage and list cuts (middle of the best
+    run)."""
     truth = e.y == 1
-    by_passage = (e.passage >= u) | e.mentioned
+    by_passage = (e.passage >= u) | (e.listed >= v) | e.mentioned
     results = []
     for t in np.linspace(*THRESHOLD_RANGE, 71):
         predicted = by_passage | (e.document >= t)
@@ -206,7 +243,7 @@ def _best_document_cut(e: TopicEvidence, u: float) -> tuple[float, tuple[float, 
 
 
 def fit_topic_head(
-    x: NDArray[np.float32], y: NDArray[np.int8], threshold: float, passage_threshold: float
+    x: NDArray[np.float32], y: NDArray[np.int8], threshold: float, shared: TopicCuts
 ) -> Head:
     """Fit a topic head on all its rows, with cuts chosen by `topic_cuts`."""
     fitted = _model().fit(x, y)
@@ -214,7 +251,8 @@ def fit_topic_head(
         weights=fitted.coef_[0].astype(np.float32),
         bias=float(fitted.intercept_[0]),
         threshold=threshold,
-        passage_threshold=passage_threshold,
+        passage_threshold=shared.passage,
+        list_threshold=shared.listed,
     )
 
 
@@ -252,7 +290,8 @@ def save_heads(heads: Mapping[str, Head]) -> bytes:
     for name, head in heads.items():
         arrays[f"{name}.w"] = head.weights
         arrays[f"{name}.bt"] = np.array(
-            [head.bias, head.threshold, head.passage_threshold], dtype=np.float32
+            [head.bias, head.threshold, head.passage_threshold, head.list_threshold],
+            dtype=np.float32,
         )
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)  # type: ignore[arg-type]
@@ -268,6 +307,10 @@ def load_heads(blob: bytes) -> dict[str, Head]:
                 bias=float(arrays[f"{name}.bt"][0]),
                 threshold=float(arrays[f"{name}.bt"][1]),
                 passage_threshold=float(arrays[f"{name}.bt"][2]),
+                # heads saved before agenda lists counted have no list cut
+                list_threshold=float(arrays[f"{name}.bt"][3])
+                if len(arrays[f"{name}.bt"]) > 3
+                else NEVER,
             )
             for name in names
         }

@@ -1,0 +1,84 @@
+"""The items of agenda lists: the areas a ministers' readout or an agreement enumerates.
+
+Published readouts list what was agreed as "▲ … ▲ …", "① … ②", "(1) … (2)", one item per
+line, or as "cooperation in A, B, C and D". The document vector of the whole lead blurs
+such a list into its one or two strongest areas, so each listed item is also scored by the
+topic heads on its own, against a cut of its own (`heads.topic_cuts`).
+
+Pure text work, bounded: only the start of a text is read and at most `MAX_ITEMS` items
+are returned.
+"""
+
+from __future__ import annotations
+
+import re
+
+READ_CHARS = 6000  # agenda lists sit in the first paragraphs of a readout
+MAX_ITEMS = 10  # each item is embedded: the cost stays bounded
+MAX_ITEM_CHARS = 160
+MIN_ITEM_CHARS = 4
+MIN_ENUMERATED = 3  # "A, B and C": two commas are a clause as often as a list
+
+# a marker that starts a list item: bullets, circled or bracketed numbers, and at the start of
+# a line "1." "1)" "-" "一、" "（一）" "ก." "a)"
+_MARKER = re.compile(
+    r"[▲△■□◆◇●○•・▶►➢✔✓◎]"
+    r"|[①-⑳❶-❿➀-➉]"
+    r"|[(（]\s*(?:\d{1,2}|[一二三四五六七八九十]{1,2}|[a-hก-ฮ])\s*[)）]"
+    r"|(?:^|(?<=\n))[ \t]*(?:\d{1,2}[.)．]|[-*–—]|[一二三四五六七八九十]{1,2}[、．.]|[a-h][.)])"
+    r"(?=[ \t]|[^\x00-\x7f])"
+)
+# separators inside one sentence of an enumeration
+_SEPARATORS = re.compile(r"\s*[;；、]\s*|,\s+|，")
+# a conjunction before the last item ("and D", "및 D", "และ D"), dropped from the item
+_LEADING_CONJUNCTION = re.compile(
+    r"^(?:and|or|as well as|dan|serta|và|cũng như|at|및|그리고|และ|รวมถึง"
+    r"|以及|及|和|与|並びに|及び|と)\s*",
+    re.IGNORECASE,
+)
+# "C and D" at the end of an enumeration is two items (spaced conjunctions only: 和 is also
+# inside words such as 共和国)
+_LAST_CONJUNCTION = re.compile(r"\s+(?:and|as well as|dan|serta|và|및|และ)\s+", re.IGNORECASE)
+_LINE_OR_SENTENCE_END = re.compile(r"\n|(?<=[.!?。！？])\s")
+
+
+def agenda_items(title: str, text: str) -> list[str]:
+    """The listed items of `title` and `text`, in order, at most MAX_ITEMS.
+
+    Marked lists (bullets, numbers) give one item per marker, up to the end of its line or
+    sentence; sentences that enumerate MIN_ENUMERATED or more parts with commas, semicolons
+    or "、" give one item per part. A text with no list gives none.
+    """
+    body = text[:READ_CHARS]
+    items = _marked(body) or _enumerated(f"{title}\n{body}")
+    cleaned = [_clean(item) for item in items]
+    unique = dict.fromkeys(item for item in cleaned if len(item) >= MIN_ITEM_CHARS)
+    return list(unique)[:MAX_ITEMS]
+
+
+def _marked(text: str) -> list[str]:
+    markers = list(_MARKER.finditer(text))
+    if len(markers) < 2:
+        return []
+    items = []
+    ends = [m.start() for m in markers[1:]] + [len(text)]
+    for marker, following in zip(markers, ends, strict=True):
+        piece = text[marker.end() : following]
+        end = _LINE_OR_SENTENCE_END.search(piece)
+        items.append(piece[: end.start()] if end else piece)
+    return items
+
+
+def _enumerated(text: str) -> list[str]:
+    items: list[str] = []
+    for line in text.splitlines():
+        for sentence in re.split(r"(?<=[.!?。！？])\s*", line):
+            parts = [p for p in _SEPARATORS.split(sentence) if p.strip()]
+            if len(parts) >= MIN_ENUMERATED:
+                items.extend([*parts[:-1], *_LAST_CONJUNCTION.split(parts[-1])])
+    return items
+
+
+def _clean(item: str) -> str:
+    item = " ".join(item.split()).strip(" .,;:、，；。")
+    return _LEADING_CONJUNCTION.sub("", item)[:MAX_ITEM_CHARS].strip()
