@@ -34,8 +34,10 @@ from numpy.typing import NDArray
 
 from classifiers.agenda import agenda_items
 from classifiers.base import Document, Encoder, Labels, Summariser
+from classifiers.company_visits import company_visit
 from classifiers.cooperation_events import EventExtractor, with_events
 from classifiers.e5_encoder import E5Encoder
+from classifiers.events import EventFinder
 from classifiers.gazetteer import find_countries, story_countries
 from classifiers.gold import TRAIN_FILE, GoldItem, load_gold
 from classifiers.heads import (
@@ -68,7 +70,7 @@ from classifiers.vector_cache import (
 
 log = logging.getLogger(__name__)
 
-HEADS_VERSION = "12"  # bump when the features or the fitting change
+HEADS_VERSION = "18"  # bump when the features or the fitting change
 MAX_CHARS = 1000  # title + lead, embedded as one; the rest is read sentence by sentence
 PASSAGES = 2  # passages read after the lead
 PASSAGE_CHARS = 300  # about 80 tokens of English each, more in other scripts
@@ -156,6 +158,7 @@ class EmbeddingClassifier:
         self._names = TopicNames.of(self._taxonomy)
         self._organisations = OrganisationFinder()
         self._events = EventExtractor()
+        self._event_types = EventFinder()
         self.digest = _digest(encoder.model_id, self._taxonomy, self._training)
         # stored labels are reused only from the same heads and the same event rules
         self._model_id = f"{encoder.model_id}+heads-{self.digest}+events-{self._events.version}"
@@ -250,14 +253,23 @@ class EmbeddingClassifier:
         return with_events(labels, doc, self._events)
 
     def _cooperation(self, p_coop: float, doc: Document, language: str) -> bool:
-        """The cooperation head's verdict: its cut, or its stricter cut when the text names a
-        single party (read only when the probability falls between the two)."""
+        """The cooperation head's verdict: its cut, or its stricter cut when the evidence is
+        weaker (read only when the probability falls between the two)."""
         head = self.heads[COOPERATION]
         if p_coop < head.threshold:
             return False
         if p_coop >= head.passage_threshold:
             return True
-        return not self._one_party(f"{doc.title}\n{doc.text}", language)
+        return not self._weaker_evidence(doc.title, doc.text, language)
+
+    def _weaker_evidence(self, title: str, text: str, language: str) -> bool:
+        """Is the item one whose cooperation takes the stricter cut: a text naming a single
+        party, or a headline of a visit to a company or plant where nothing was agreed?"""
+        if self._one_party(f"{title}\n{text}", language):
+            return True
+        return company_visit(title) and "agreement" not in self._event_types.find(
+            title, text, language, None
+        )
 
     def _one_party(self, text: str, language: str) -> bool:
         """Does the text name at most one country and no international organisation?
@@ -265,7 +277,7 @@ class EmbeddingClassifier:
         Cross-border cooperation takes two parties. A text naming one (a memorandum between
         two ministries of one country, an outlet's report of another country's domestic
         news) is cooperation only when the head is surer: its cut for such items is fitted
-        on the labelled items (`_one_party_cut`). A foreign ambassador or embassy with the one
+        on the labelled items (`_weaker_evidence_cut`). A foreign ambassador or embassy with the one
         country named counts as two parties (a courtesy call on the outlet's own minister)."""
         countries = len(find_countries(text, language))
         if countries >= 2 or self._organisations.find(text):
@@ -345,17 +357,18 @@ class EmbeddingClassifier:
         missing = {RELEVANT, COOPERATION} - set(heads)
         if missing:
             raise ValueError(f"labelled data has no positive or no negative rows for {missing}")
-        heads[COOPERATION] = self._one_party_cut(heads[COOPERATION], rows, x)
+        heads[COOPERATION] = self._weaker_evidence_cut(heads[COOPERATION], rows, x)
         heads |= self._fit_topic_heads(rows, x, cache_dir)
         if cache_dir is not None:
             write_atomically(cache_dir / name, save_heads(heads))
         return heads
 
-    def _one_party_cut(
+    def _weaker_evidence_cut(
         self, head: Head, rows: list[tuple[str, dict[str, int], str]], x: NDArray[np.float32]
     ) -> Head:
-        """The cooperation head with its stricter cut for items naming a single party, chosen
-        on its cross-validated probabilities for the labelled items (F1 over all of them)."""
+        """The cooperation head with its stricter cut for items with weaker evidence (one
+        party named, a company visit), chosen on its cross-validated probabilities for the
+        labelled items (F1 over all of them)."""
         index = [i for i, (_, known, _) in enumerate(rows) if COOPERATION in known]
         y = np.array([rows[i][1][COOPERATION] for i in index], np.int8)
         p = out_of_fold(x[index], y)
@@ -365,7 +378,7 @@ class EmbeddingClassifier:
             return head
         weak = np.array(
             [
-                self._one_party(f"{it.title}\n{it.text}", it.language)
+                self._weaker_evidence(it.title, it.text, it.language)
                 for it in (items[rows[index[k]][2]] for k in mine)
             ]
         )
