@@ -17,7 +17,7 @@ READ_CHARS = 6000  # agenda lists sit in the first paragraphs of a readout
 MAX_ITEMS = 10  # each item is embedded: the cost stays bounded
 MAX_ITEM_CHARS = 160
 MIN_ITEM_CHARS = 4
-MIN_ENUMERATED = 3  # "A, B and C": two commas are a clause as often as a list
+MIN_ENUMERATED = 3  # parts: "A, B and C" is a list, "A, which B" a clause
 
 # a marker that starts a list item: bullets, circled or bracketed numbers, and at the start of
 # a line "1." "1)" "-" "一、" "（一）" "ก." "a)"
@@ -74,8 +74,10 @@ def _enumerated(text: str) -> list[str]:
     for line in text.splitlines():
         for sentence in re.split(r"(?<=[.!?。！？])\s*", line):
             parts = [p for p in _SEPARATORS.split(sentence) if p.strip()]
+            if len(parts) >= 2:  # "A, B and C": the conjunction parts the last two
+                parts = [*parts[:-1], *_LAST_CONJUNCTION.split(parts[-1])]
             if len(parts) >= MIN_ENUMERATED:
-                items.extend([*parts[:-1], *_LAST_CONJUNCTION.split(parts[-1])])
+                items.extend(parts)
     return items
 
 

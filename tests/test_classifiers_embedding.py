@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -119,9 +120,12 @@ def test_a_topic_named_only_at_the_end_of_a_long_text_counts(
         "after the meeting. They also exchanged gifts and attended a lunch hosted by the "
         "Vietnamese side."
     )
+    # named outright: a sentence that only describes the area counts when the passage head is
+    # very sure (the fitted passage cut, 0.99: on long news-shaped items lower cuts took
+    # background mentions for topics)
     last = (
-        "Under the new plan, Japan will help train midwives and cut deaths among mothers and "
-        "newborn babies in remote mountain provinces."
+        "Under the new plan, Japan will support maternal and child health: it will help train "
+        "midwives and cut deaths among mothers and newborn babies in remote mountain provinces."
     )
     with_it, without = classifier.classify(
         [Document("a", title, f"{body}\n{last}"), Document("b", title, body)]
@@ -129,6 +133,74 @@ def test_a_topic_named_only_at_the_end_of_a_long_text_counts(
     assert len(body) > MAX_CHARS  # the last paragraph is past what the document vector sees
     assert "maternal_child" in with_it.topics, with_it.topic_scores
     assert "maternal_child" not in without.topics
+
+
+def test_items_for_cooperation_contrasts_teach_no_topic() -> None:
+    from classifiers.embedding import COOPERATION, TOPIC, _rows
+    from classifiers.gold import GoldItem
+    from classifiers.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy()
+    item = GoldItem("c", "en", "Ministry to propose vaccine hub", "...", True, False, ("amr",), ())
+    every = {origin: known for _, known, origin in _rows([item], taxonomy)}
+    contrast = replace(item, use="cooperation")
+    only = {origin: known for _, known, origin in _rows([contrast], taxonomy)}
+    assert every["c"][TOPIC + "amr"] == 1
+    assert only["c"][COOPERATION] == 0 and not any(k.startswith(TOPIC) for k in only["c"])
+
+
+def test_each_area_of_a_numbered_work_plan_is_read_on_its_own(
+    classifier: EmbeddingClassifier,
+) -> None:
+    """The lead's vector blurs a five-point plan into its strongest areas; the listed items,
+    scored one by one against their own cut, keep the others."""
+    title = "Cambodia, Japan hold annual health policy dialogue in Phnom Penh"
+    opening = (
+        "PHNOM PENH -- Senior officials of the health ministries of Cambodia and Japan held "
+        "their annual policy dialogue in Phnom Penh on Thursday, the tenth since the two "
+        "countries began the meetings. The Cambodian side thanked Japan for decades of support "
+        "and both delegations praised the friendly relations between the two peoples. After "
+        "reviewing the past year, the two sides agreed on next year's work plan, which covers "
+    )
+    plan = (
+        "(1) the national health insurance fund and fees for the poor, (2) training of "
+        "midwives in rural districts, (3) control of tuberculosis and dengue, (4) supply of "
+        "X-ray machines and ambulances to provincial referral hospitals and (5) salt reduction "
+        "and screening for diabetes."
+    )
+    without_3_and_4 = (
+        "(1) the national health insurance fund and fees for the poor, (2) training of "
+        "midwives in rural districts and (5) salt reduction and screening for diabetes."
+    )
+    listed, control = classifier.classify(
+        [Document("a", title, opening + plan), Document("b", title, opening + without_3_and_4)]
+    )
+    assert {"uhc", "ncd", "health_security", "health_systems"} <= set(listed.topics), listed
+    assert not {"health_security", "health_systems"} & set(control.topics), control.topics
+
+
+def test_a_delegation_touring_a_foreign_plant_is_cooperation_only_when_it_signs(
+    classifier: EmbeddingClassifier,
+) -> None:
+    tour, deal = classifier.classify(
+        [
+            Document(
+                "tour",
+                "Health ministry delegation tours vaccine maker in Germany",
+                "BERLIN -- A delegation of the Indonesian health ministry toured the plant of a "
+                "German vaccine maker on Tuesday and learned about its production lines.",
+            ),
+            Document(
+                "deal",
+                "Health ministry delegation tours vaccine maker in Germany, signs MOU",
+                "BERLIN -- A delegation of the Indonesian health ministry toured the plant of a "
+                "German vaccine maker on Tuesday and signed a memorandum of understanding with "
+                "the German government on technology transfer for vaccine production.",
+            ),
+        ]
+    )
+    assert tour.relevant and not tour.cooperation, tour.cooperation_score
+    assert deal.relevant and deal.cooperation, deal.cooperation_score
 
 
 def test_ransomware_on_government_data_is_not_health_news(
@@ -356,16 +428,17 @@ def test_headlines_alone_are_understood(classifier: EmbeddingClassifier) -> None
     assert report.counts[("cooperation", ALL)].f1 >= 0.925
 
 
-HELDOUT_TOPIC_TARGETS = {"micro": 0.82, "macro": 0.75, "two or more kept": 0.70, "none kept": 0.70}
-# the news-shaped split (issue #21): floors a little under today's figures (topics 0.89,
-# cooperation 0.90, 85 % and 100 %, health_systems the weakest topic at 0.65), which
+# today 0.93 / 0.92 / 90 % / 100 %; the floors leave room for another CPU's vectors
+HELDOUT_TOPIC_TARGETS = {"micro": 0.88, "macro": 0.85, "two or more kept": 0.80, "none kept": 0.90}
+# the news-shaped split (issue #21): floors a little under today's figures (topics 0.91,
+# cooperation 0.98, 85 % and 100 %, health_systems the weakest topic at 0.74), which
 # docs/classifier-quality.md records; the issue's targets there are not all met yet
 HELDOUT_NEWS_FLOORS = {
-    "topics micro": 0.87,
-    "cooperation": 0.88,
+    "topics micro": 0.89,
+    "cooperation": 0.95,
     "two or more kept": 0.80,
     "none kept": 0.90,
-    "weakest topic": 0.60,
+    "weakest topic": 0.68,
 }
 
 

@@ -118,6 +118,17 @@ def test_bad_labelled_lines_are_all_reported() -> None:
     assert "gold.jsonl:2:" in str(caught.value)
 
 
+def test_a_training_item_says_what_it_is_used_for() -> None:
+    line = '{"id": "c", "language": "en", "relevant": true, "cooperation": false, "use": "%s"}'
+    assert parse_gold([line % "cooperation"], source="t.jsonl")[0].use == "cooperation"
+    assert parse_gold([line.replace(', "use": "%s"', "")], source="t.jsonl")[0].use == "all"
+    with pytest.raises(ClassifierDataError) as caught:
+        parse_gold([line % "topics"], source="t.jsonl")
+    assert "t.jsonl:1: key 'use' must be one of all, cooperation, cuts, not 'topics'" in str(
+        caught.value
+    )
+
+
 def test_monitor_eval_prints_a_table_per_language(classify_monitor: Monitor) -> None:
     seeds = (Path(__file__).parent / "data" / "seed_items.jsonl").read_text("utf-8").splitlines()
     lines = []
