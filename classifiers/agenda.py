@@ -5,8 +5,8 @@ line, or as "cooperation in A, B, C and D". The document vector of the whole lea
 such a list into its one or two strongest areas, so each listed item is also scored by the
 topic heads on its own, against a cut of its own (`heads.topic_cuts`).
 
-Pure text work, bounded: only the start of a text is read and at most `MAX_ITEMS` items
-are returned.
+Pure text work, bounded: only items of `MIN_CHARS` or more are read, only the start of their
+text, and at most `MAX_ITEMS` items are returned.
 """
 
 from __future__ import annotations
@@ -14,6 +14,9 @@ from __future__ import annotations
 import re
 
 READ_CHARS = 6000  # agenda lists sit in the first paragraphs of a readout
+# a headline with its lead sentence carries no agenda: reading the commas of such short items
+# as lists cost 30 % of title+lead speed (bench/classify.py) for a third of the list evidence
+MIN_CHARS = 400
 MAX_ITEMS = 10  # each item is embedded: the cost stays bounded
 MAX_ITEM_CHARS = 160
 MIN_ITEM_CHARS = 4
@@ -47,8 +50,10 @@ def agenda_items(title: str, text: str) -> list[str]:
 
     Marked lists (bullets, numbers) give one item per marker, up to the end of its line or
     sentence; sentences that enumerate MIN_ENUMERATED or more parts with commas, semicolons
-    or "、" give one item per part. A text with no list gives none.
+    or "、" give one item per part. A text with no list, or shorter than MIN_CHARS, gives none.
     """
+    if len(title) + len(text) < MIN_CHARS:
+        return []
     body = text[:READ_CHARS]
     items = _marked(body) or _enumerated(f"{title}\n{body}")
     cleaned = [_clean(item) for item in items]
