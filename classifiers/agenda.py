@@ -17,7 +17,7 @@ READ_CHARS = 6000  # agenda lists sit in the first paragraphs of a readout
 # a headline with its lead sentence carries no agenda: reading the commas of such short items
 # as lists cost 30 % of title+lead speed (bench/classify.py) for a third of the list evidence
 MIN_CHARS = 400
-MAX_ITEMS = 10  # each item is embedded: the cost stays bounded
+MAX_ITEMS = 6  # each item is embedded: as many as a readout lists (10 cost 17 % of long-text time)
 MAX_ITEM_CHARS = 160
 MIN_ITEM_CHARS = 4
 MIN_ENUMERATED = 3  # parts: "A, B and C" is a list, "A, which B" a clause
