@@ -113,7 +113,9 @@ async def test_a_meeting_in_three_languages_is_one_alert_and_two_replies(
     alerts = [m for m in sent if not m.get("reply_parameters")]
     replies = [m for m in sent if m.get("reply_parameters")]
     assert all(m["chat_id"] == 7 for m in sent)
-    meeting_alerts = [m for m in alerts if "19" in m["text"] or "十九" in m["text"]]
+    meeting_alerts = [
+        m for m in alerts if "19th" in m["text"] or "제19차" in m["text"] or "十九" in m["text"]
+    ]
     assert len(meeting_alerts) == 1, [m["text"][:80] for m in alerts]
     assert any("제18차" in m["text"] for m in alerts)  # last year's meeting: its own alert
     assert any("Viet Nam" in m["text"] for m in alerts)  # another partner: its own alert

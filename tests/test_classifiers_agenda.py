@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from classifiers.agenda import MAX_ITEM_CHARS, MAX_ITEMS, agenda_items
+from classifiers.agenda import MAX_ITEM_CHARS, MAX_ITEMS, MIN_CHARS, agenda_items
+
+# an opening paragraph without a list: agenda lists are read in items of MIN_CHARS or more
+OPENING = "The ministers met in the capital on Monday and reviewed the year's work. " * 6 + "\n"
+
+
+def long(text: str) -> str:
+    return OPENING + text
 
 
 def test_korean_triangle_markers_give_one_item_each() -> None:
     text = "양측은 ▲보편적 건강보장 ▲디지털 헬스 ▲감염병 대응 등 3개 분야 협력에 합의했다."
-    assert agenda_items("", text) == [
+    assert agenda_items("", long(text)) == [
         "보편적 건강보장",
         "디지털 헬스",
         "감염병 대응 등 3개 분야 협력에 합의했다",
@@ -16,9 +23,9 @@ def test_korean_triangle_markers_give_one_item_each() -> None:
 
 def test_bracketed_chinese_numbers_and_numbered_lines() -> None:
     zh = "双方同意在以下领域加强合作：（一）传染病防控；（二）传统医药；（三）卫生人才培养。"
-    assert agenda_items("", zh) == ["传染病防控", "传统医药", "卫生人才培养"]
+    assert agenda_items("", long(zh)) == ["传染病防控", "传统医药", "卫生人才培养"]
     lines = "The plan covers:\n1. Primary care\n2. Digital health and data\n3) Vaccines"
-    assert agenda_items("", lines) == ["Primary care", "Digital health and data", "Vaccines"]
+    assert agenda_items("", long(lines)) == ["Primary care", "Digital health and data", "Vaccines"]
 
 
 def test_enumerations_split_at_commas_semicolons_and_the_last_conjunction() -> None:
@@ -26,15 +33,15 @@ def test_enumerations_split_at_commas_semicolons_and_the_last_conjunction() -> N
         "The two countries will work together in four areas: health financing; healthy ageing; "
         "the health workforce; and preparedness for pandemics."
     )
-    assert agenda_items("", en)[1:] == [
+    assert agenda_items("", long(en))[1:] == [
         "healthy ageing",
         "the health workforce",
         "preparedness for pandemics",
     ]
     vi = "Hai bên hợp tác trong các lĩnh vực y tế dự phòng, y học cổ truyền và chuyển đổi số."
-    assert agenda_items("", vi)[1:] == ["y học cổ truyền", "chuyển đổi số"]
+    assert agenda_items("", long(vi))[1:] == ["y học cổ truyền", "chuyển đổi số"]
     ja = "両国は、高齢化対策、感染症対策、医療人材の育成で協力することで合意した。"
-    assert agenda_items("", ja)[:2] == ["高齢化対策", "感染症対策"]  # "両国は" is too short
+    assert agenda_items("", long(ja))[:2] == ["高齢化対策", "感染症対策"]  # "両国は" is too short
 
 
 def test_a_text_without_a_list_has_no_items() -> None:
@@ -43,11 +50,18 @@ def test_a_text_without_a_list_has_no_items() -> None:
     )
     assert agenda_items("", "") == []
     # two parts are a clause as often as a list
-    assert agenda_items("", "After the talks, the two ministers visited a hospital.") == []
+    assert agenda_items("", long("After the talks, the two ministers visited a hospital.")) == []
+
+
+def test_a_headline_with_its_lead_sentence_is_not_read_for_lists() -> None:
+    short = "Hai bên hợp tác trong các lĩnh vực y tế dự phòng, y học cổ truyền và chuyển đổi số."
+    assert len(short) < MIN_CHARS
+    assert agenda_items("Việt Nam - Lào hợp tác y tế", short) == []
+    assert agenda_items("Việt Nam - Lào hợp tác y tế", long(short))
 
 
 def test_items_are_bounded_in_number_and_length() -> None:
     many = "".join(f"▲ area number {i} " for i in range(40))
-    assert len(agenda_items("", many)) == MAX_ITEMS
-    long = "▲ " + "x" * 1000 + " ▲ short item"
-    assert max(len(item) for item in agenda_items("", long)) <= MAX_ITEM_CHARS
+    assert len(agenda_items("", long(many))) == MAX_ITEMS
+    huge = "▲ " + "x" * 1000 + " ▲ short item"
+    assert max(len(item) for item in agenda_items("", long(huge))) <= MAX_ITEM_CHARS
