@@ -14,7 +14,8 @@ agreements naming none, equipment grants, training programmes, items without a t
 wire copies), with every story's versions in all languages kept on the same side of the
 split.
 `heldout_news.jsonl` is a harder third split shaped like published news, labelled before
-any tuning.
+any tuning. `long_check.jsonl` holds 86 long news-shaped items (areas named as background
+among them), only ever scored, as a check on long texts (docs/classifier-quality.md).
 
 Cooperation events (docs/events.md): a cooperation item may carry `events` and
 `organisations` (the cooperation items of dev.jsonl and heldout.jsonl do), and `place`,
