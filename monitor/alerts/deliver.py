@@ -337,7 +337,7 @@ class Deliverer:
                     len(rest),
                 )
                 break
-            outcome = await self._deliver(delivery, sub, names)
+            outcome = await self._deliver_through_a_stop(delivery, sub, names)
             setattr(report, outcome, getattr(report, outcome) + 1)
             if outcome == "failed" and chat_id in self._gone:
                 report.chats_gone.append(chat_id)
@@ -346,6 +346,18 @@ class Deliverer:
             if chat_id in self._moved:  # the rest moved to the new id, for the next pass
                 break
         return report
+
+    async def _deliver_through_a_stop(
+        self, delivery: Delivery, sub: Subscription | None, names: Mapping[str, str]
+    ) -> str:
+        """`_deliver`, which a stop lets finish: cancelled between the send and its record, the
+        row was sent again by the next pass (one alert in six on the way out)."""
+        task = asyncio.ensure_future(self._deliver(delivery, sub, names))
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            await task
+            raise
 
     async def _deliver(
         self, delivery: Delivery, sub: Subscription | None, names: Mapping[str, str]
@@ -585,11 +597,4 @@ def _skip_reason(delivery: Delivery, sub: Subscription | None, now: datetime) ->
     return None  # a muted chat's alerts are held (`quiet.mode`), not dropped
 
 
-__all__ = [
-    "ALERT",
-    "ALSO",
-    "NOTICE",
-    "Deliverer",
-    "DeliveryLimits",
-    "DrainReport",
-]
+__all__ = ["ALERT", "ALSO", "NOTICE", "Deliverer", "DeliveryLimits", "DrainReport"]
