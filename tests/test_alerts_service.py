@@ -147,6 +147,27 @@ async def test_the_service_runs_the_bot_and_delivers_while_polling(
     assert "Health MOU signed in Jakarta" in api.sent()[0]["text"]
 
 
+async def test_a_stop_while_an_alert_is_in_flight_records_it_and_sends_it_once(
+    tmp_path: Path, feed_server: FeedServer, api: FakeBotAPI
+) -> None:
+    url = feed_server.add("/f.xml", rss(("a1", "Health MOU signed in Jakarta")))
+    settings = make_settings(tmp_path, url, api)
+    subscribe(settings, 7, filter=Filter(cooperation_only=True))
+    api.slow(1.5)  # recorded at once, answered late: the stop comes while it is in flight
+    stop = asyncio.Event()
+    service = asyncio.create_task(run_service(settings, classifier=KeywordClassifier(), stop=stop))
+    try:
+        await asyncio.to_thread(
+            api.wait_for, lambda reqs: any(m == "sendMessage" for m, _ in reqs), 30
+        )
+    finally:
+        stop.set()
+        await asyncio.wait_for(service, 60)
+    assert [s["chat_id"] for s in api.sent()] == [7]
+    with Store.open(settings.database_url) as store:
+        assert [d["status"] for d in store.deliveries_of(7)] == ["sent"]
+
+
 async def test_operators_get_one_message_per_feed_state(tmp_path: Path) -> None:
     from monitor.models import FeedSpec
     from monitor.service import tell_operators
