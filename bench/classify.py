@@ -17,7 +17,7 @@ its label heads are not bundled for the current data they are fitted (and cached
 under ``--cache-dir``) while loading, before anything is timed. Each workload is
 classified as a whole, then its parts are called directly on the same items, so
 the time of the encoder, the summariser (and the sentence embeddings it asks
-for), the passages after the lead that topics read in long texts, language
+for), the items of agenda lists that topics read (items of 400+ characters), language
 detection, the gazetteer, the label heads and the cooperation events (event types,
 organisations, place and date; timed on every item, though the backend reads them on
 cooperation items only) can be told apart.
@@ -70,7 +70,7 @@ NLI_LABELS = ("entailment", "neutral", "contradiction")
 DEBERTA_SPECIALS = 3  # [CLS] premise [SEP] hypothesis [SEP]
 RSS_TARGET_MB = 600
 RATIO_TARGET = 20
-PART_NAMES = ("encoder", "summariser", "passages", "language", "gazetteer", "heads", "events")
+PART_NAMES = ("encoder", "summariser", "lists", "language", "gazetteer", "heads", "events")
 
 
 # --- the workload (built in the parent, shared with the children as JSON) ------------
@@ -195,8 +195,9 @@ def max_rss_mb() -> float:
 def run_default(workload: dict[str, Any], cache_dir: Path) -> dict[str, Any]:
     """Load the default backend, then time both workloads whole and part by part."""
     from classifiers.base import Document
-    from classifiers.embedding import BUNDLED_DIR, EmbeddingClassifier
+    from classifiers.embedding import EmbeddingClassifier
     from classifiers.factory import load_classifier
+    from classifiers.vector_cache import BUNDLED_DIR
 
     watcher = FitWatcher()
     backend_log = logging.getLogger("classifiers.embedding")
@@ -263,7 +264,8 @@ def time_parts(classifier: Any, docs: Sequence[Any]) -> tuple[dict[str, float], 
     The summariser is a copy of the backend's with its embedding function timed, so the
     sentence embeddings it asks for can be told from its own work.
     """
-    from classifiers.embedding import document_text, topic_passages
+    from classifiers.agenda import agenda_items
+    from classifiers.embedding import document_text
     from classifiers.gazetteer import find_countries
     from classifiers.language import detect_language
     from classifiers.summarise import ExtractiveSummariser
@@ -276,11 +278,6 @@ def time_parts(classifier: Any, docs: Sequence[Any]) -> tuple[dict[str, float], 
         summariser = ExtractiveSummariser(
             embed=embed, max_chars=summariser.max_chars, max_sentences=summariser.max_sentences
         )
-
-    def read_later(d: Any, language: str) -> list[str]:
-        # what topics read besides the lead and the summariser's sentences: the passages
-        # after the lead of long texts
-        return topic_passages(d.title, d.text, language, [])
 
     seconds = dict.fromkeys(PART_NAMES, 0.0)
     clock = time.perf_counter
@@ -304,11 +301,11 @@ def time_parts(classifier: Any, docs: Sequence[Any]) -> tuple[dict[str, float], 
         for d, language in zip(batch, languages, strict=True):
             summariser.summarise(d.title, d.text, language)
         seconds["summariser"] += clock() - t
-        t = clock()  # the passages after the lead that topics read in long texts
-        later = [p for d, lang in zip(batch, languages, strict=True) for p in read_later(d, lang)]
-        if later:
-            encoder.encode(later)
-        seconds["passages"] += clock() - t
+        t = clock()  # what topics read besides the lead and the summariser's sentences
+        listed = [item for d in batch for item in agenda_items(d.title, d.text)]
+        if listed:
+            encoder.encode(listed)
+        seconds["lists"] += clock() - t
         # cooperation events, timed on every item (the backend reads them on cooperation items)
         t = clock()
         for d, language in zip(batch, languages, strict=True):

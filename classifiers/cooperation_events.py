@@ -50,6 +50,11 @@ class EventExtractor:
             h.update(bundled_text(name).encode())
         self.version = ("custom-" if custom else "") + h.hexdigest()[:8]
 
+    @property
+    def finder(self) -> EventFinder:
+        """The event types' finder (the cooperation head's company-visit rule asks it too)."""
+        return self._events
+
     def extract(
         self, title: str, text: str, language: str, published: datetime | None = None
     ) -> EventLabels:

@@ -38,7 +38,6 @@ from classifiers.base import Document, Encoder, Labels, Summariser
 from classifiers.company_visits import company_visit
 from classifiers.cooperation_events import EventExtractor, with_events
 from classifiers.e5_encoder import E5Encoder
-from classifiers.events import EventFinder
 from classifiers.gazetteer import find_countries, story_countries
 from classifiers.gold import TRAIN_FILE, GoldItem, load_gold
 from classifiers.heads import (
@@ -88,7 +87,7 @@ def _read_past_lead(title: str, text: str) -> bool:
     return len(f"{title.strip()}\n{' '.join(text.split())}") > MAX_CHARS
 
 
-def topic_passages(title: str, text: str, language: str, ranked: list[str]) -> list[str]:
+def topic_passages(title: str, text: str, ranked: list[str]) -> list[str]:
     """The texts a topic is looked for in besides the lead, each scored against the passage cut:
     for texts longer than the lead, the sentences the summariser ranks (`ranked`, embedded for
     the summary anyway). Two ~300-character passages after the lead were read too until the
@@ -136,7 +135,6 @@ class EmbeddingClassifier:
         self._names = TopicNames.of(self._taxonomy)
         self._organisations = OrganisationFinder()
         self._events = EventExtractor()
-        self._event_types = EventFinder()
         self.digest = _digest(encoder.model_id, self._taxonomy, self._training)
         # stored labels are reused only from the same heads and the same event rules
         self._model_id = f"{encoder.model_id}+heads-{self.digest}+events-{self._events.version}"
@@ -166,8 +164,7 @@ class EmbeddingClassifier:
             for d, lang in zip(docs, languages, strict=True)
         ]
         passages = [
-            topic_passages(d.title, d.text, lang, texts)
-            for d, texts, lang in zip(docs, ranked, languages, strict=True)
+            topic_passages(d.title, d.text, texts) for d, texts in zip(docs, ranked, strict=True)
         ]
         lists = [agenda_items(d.title, d.text) for d in docs]
         wanted = [*passages, *lists]
@@ -245,7 +242,7 @@ class EmbeddingClassifier:
         party, or a headline of a visit to a company or plant where nothing was agreed?"""
         if self._one_party(f"{title}\n{text}", language):
             return True
-        return company_visit(title) and "agreement" not in self._event_types.find(
+        return company_visit(title) and "agreement" not in self._events.finder.find(
             title, text, language, None
         )
 
@@ -377,7 +374,7 @@ class EmbeddingClassifier:
         # items that choose the cuts only: out-of-fold evidence, never fitting rows
         cuts_only = {item.id for item in self._training if item.use == "cuts"}
         texts = self._passages_of(items.values())
-        lists = {o: agenda_items(item.title, item.text) for o, item in items.items()}
+        lists = self._lists_of(items.values())
         flat = list(dict.fromkeys(t for ts in [*texts.values(), *lists.values()] for t in ts))
         vectors = dict(zip(flat, cached_encode(self._encoder, flat, cache_dir), strict=True))
         named = {o: self._names.find(f"{item.title}\n{item.text}") for o, item in items.items()}
@@ -429,18 +426,20 @@ class EmbeddingClassifier:
             item.id: topic_passages(
                 item.title,
                 item.text,
-                item.language,
                 self._sentences.texts_to_embed(item.title, item.text, item.language),
             )
             for item in items
         }
 
+    @staticmethod
+    def _lists_of(items: Iterable[GoldItem]) -> dict[str, list[str]]:
+        return {item.id: agenda_items(item.title, item.text) for item in items}
+
     def passage_texts(self) -> list[str]:
         """The passages and agenda items of the relevant training items (their vectors are
         bundled too)."""
         relevant = [item for item in self._training if item.relevant]
-        texts = [*self._passages_of(relevant).values()]
-        texts += [agenda_items(item.title, item.text) for item in relevant]
+        texts = [*self._passages_of(relevant).values(), *self._lists_of(relevant).values()]
         return list(dict.fromkeys(t for ts in texts for t in ts))
 
 

@@ -10,8 +10,9 @@ import pytest
 
 from classifiers.base import Document
 from classifiers.e5_encoder import E5Encoder
-from classifiers.embedding import BUNDLED_DIR, MAX_CHARS, EmbeddingClassifier
+from classifiers.embedding import MAX_CHARS, EmbeddingClassifier
 from classifiers.taxonomy import load_taxonomy, parse_taxonomy
+from classifiers.vector_cache import BUNDLED_DIR
 
 SEED_ITEMS = [
     json.loads(line)
