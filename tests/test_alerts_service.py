@@ -127,12 +127,16 @@ async def test_without_a_token_alerts_are_printed(tmp_path: Path, feed_server: F
     assert lines[0].startswith("● Health MOU: 5 < 6 & signed (https://news.example/a1)")
 
 
-async def test_the_service_runs_the_bot_and_delivers_while_polling(
-    tmp_path: Path, feed_server: FeedServer, api: FakeBotAPI
-) -> None:
+async def serve_until_the_first_alert(
+    tmp_path: Path, feed_server: FeedServer, api: FakeBotAPI, *, slow_s: float = 0.0
+) -> Settings:
+    """Run the service on one cooperation item for chat 7 and stop it once the alert has
+    reached the Bot API (answered `slow_s` late) and the bot polls for updates."""
     url = feed_server.add("/f.xml", rss(("a1", "Health MOU signed in Jakarta")))
     settings = make_settings(tmp_path, url, api)
     subscribe(settings, 7, filter=Filter(cooperation_only=True))
+    if slow_s:
+        api.slow(slow_s)
     stop = asyncio.Event()
     service = asyncio.create_task(run_service(settings, classifier=KeywordClassifier(), stop=stop))
     try:
@@ -143,6 +147,13 @@ async def test_the_service_runs_the_bot_and_delivers_while_polling(
     finally:
         stop.set()
         await asyncio.wait_for(service, 60)
+    return settings
+
+
+async def test_the_service_runs_the_bot_and_delivers_while_polling(
+    tmp_path: Path, feed_server: FeedServer, api: FakeBotAPI
+) -> None:
+    await serve_until_the_first_alert(tmp_path, feed_server, api)
     assert [s["chat_id"] for s in api.sent()] == [7]
     assert "Health MOU signed in Jakarta" in api.sent()[0]["text"]
 
@@ -150,19 +161,8 @@ async def test_the_service_runs_the_bot_and_delivers_while_polling(
 async def test_a_stop_while_an_alert_is_in_flight_records_it_and_sends_it_once(
     tmp_path: Path, feed_server: FeedServer, api: FakeBotAPI
 ) -> None:
-    url = feed_server.add("/f.xml", rss(("a1", "Health MOU signed in Jakarta")))
-    settings = make_settings(tmp_path, url, api)
-    subscribe(settings, 7, filter=Filter(cooperation_only=True))
-    api.slow(1.5)  # recorded at once, answered late: the stop comes while it is in flight
-    stop = asyncio.Event()
-    service = asyncio.create_task(run_service(settings, classifier=KeywordClassifier(), stop=stop))
-    try:
-        await asyncio.to_thread(
-            api.wait_for, lambda reqs: any(m == "sendMessage" for m, _ in reqs), 30
-        )
-    finally:
-        stop.set()
-        await asyncio.wait_for(service, 60)
+    # recorded at once, answered late: the stop comes while the alert is in flight
+    settings = await serve_until_the_first_alert(tmp_path, feed_server, api, slow_s=1.5)
     assert [s["chat_id"] for s in api.sent()] == [7]
     with Store.open(settings.database_url) as store:
         assert [d["status"] for d in store.deliveries_of(7)] == ["sent"]
