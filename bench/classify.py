@@ -18,7 +18,8 @@ under ``--cache-dir``) while loading, before anything is timed. Each workload is
 classified as a whole, then its parts are called directly on the same items, so
 the time of the encoder, the summariser (and the sentence embeddings it asks
 for), the items of agenda lists that topics read (items of 400+ characters), language
-detection, the gazetteer, the label heads and the cooperation events (event types,
+detection, the gazetteer, the label heads (with the character n-grams the topic heads read)
+and the cooperation events (event types,
 organisations, place and date; timed on every item, though the backend reads them on
 cooperation items only) can be told apart.
 
@@ -265,9 +266,10 @@ def time_parts(classifier: Any, docs: Sequence[Any]) -> tuple[dict[str, float], 
     sentence embeddings it asks for can be told from its own work.
     """
     from classifiers.agenda import agenda_items
-    from classifiers.embedding import document_text
+    from classifiers.embedding import TOPIC, document_text
     from classifiers.gazetteer import find_countries
     from classifiers.language import detect_language
+    from classifiers.lexical import topic_features
     from classifiers.summarise import ExtractiveSummariser
 
     encoder = classifier._encoder  # the backend's own model: a second one would skew RSS
@@ -283,12 +285,14 @@ def time_parts(classifier: Any, docs: Sequence[Any]) -> tuple[dict[str, float], 
     clock = time.perf_counter
     for start in range(0, len(docs), BATCH):
         batch = docs[start : start + BATCH]
+        texts = [document_text(d.title, d.text) for d in batch]
         t = clock()
-        x = encoder.encode([document_text(d.title, d.text) for d in batch])
+        x = encoder.encode(texts)
         seconds["encoder"] += clock() - t
         t = clock()
-        for head in classifier.heads.values():
-            head.probability(x)
+        features = topic_features(x, texts)
+        for name, head in classifier.heads.items():
+            head.probability(features if name.startswith(TOPIC) else x)
         seconds["heads"] += clock() - t
         t = clock()
         languages = [detect_language(d.title, d.text, d.language_hint) for d in batch]

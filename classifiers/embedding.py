@@ -41,6 +41,7 @@ from classifiers.e5_encoder import E5Encoder
 from classifiers.gazetteer import find_countries, story_countries
 from classifiers.gold import TRAIN_FILE, GoldItem, load_gold
 from classifiers.heads import (
+    Features,
     Head,
     TopicCuts,
     TopicEvidence,
@@ -55,6 +56,7 @@ from classifiers.heads import (
     topic_evidence,
 )
 from classifiers.language import UNDETERMINED, detect_language
+from classifiers.lexical import topic_features
 from classifiers.mentions import TopicNames
 from classifiers.organisations import OrganisationFinder
 from classifiers.summarise import ExtractiveSummariser
@@ -70,7 +72,7 @@ from classifiers.vector_cache import (
 
 log = logging.getLogger(__name__)
 
-HEADS_VERSION = "21"  # bump when the features or the fitting change
+HEADS_VERSION = "22"  # bump when the features or the fitting change
 MAX_CHARS = 1000  # title + lead, embedded as one; the rest is read sentence by sentence
 MAX_TOPICS = 6  # ministers' readouts list up to six agreed areas
 RELEVANT = "relevant"
@@ -155,7 +157,8 @@ class EmbeddingClassifier:
     def classify(self, docs: Sequence[Document]) -> list[Labels]:
         if not docs:
             return []
-        x = self._encoder.encode([document_text(d.title, d.text) for d in docs])
+        texts = [document_text(d.title, d.text) for d in docs]
+        x = self._encoder.encode(texts)
         languages = [detect_language(d.title, d.text, d.language_hint) for d in docs]
         # the sentences the summariser ranks are embedded once, here, for the whole batch;
         # those of texts longer than the lead also count for topics
@@ -173,15 +176,19 @@ class EmbeddingClassifier:
         vectors = self._embed_once([text for texts in wanted for text in texts])
         self._shared.vectors = vectors
         try:
-            p = {name: head.probability(x) for name, head in self.heads.items()}  # per head
+            features = topic_features(x, texts)
+            p = {  # per head: topic heads read the n-grams too
+                name: head.probability(features if name.startswith(TOPIC) else x)
+                for name, head in self.heads.items()
+            }
             return [
                 self._labels(
                     doc,
                     language,
                     x[i],
                     {name: float(column[i]) for name, column in p.items()},
-                    [vectors[t] for t in passages[i]],
-                    [vectors[t] for t in lists[i]],
+                    _features_of(passages[i], vectors),
+                    _features_of(lists[i], vectors),
                 )
                 for i, (doc, language) in enumerate(zip(docs, languages, strict=True))
             ]
@@ -194,8 +201,8 @@ class EmbeddingClassifier:
         language: str,
         x: NDArray[np.float32],
         p: dict[str, float],
-        passages: list[NDArray[np.float32]],
-        listed: list[NDArray[np.float32]],
+        passages: Features | None,
+        listed: Features | None,
     ) -> Labels:
         """Labels of one document from its vector, its heads' probabilities, its passages and
         the items of its agenda lists."""
@@ -263,8 +270,8 @@ class EmbeddingClassifier:
     def _topic_scores(
         self,
         p: dict[str, float],
-        passages: list[NDArray[np.float32]],
-        listed: list[NDArray[np.float32]],
+        sentences: Features | None,
+        items: Features | None,
         text: str,
         *,
         unspecific: bool,
@@ -278,8 +285,6 @@ class EmbeddingClassifier:
         mention still does.
         """
         named = self._names.find(text) if self._names else frozenset()
-        sentences = np.vstack(passages) if passages else None
-        items = np.vstack(listed) if listed else None
         scores = {}
         for slug in self._taxonomy.slugs:
             head = self.heads.get(TOPIC + slug)
@@ -377,8 +382,11 @@ class EmbeddingClassifier:
         lists = self._lists_of(items.values())
         flat = list(dict.fromkeys(t for ts in [*texts.values(), *lists.values()] for t in ts))
         vectors = dict(zip(flat, cached_encode(self._encoder, flat, cache_dir), strict=True))
+        passages = {o: f for o, ts in texts.items() if (f := _features_of(ts, vectors)) is not None}
+        listed = {o: f for o, ts in lists.items() if (f := _features_of(ts, vectors)) is not None}
         named = {o: self._names.find(f"{item.title}\n{item.text}") for o, item in items.items()}
-        empty = np.zeros((0, x.shape[1]), np.float32)
+        features = topic_features(x, [text for text, _, _ in rows])
+        empty = topic_features(np.zeros((0, x.shape[1]), np.float32), [])
         rows_of: dict[str, list[int]] = {}
         evidence: dict[str, TopicEvidence] = {}
         for slug in self._taxonomy.slugs:
@@ -389,17 +397,11 @@ class EmbeddingClassifier:
             rows_of[slug] = index
             origins = [rows[i][2] for i in index]
             found = topic_evidence(
-                x[index],
+                features[index],
                 y,
                 items=np.array([o in items for o in origins]),
-                passages=[
-                    np.vstack([vectors[t] for t in texts[o]]) if texts.get(o) else empty
-                    for o in origins
-                ],
-                lists=[
-                    np.vstack([vectors[t] for t in lists[o]]) if lists.get(o) else empty
-                    for o in origins
-                ],
+                passages=[passages.get(o, empty) for o in origins],
+                lists=[listed.get(o, empty) for o in origins],
                 mentioned=np.array([slug in named.get(o, ()) for o in origins]),
                 fit_rows=np.array([o not in cuts_only for o in origins]),
             )
@@ -411,9 +413,9 @@ class EmbeddingClassifier:
             index = [i for i in index if rows[i][2] not in cuts_only]
             y = np.array([rows[i][1][TOPIC + slug] for i in index], np.int8)
             if slug in cuts.document:
-                heads[TOPIC + slug] = fit_topic_head(x[index], y, cuts.document[slug], cuts)
+                heads[TOPIC + slug] = fit_topic_head(features[index], y, cuts.document[slug], cuts)
             else:  # too few labelled items (a topic just added): its cut from all its rows
-                head = fit_head(x[index], y)
+                head = fit_head(features[index], y)
                 heads[TOPIC + slug] = replace(
                     head,
                     passage_threshold=max(head.threshold, cuts.passage),
@@ -450,6 +452,13 @@ DIPLOMAT = re.compile(
 )
 UNSPECIFIC_CAP = 0.49  # the lead's score for any topic on an unspecific item: under the cut
 NAMED_SCORE = 0.9  # the topic score of an item that names the topic outright
+
+
+def _features_of(texts: list[str], vectors: dict[str, NDArray[np.float32]]) -> Features | None:
+    """The topic features of passages or agenda items, from their vectors; None for none."""
+    if not texts:
+        return None
+    return topic_features(np.vstack([vectors[t] for t in texts]), texts)
 
 
 def _calibrated(p: float, threshold: float) -> float:

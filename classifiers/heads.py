@@ -18,17 +18,21 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:  # sklearn is imported when heads are fitted, not when they are used
+    from scipy.sparse import csr_matrix
     from sklearn.linear_model import LogisticRegression
 
-# topic heads (dev split, topic micro-F1 with C = 8 / 16 / 32 / 64: 0.845 / 0.834 / 0.829 /
-# 0.837); 64 is the one that keeps every main language at 0.80 or more
-TOPIC_REGULARISATION_C = 64.0
+# rows of features: e5 vectors, or (topic heads) vectors beside character n-grams
+Features: TypeAlias = "NDArray[np.float32] | csr_matrix"
+
+# topic heads, over e5 vectors and character n-grams (classifiers.lexical): dev topic
+# micro-F1 with C = 8 / 16 / 64: 0.867 / 0.869 / 0.853 (e5 alone, C = 64, was 0.837)
+TOPIC_REGULARISATION_C = 16.0
 CV_FOLDS = 5
 # cuts are chosen on out-of-fold probabilities averaged over this many fold assignments:
 # with one, eight more negative rows moved the list cut from 0.974 to 0.990, the relevance
@@ -58,12 +62,12 @@ class Head:
     # a topic head's cut for the best item of an agenda list
     list_threshold: float = NEVER
 
-    def probability(self, x: NDArray[np.float32]) -> NDArray[np.float32]:
+    def probability(self, x: Features) -> NDArray[np.float32]:
         z: NDArray[np.float32] = np.asarray(x @ self.weights + self.bias, dtype=np.float32)
         return (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
 
 
-def fit_head(x: NDArray[np.float32], y: NDArray[np.int8], *, seed: int = 0) -> Head:
+def fit_head(x: Features, y: NDArray[np.int8], *, seed: int = 0) -> Head:
     """Fit a balanced logistic regression and choose its threshold by cross-validated F1."""
     positives = int(y.sum())
     folds = min(CV_FOLDS, positives, len(y) - positives)
@@ -76,9 +80,7 @@ def fit_head(x: NDArray[np.float32], y: NDArray[np.int8], *, seed: int = 0) -> H
     )
 
 
-def out_of_fold(
-    x: NDArray[np.float32], y: NDArray[np.int8], *, seed: int = 0
-) -> NDArray[np.float32]:
+def out_of_fold(x: Features, y: NDArray[np.int8], *, seed: int = 0) -> NDArray[np.float32]:
     """Cross-validated probabilities of a head fitted as `fit_head` fits it (one per row),
     averaged over CV_REPEATS fold assignments."""
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
@@ -131,12 +133,12 @@ class TopicEvidence:
 
 
 def topic_evidence(
-    x: NDArray[np.float32],
+    x: Features,
     y: NDArray[np.int8],
     *,
     items: NDArray[np.bool_],
-    passages: list[NDArray[np.float32]],
-    lists: list[NDArray[np.float32]],
+    passages: list[Features],
+    lists: list[Features],
     mentioned: NDArray[np.bool_],
     fit_rows: NDArray[np.bool_] | None = None,
     seed: int = 0,
@@ -146,8 +148,8 @@ def topic_evidence(
     Args:
         x, y: Every row that informs the topic (items, topics.toml examples, negatives).
         items: Which rows are labelled items; only they choose the thresholds.
-        passages: Per row, the vectors of its passages (empty when it has none).
-        lists: Per row, the vectors of its agenda-list items (empty when it has none).
+        passages: Per row, the features of its passages (no rows when it has none).
+        lists: Per row, the features of its agenda-list items (no rows when it has none).
         mentioned: Per row, whether the text names the topic outright.
         fit_rows: Which rows the fold models are fitted on (default: all); the others
             (items that choose the cuts only) are scored, never fitted on.
@@ -174,9 +176,9 @@ def topic_evidence(
             fold = _model().fit(x[train], y[train])
             document[test] += fold.predict_proba(x[test])[:, 1] / CV_REPEATS
             for i in test:
-                if items[i] and len(passages[i]):
+                if items[i] and passages[i].shape[0]:
                     passage[i] += fold.predict_proba(passages[i])[:, 1].max() / CV_REPEATS
-                if items[i] and len(lists[i]):
+                if items[i] and lists[i].shape[0]:
                     listed[i] += fold.predict_proba(lists[i])[:, 1].max() / CV_REPEATS
     return TopicEvidence(document[items], passage[items], listed[items], mentioned[items], y[items])
 
@@ -244,9 +246,7 @@ def _best_document_cut(
     return t, counts
 
 
-def fit_topic_head(
-    x: NDArray[np.float32], y: NDArray[np.int8], threshold: float, shared: TopicCuts
-) -> Head:
+def fit_topic_head(x: Features, y: NDArray[np.int8], threshold: float, shared: TopicCuts) -> Head:
     """Fit a topic head on all its rows, with cuts chosen by `topic_cuts`."""
     fitted = _model().fit(x, y)
     return Head(
@@ -296,7 +296,8 @@ def save_heads(heads: Mapping[str, Head]) -> bytes:
             dtype=np.float32,
         )
     buffer = io.BytesIO()
-    np.savez(buffer, **arrays)  # type: ignore[arg-type]
+    # topic heads weigh 65,000 n-gram buckets, most of them unused (zero)
+    np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
     return buffer.getvalue()
 
 
