@@ -58,4 +58,3 @@ def topic_features(vectors: NDArray[np.float32], texts: Sequence[str]) -> csr_ma
         return csr_matrix((0, vectors.shape[1] + N_FEATURES), dtype=np.float32)
     grams = _vectorizer().transform(list(texts)).astype(np.float32) * WEIGHT
     return hstack([csr_matrix(np.asarray(vectors, np.float32)), grams], format="csr")
-
