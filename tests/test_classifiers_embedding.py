@@ -121,9 +121,9 @@ def test_a_topic_named_only_at_the_end_of_a_long_text_counts(
         "after the meeting. They also exchanged gifts and attended a lunch hosted by the "
         "Vietnamese side."
     )
-    # named outright: a sentence that only describes the area counts when the passage head is
-    # very sure (the fitted passage cut, 0.99: on long news-shaped items lower cuts took
-    # background mentions for topics)
+    # named outright ("maternal and child health"): past the lead, a name counts wherever it
+    # is; a sentence that only describes the area would need the passage cut, which is fitted
+    # (off with the n-grams: on long news-shaped items lower cuts took background mentions)
     last = (
         "Under the new plan, Japan will support maternal and child health: it will help train "
         "midwives and cut deaths among mothers and newborn babies in remote mountain provinces."
