@@ -498,3 +498,30 @@ def test_heldout_split_meets_the_targets(classifier: EmbeddingClassifier) -> Non
         if report.language_accuracy(language) < 0.98
     ]
     assert not misses
+
+
+def test_an_item_sure_to_be_specific_takes_its_best_topic_near_the_cut() -> None:
+    from classifiers.embedding import NEAR_CUT, _topics
+
+    near = {"health_security": NEAR_CUT + 0.05, "amr": NEAR_CUT - 0.1, "ncd": 0.02}
+    assert _topics(near, specific=True) == ("health_security",)
+    # a courtesy call or framework MOU (the unspecific head unsure) keeps no topic
+    assert _topics(near, specific=False) == ()
+    # nothing near its cut: no forced best guess
+    far = {"health_security": NEAR_CUT - 0.01, "amr": 0.1}
+    assert _topics(far, specific=True) == ()
+    # a topic that passes decides alone
+    passing = {"health_security": 0.7, "amr": 0.45}
+    assert _topics(passing, specific=True) == ("health_security",)
+
+
+def test_a_bare_headline_about_one_subject_gets_its_topic(
+    classifier: EmbeddingClassifier,
+) -> None:
+    """The headline scores under the cut of its one topic (cuts chosen on items with several)
+    but the unspecific head is sure it is about something specific."""
+    headline = "Indonesia's health ministry opens new cardiac centre in Makassar"
+    [labels] = classifier.classify([Document("d", headline, "")])
+    assert labels.relevant
+    assert labels.topic_scores["health_systems"] < 0.5
+    assert "health_systems" in labels.topics, labels.topic_scores
