@@ -1,7 +1,8 @@
 """Choose the heads' regularisation by 5-fold cross-validation on the TRAINING split only.
 
-Prints relevance, cooperation and pooled topic F1 per C (threshold 0.5). The held-out
-dev split is never read here. Usage: python bench/tune_heads.py
+Prints relevance, cooperation and pooled topic F1 per C (threshold 0.5); topic heads read
+the character n-grams beside the vectors, as they are fitted. The held-out dev split is
+never read here. Usage: python bench/tune_heads.py
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from classifiers.e5_encoder import E5Encoder
 from classifiers.embedding import COOPERATION, RELEVANT, TOPIC, _rows
 from classifiers.gold import TRAIN_FILE, load_gold
+from classifiers.lexical import topic_features
 from classifiers.taxonomy import load_taxonomy
 from classifiers.vector_cache import cached_encode
 
@@ -26,6 +28,7 @@ rows = list(_rows(train, tax))
 X = cached_encode(
     E5Encoder(), [t for t, _, _ in rows], Path(tempfile.gettempdir()) / "monitor-tune"
 )
+features = topic_features(X, [t for t, _, _ in rows])
 for C in (1, 2, 4, 8, 16, 32, 64):
     res = []
     for name in [RELEVANT, COOPERATION] + [TOPIC + s for s in tax.slugs]:
@@ -33,7 +36,7 @@ for C in (1, 2, 4, 8, 16, 32, 64):
         y = np.array([rows[i][1][name] for i in idx])
         p = cross_val_predict(
             LogisticRegression(C=C, class_weight="balanced", max_iter=2000),
-            X[idx],
+            (features if name.startswith(TOPIC) else X)[idx],
             y,
             cv=StratifiedKFold(5, shuffle=True, random_state=0),
             method="predict_proba",
