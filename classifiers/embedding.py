@@ -486,8 +486,8 @@ def _topics(scores: dict[str, float], *, specific: bool = False) -> tuple[str, .
 
     An item the unspecific head is sure is about something specific (`specific`) and that
     no topic passes takes its best topic if that one is near its cut (NEAR_CUT): a bare
-    headline about one subject ("dengue cases rise in Singapore") often scores just under
-    the cut of the one topic it has, cuts that were chosen on items with several."""
+    headline about one subject ("… opens new cardiac centre in Makassar") often scores just
+    under the cut of the one topic it has, cuts that were chosen on items with several."""
     chosen = sorted((s for s, v in scores.items() if v >= 0.5), key=lambda s: -scores[s])
     if not chosen and specific and scores:
         best = max(scores, key=scores.__getitem__)

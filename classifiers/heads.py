@@ -1,5 +1,7 @@
 """Light label heads over sentence embeddings: logistic regressions with thresholds fitted on data.
 
+Topic heads read the text's character n-grams beside its embedding (`classifiers.lexical`).
+
 Each head is trained on the rows where its label is known (a topic example says
 nothing about cooperation, say). Its decision threshold is the one that maximises
 F1 on cross-validated predictions of the training rows; the held-out splits are
