@@ -41,7 +41,7 @@ from classifiers.company_visits import company_visit
 from classifiers.cooperation_events import EventExtractor, with_events
 from classifiers.e5_encoder import E5Encoder
 from classifiers.gazetteer import find_countries, story_countries
-from classifiers.gold import TRAIN_FILE, GoldItem, load_gold
+from classifiers.gold import TRAIN_FILE, USE_COOPERATION, USE_CUTS, GoldItem, load_gold
 from classifiers.heads import (
     Features,
     Head,
@@ -377,10 +377,12 @@ class EmbeddingClassifier:
         """Topic heads, with thresholds chosen on the labelled items as they are classified:
         document, best passage, named mention."""
         items = {
-            item.id: item for item in self._training if item.relevant and item.use != "cooperation"
+            item.id: item
+            for item in self._training
+            if item.relevant and item.use != USE_COOPERATION
         }
         # items that choose the cuts only: out-of-fold evidence, never fitting rows
-        cuts_only = {item.id for item in self._training if item.use == "cuts"}
+        cuts_only = {item.id for item in self._training if item.use == USE_CUTS}
         texts = self._passages_of(items.values())
         lists = self._lists_of(items.values())
         flat = list(dict.fromkeys(t for ts in [*texts.values(), *lists.values()] for t in ts))
@@ -520,7 +522,7 @@ def _rows(
             # agreements versus stories about something specific
             known[UNSPECIFIC] = int(not item.topics)
             # an item written for cooperation's contrasts teaches no topic (train.jsonl `use`)
-            if item.use != "cooperation":
+            if item.use != USE_COOPERATION:
                 known |= {TOPIC + s: int(s in item.topics) for s in slugs}
         yield document_text(item.title, item.text), known, item.id
         if item.title.strip() and item.text.strip():

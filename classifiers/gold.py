@@ -42,7 +42,8 @@ HELDOUT_FILE = DATA_DIR / "heldout.jsonl"
 # labelled before any tuning against it (issue #21)
 HELDOUT_NEWS_FILE = DATA_DIR / "heldout_news.jsonl"
 EVENTS_HELDOUT_FILE = DATA_DIR / "events_heldout.jsonl"
-USES = ("all", "cooperation", "cuts")
+USE_ALL, USE_COOPERATION, USE_CUTS = "all", "cooperation", "cuts"
+USES = (USE_ALL, USE_COOPERATION, USE_CUTS)
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class GoldItem:
     place: str | None = None
     event_date: str | None = None
     published: datetime | None = None  # what relative dates ("on Tuesday") count from
-    use: str = "all"  # what a training item fits (USES)
+    use: str = USE_ALL  # what a training item fits (USES)
 
 
 def parse_gold(lines: Iterable[str], *, source: str) -> list[GoldItem]:
@@ -95,7 +96,7 @@ def _gold_item(value: object) -> GoldItem:
     for key in ("relevant", "cooperation"):
         if not isinstance(value[key], bool):
             raise ValueError(f"key {key!r} must be true or false")
-    use = value.get("use", "all")
+    use = value.get("use", USE_ALL)
     if use not in USES:
         raise ValueError(f"key 'use' must be one of {', '.join(USES)}, not {use!r}")
     return GoldItem(
