@@ -88,3 +88,24 @@ def test_the_bundled_taxonomy_names_the_issue_examples() -> None:
 )
 def test_the_bundled_names_tell_neighbouring_topics_apart(text: str, expected: set[str]) -> None:
     assert TopicNames.of(load_taxonomy()).find(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the diseases whose control the labelling guide puts under health security
+        ("Thailand and Laos step up malaria control along the border", {"health_security"}),
+        ("싱가포르 뎅기열 환자 급증", {"health_security"}),
+        ("中柬合作开展结核病筛查", {"health_security"}),
+        ("フィリピンでコレラ対策を支援", {"health_security"}),
+        ("Kasus demam berdarah meningkat di Jawa Barat", {"health_security"}),
+        ("Hợp tác phòng chống bệnh lao tại Đồng Nai", {"health_security"}),
+        ("กรมควบคุมโรคเร่งคัดกรองวัณโรคในเรือนจำ", {"health_security"}),
+        # "lao" alone is tuberculosis, but Lào is Laos: only "bệnh lao" is a name
+        ("Việt Nam và Lào ký kết hợp tác thương mại", set()),
+    ],
+)
+def test_the_bundled_names_include_the_guides_infectious_diseases(
+    text: str, expected: set[str]
+) -> None:
+    assert TopicNames.of(load_taxonomy()).find(text) == expected
