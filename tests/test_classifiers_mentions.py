@@ -109,3 +109,20 @@ def test_the_bundled_names_include_the_guides_infectious_diseases(
     text: str, expected: set[str]
 ) -> None:
     assert TopicNames.of(load_taxonomy()).find(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Korea, Viet Nam to apply artificial intelligence in chest X-ray reading",
+        "인공지능 기반 진단 보조 솔루션 공동 개발",
+        "中泰合作推进人工智能辅助诊断",
+        "Penerapan kecerdasan artifisial di puskesmas",
+        "Ứng dụng trí tuệ nhân tạo trong chẩn đoán hình ảnh",
+        "ใช้ปัญญาประดิษฐ์คัดกรองมะเร็งเต้านม",
+    ],
+)
+def test_artificial_intelligence_names_digital_health(text: str) -> None:
+    """AI in a health item is digital health (the guide); outside health no topic is given,
+    as the item is not relevant."""
+    assert "digital_health" in TopicNames.of(load_taxonomy()).find(text)
