@@ -5,7 +5,9 @@ line, or as "cooperation in A, B, C and D". The document vector of the whole lea
 such a list into its one or two strongest areas, so each listed item is also scored by the
 topic heads on its own, against a cut of its own (`heads.topic_cuts`).
 
-Pure text work, bounded: only items of `MIN_CHARS` or more are read, only the start of their
+Pure text work, bounded: only texts of `MIN_CHARS` or more are read (counted in Latin letters:
+a Han, kana or Hangul character counts `DENSE_WEIGHT`, so a Chinese or Japanese ministry lead
+of 150 characters is read like an English one of 450), only the start of their
 text, and at most `MAX_ITEMS` items are returned.
 """
 
@@ -17,6 +19,10 @@ READ_CHARS = 6000  # agenda lists sit in the first paragraphs of a readout
 # a headline with its lead sentence carries no agenda: reading the commas of such short items
 # as lists cost 30 % of title+lead speed (bench/classify.py) for a third of the list evidence
 MIN_CHARS = 400
+# a Han, kana or Hangul character carries about as much as three Latin letters (a Chinese
+# word is under two characters, an English one six with its space)
+DENSE_WEIGHT = 3
+_DENSE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 MAX_ITEMS = 6  # each item is embedded: as many as a readout lists (10 cost 17 % of long-text time)
 MAX_ITEM_CHARS = 160
 MIN_ITEM_CHARS = 4
@@ -25,10 +31,10 @@ MIN_ENUMERATED = 3  # parts: "A, B and C" is a list, "A, which B" a clause
 # a marker that starts a list item: bullets, circled or bracketed numbers, and at the start of
 # a line "1." "1)" "-" "一、" "（一）" "ก." "a)"
 _MARKER = re.compile(
-    r"[▲△■□◆◇●○•・▶►➢✔✓◎]"
+    r"[▲△■□◆◇●○•▶►➢✔✓◎]"
     r"|[①-⑳❶-❿➀-➉]"
     r"|[(（]\s*(?:\d{1,2}|[一二三四五六七八九十]{1,2}|[a-hก-ฮ])\s*[)）]"
-    r"|(?:^|(?<=\n))[ \t]*(?:\d{1,2}[.)．]|[-*–—]|[一二三四五六七八九十]{1,2}[、．.]|[a-h][.)])"
+    r"|(?:^|(?<=\n))[ \t]*(?:\d{1,2}[.)．]|[-*–—・]|[一二三四五六七八九十]{1,2}[、．.]|[a-h][.)])"
     r"(?=[ \t]|[^\x00-\x7f])"
 )
 # separators inside one sentence of an enumeration
@@ -42,7 +48,8 @@ _LEADING_CONJUNCTION = re.compile(
 # "C and D" at the end of an enumeration is two items (spaced conjunctions only: 和 is also
 # inside words such as 共和国)
 _LAST_CONJUNCTION = re.compile(r"\s+(?:and|as well as|dan|serta|và|및|และ)\s+", re.IGNORECASE)
-_LINE_OR_SENTENCE_END = re.compile(r"\n|(?<=[.!?。！？])\s")
+# a line, a sentence, or a closing dash ("①A②B――の5分野で", "A; B -- the ministry said")
+_LINE_OR_SENTENCE_END = re.compile(r"\n|(?<=[.!?。！？])\s|――|——|\s--?\s|\s—\s")
 
 
 def agenda_items(title: str, text: str) -> list[str]:
@@ -50,15 +57,22 @@ def agenda_items(title: str, text: str) -> list[str]:
 
     Marked lists (bullets, numbers) give one item per marker, up to the end of its line or
     sentence; sentences that enumerate MIN_ENUMERATED or more parts with commas, semicolons
-    or "、" give one item per part. A text with no list, or shorter than MIN_CHARS, gives none.
+    or "、" give one item per part. A text with no list, or shorter than MIN_CHARS (by
+    `_reading_length`), gives none.
     """
-    if len(title) + len(text) < MIN_CHARS:
+    if _reading_length(title) + _reading_length(text) < MIN_CHARS:
         return []
     body = text[:READ_CHARS]
     items = _marked(body) or _enumerated(f"{title}\n{body}")
     cleaned = [_clean(item) for item in items]
     unique = dict.fromkeys(item for item in cleaned if len(item) >= MIN_ITEM_CHARS)
     return list(unique)[:MAX_ITEMS]
+
+
+def _reading_length(text: str) -> int:
+    """Length in Latin-script characters: a Han, kana or Hangul character says about as
+    much as DENSE_WEIGHT letters of English, so a 150-character Chinese lead is a long one."""
+    return len(text) + (DENSE_WEIGHT - 1) * len(_DENSE.findall(text))
 
 
 def _marked(text: str) -> list[str]:

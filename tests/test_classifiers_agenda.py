@@ -65,3 +65,37 @@ def test_items_are_bounded_in_number_and_length() -> None:
     assert len(agenda_items("", long(many))) == MAX_ITEMS
     huge = "▲ " + "x" * 1000 + " ▲ short item"
     assert max(len(item) for item in agenda_items("", long(huge))) <= MAX_ITEM_CHARS
+
+
+def test_a_dense_script_lead_is_long_at_a_third_of_the_characters() -> None:
+    # ~130 Han characters say as much as ~400 letters of English: a readout's lead, not a
+    # headline with its first sentence
+    zh = (
+        "卫生部长今日会见来访的菲律宾卫生部长，双方签署卫生合作备忘录。依备忘录，双方将在"
+        "传染病防治、医疗器械监管、数字健康、卫生人员培训及长期照护等领域加强合作。"
+        "菲方感谢中方在疫情期间提供医疗物资，并表示期待借鉴中方在全民医保方面的经验。"
+        "两国卫生部长上一次会谈是在三年前。"
+    )
+    assert len(zh) < MIN_CHARS
+    listed = ["双方将在传染病防治", "医疗器械监管", "数字健康"]
+    assert agenda_items("中菲卫生部长会谈", zh)[1:4] == listed
+    # the same number of Latin characters is still a headline's lead
+    assert agenda_items("", "Talks on a, b, c and d. " + "x" * (len(zh) - 30)) == []
+
+
+def test_a_middle_dot_inside_japanese_words_is_not_a_bullet() -> None:
+    ja = "両大臣は①ユニバーサル・ヘルス・カバレッジの推進②医薬品・医療機器の規制調和③感染症対策"
+    assert agenda_items("", long(ja)) == [
+        "ユニバーサル・ヘルス・カバレッジの推進",
+        "医薬品・医療機器の規制調和",
+        "感染症対策",
+    ]
+    lines = "重点分野:\n・高齢化への対応\n・医療人材の育成"
+    assert agenda_items("", long(lines)) == ["高齢化への対応", "医療人材の育成"]
+
+
+def test_a_closing_dash_ends_the_last_item() -> None:
+    ja = "①医療保険制度②介護人材の育成③デジタル技術を活用した医療――の3分野で協力を進める。"
+    assert agenda_items("", long(ja))[-1] == "デジタル技術を活用した医療"
+    en = "They agreed on ▲ primary care ▲ vaccines -- the ministry said on Monday."
+    assert agenda_items("", long(en)) == ["primary care", "vaccines"]
