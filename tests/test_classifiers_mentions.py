@@ -109,9 +109,15 @@ def test_the_bundled_names_tell_neighbouring_topics_apart(text: str, expected: s
         "Penerapan kecerdasan artifisial di puskesmas",
         "Ứng dụng trí tuệ nhân tạo trong chẩn đoán hình ảnh",
         "ใช้ปัญญาประดิษฐ์คัดกรองมะเร็งเต้านม",
+        # digital technology and transformation, as ministers' agenda lists name the area
+        "the use of digital technologies to improve access to care",
+        "推动卫生领域数字化转型",
+        "⑤デジタル技術を活用した医療",
+        "การใช้เทคโนโลยีดิจิทัลในระบบสุขภาพ",
+        "hợp tác chuyển đổi số và đào tạo nhân lực",
     ],
 )
 def test_artificial_intelligence_names_digital_health(text: str) -> None:
-    """AI in a health item is digital health (the guide); outside health no topic is given,
-    as the item is not relevant."""
+    """AI and digital technology in a health item are digital health (the guide); outside
+    health no topic is given, as the item is not relevant."""
     assert "digital_health" in TopicNames.of(load_taxonomy()).find(text)
