@@ -3,7 +3,8 @@
 Published readouts list what was agreed as "▲ … ▲ …", "① … ②", "(1) … (2)", one item per
 line, or as "cooperation in A, B, C and D". The document vector of the whole lead blurs
 such a list into its one or two strongest areas, so each listed item is also scored by the
-topic heads on its own, against a cut of its own (`heads.topic_cuts`).
+topic heads on its own, against a cut of its own (`heads.topic_cuts`). A marked item that
+joins two areas ("高齢化への対応と介護人材の育成", "▲감염병 대응 및 보건안보") counts as two.
 
 Pure text work, bounded: only texts of `MIN_CHARS` or more are read (counted in Latin letters:
 a Han, kana or Hangul character counts `DENSE_WEIGHT`, so a Chinese or Japanese ministry lead
@@ -26,6 +27,7 @@ _DENSE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 MAX_ITEMS = 6  # each item is embedded: as many as a readout lists (10 cost 17 % of long-text time)
 MAX_ITEM_CHARS = 160
 MIN_ITEM_CHARS = 4
+MIN_HALF = 10  # in Latin letters (`_reading_length`): "介護人材の育成" is a half, "data" is not
 MIN_ENUMERATED = 3  # parts: "A, B and C" is a list, "A, which B" a clause
 
 # a marker that starts a list item: bullets, circled or bracketed numbers, and at the start of
@@ -48,6 +50,13 @@ _LEADING_CONJUNCTION = re.compile(
 # "C and D" at the end of an enumeration is two items (spaced conjunctions only: 和 is also
 # inside words such as 共和国)
 _LAST_CONJUNCTION = re.compile(r"\s+(?:and|as well as|dan|serta|và|및|และ)\s+", re.IGNORECASE)
+# "A and B" inside one marked item; Japanese と only between kanji or katakana (not in ひとり),
+# Chinese 以及 but not 及 (it is inside 普及)
+_INNER_CONJUNCTION = re.compile(
+    r"\s+(?:and|dan|serta|và|및|และ)\s+"
+    r"|(?<=[\u30a0-\u30ff\u4e00-\u9fff）)])と(?=[\u30a0-\u30ff\u4e00-\u9fff])|及び|並びに|以及",
+    re.IGNORECASE,
+)
 # a line, a sentence, or a closing dash ("①A②B――の5分野で", "A; B -- the ministry said")
 _LINE_OR_SENTENCE_END = re.compile(r"\n|(?<=[.!?。！？])\s|――|——|\s--?\s|\s—\s")
 
@@ -63,7 +72,7 @@ def agenda_items(title: str, text: str) -> list[str]:
     if _reading_length(title) + _reading_length(text) < MIN_CHARS:
         return []
     body = text[:READ_CHARS]
-    items = _marked(body) or _enumerated(f"{title}\n{body}")
+    items = _pairs(_marked(body)) or _enumerated(f"{title}\n{body}")
     cleaned = [_clean(item) for item in items]
     unique = dict.fromkeys(item for item in cleaned if len(item) >= MIN_ITEM_CHARS)
     return list(unique)[:MAX_ITEMS]
@@ -86,6 +95,17 @@ def _marked(text: str) -> list[str]:
         end = _LINE_OR_SENTENCE_END.search(piece)
         items.append(piece[: end.start()] if end else piece)
     return items
+
+
+def _pairs(items: list[str]) -> list[str]:
+    """Marked items that join two areas ("高齢化への対応と介護人材の育成", "▲감염병 대응 및
+    보건안보") as two items each, where both halves are areas in their own right (MIN_HALF)."""
+    out = []
+    for item in items:
+        parts = _INNER_CONJUNCTION.split(item)
+        whole = len(parts) != 2 or any(_reading_length(p.strip()) < MIN_HALF for p in parts)
+        out.extend([item] if whole else parts)
+    return out
 
 
 def _enumerated(text: str) -> list[str]:

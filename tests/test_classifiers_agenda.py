@@ -99,3 +99,23 @@ def test_a_closing_dash_ends_the_last_item() -> None:
     assert agenda_items("", long(ja))[-1] == "デジタル技術を活用した医療"
     en = "They agreed on ▲ primary care ▲ vaccines -- the ministry said on Monday."
     assert agenda_items("", long(en)) == ["primary care", "vaccines"]
+
+
+def test_a_marked_item_joining_two_areas_gives_both() -> None:
+    ja = "両大臣は①高齢化への対応と介護人材の育成②感染症対策とパンデミックへの備え③医療保険"
+    assert agenda_items("", long(ja)) == [
+        "高齢化への対応",
+        "介護人材の育成",
+        "感染症対策",
+        "パンデミックへの備え",
+        "医療保険",
+    ]
+    ko = "양측은 ▲감염병 대응 및 보건안보 ▲디지털 헬스 분야에서 협력하기로 했다."
+    assert agenda_items("", long(ko))[:2] == ["감염병 대응", "보건안보"]
+    # と inside a kana word and a half too short to be an item leave the item whole
+    whole = "①高齢者のひとり暮らし支援②医療の普及及び充実③A and primary care"
+    assert agenda_items("", long(whole)) == [
+        "高齢者のひとり暮らし支援",
+        "医療の普及及び充実",
+        "A and primary care",
+    ]

@@ -103,6 +103,22 @@ def test_the_bundled_names_tell_neighbouring_topics_apart(text: str, expected: s
 @pytest.mark.parametrize(
     "text",
     [
+        "Thailand, Korea to run joint clinical trials of a dengue vaccine",
+        "양국 제약사, 신약 개발 및 임상시험 협력",
+        "双方将共同研发登革热疫苗并进行临床试验",
+        "日本とベトナム、臨床試験の連携で合意",
+        "Kerja sama uji klinis vaksin TBC",
+        "Hợp tác thử nghiệm lâm sàng thuốc điều trị ung thư",
+    ],
+)
+def test_clinical_trials_name_health_industry(text: str) -> None:
+    """Health R&D is `health_industry` (the guide): trials and new-drug development."""
+    assert "health_industry" in TopicNames.of(load_taxonomy()).find(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "Korea, Viet Nam to apply artificial intelligence in chest X-ray reading",
         "인공지능 기반 진단 보조 솔루션 공동 개발",
         "中泰合作推进人工智能辅助诊断",
