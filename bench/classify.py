@@ -17,10 +17,11 @@ its label heads are not bundled for the current data they are fitted (and cached
 under ``--cache-dir``) while loading, before anything is timed. Each workload is
 classified as a whole, then its parts are called directly on the same items, so
 the time of the encoder, the summariser (and the sentence embeddings it asks
-for), the items of agenda lists that topics read (items of 400+ characters), language
-detection, the gazetteer, the label heads (with the character n-grams the topic heads
-read) and the cooperation events (event types, organisations, place and date; timed on
-every item, though the backend reads them on cooperation items only) can be told apart.
+for), the items of agenda lists that topics read (items of 400+ characters, a Han,
+kana or Hangul character counting three), language detection, the gazetteer, the
+label heads (with the character n-grams the topic heads read) and the cooperation
+events (event types, organisations, place and date; timed on every item, though the
+backend reads them on cooperation items only) can be told apart.
 
 A second child times a zero-shot NLI model of mDeBERTa-v3-base's shape with random
 weights (speed does not depend on them) on ``--nli-items`` of the title+lead items
