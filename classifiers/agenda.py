@@ -100,7 +100,7 @@ def _marked(text: str) -> list[str]:
 def _pairs(items: list[str]) -> list[str]:
     """Marked items that join two areas ("高齢化への対応と介護人材の育成", "▲감염병 대응 및
     보건안보") as two items each, where both halves are areas in their own right (MIN_HALF)."""
-    out = []
+    out: list[str] = []
     for item in items:
         parts = _INNER_CONJUNCTION.split(item)
         whole = len(parts) != 2 or any(_reading_length(p.strip()) < MIN_HALF for p in parts)
