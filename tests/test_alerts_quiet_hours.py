@@ -247,7 +247,7 @@ async def test_quiet_hold_delivers_one_summary_when_the_window_ends(
     report = await deliverer(sqlite_store, sender, clock).drain()
     assert report.summaries == 1
     (summary,) = alerts_to(api, USER, before)
-    assert summary["text"].startswith("<b>🔕 While muted: 2 items</b>")
+    assert summary["text"].startswith("<b>🔕 While alerts were paused: 2 items</b>")
     assert "vaccine trials" in summary["text"] and "clinic in Laos" in summary["text"]
     again = await deliverer(sqlite_store, sender, clock).drain()  # exactly once
     assert again.summaries == 0 and len(alerts_to(api, USER, before)) == 1
@@ -272,7 +272,7 @@ async def test_a_muted_chat_gets_its_while_muted_summary(
     await deliverer(sqlite_store, sender, clock).drain()
     (summary,) = alerts_to(api, USER, before)
     text = summary["text"]
-    assert text.startswith("<b>🔕 While muted: 6 items</b>")
+    assert text.startswith("<b>🔕 While alerts were paused: 6 items</b>")
     assert text.count("\n• ") + text.count("\n🚨 ") == 3  # the top three
     assert "🚨" in text and "Cholera" in text  # the urgent one first
     assert "…and 3 more: /latest" in text

@@ -2,7 +2,7 @@
 
 Routing keeps a muted chat's alerts; the deliverer settles them as held
 (`monitor.alerts.quiet`). Once the chat no longer holds, the held rows become one
-message ("while muted: N items", the top three), queued in the same transaction that
+message ("while alerts were paused: N items", the top three), queued in the same transaction that
 settles them (`Store.summarise_held`): exactly one summary per hold, even when two
 deliverers look at once.
 """

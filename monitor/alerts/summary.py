@@ -1,4 +1,5 @@
-"""The one message that reports a chat's held alerts ("while muted: N items"). Pure.
+"""The one message that reports a chat's held alerts ("while alerts were paused: N items").
+Pure. The same words after a mute and after a holding quiet window.
 
 Alerts held during a mute or a holding quiet window (`monitor.alerts.quiet`) are
 not sent one by one afterwards: the chat gets this summary, with the top
@@ -18,11 +19,11 @@ from monitor.models import StoredItem
 TOP: Final = 3
 
 HEADING: Final[Mapping[str, str]] = {
-    "en": "🔕 While muted: {count} items",
+    "en": "🔕 While alerts were paused: {count} items",
     "ko": "🔕 알림을 멈춘 동안: {count}건",
 }
 HEADING_ONE: Final[Mapping[str, str]] = {
-    "en": "🔕 While muted: 1 item",
+    "en": "🔕 While alerts were paused: 1 item",
     "ko": "🔕 알림을 멈춘 동안: 1건",
 }
 MORE: Final[Mapping[str, str]] = {
