@@ -47,14 +47,16 @@ _LEADING_CONJUNCTION = re.compile(
     r"|以及|及|和|与|並びに|及び|と)\s*",
     re.IGNORECASE,
 )
+# "and" between spaces in the languages that space their words
+_SPACED_AND = r"\s+(?:and|dan|serta|và|및|และ)\s+"
 # "C and D" at the end of an enumeration is two items (spaced conjunctions only: 和 is also
 # inside words such as 共和国)
-_LAST_CONJUNCTION = re.compile(r"\s+(?:and|as well as|dan|serta|và|및|และ)\s+", re.IGNORECASE)
+_LAST_CONJUNCTION = re.compile(rf"{_SPACED_AND}|\s+as well as\s+", re.IGNORECASE)
 # "A and B" inside one marked item; Japanese と only between kanji or katakana (not in ひとり),
 # Chinese 以及 but not 及 (it is inside 普及)
 _INNER_CONJUNCTION = re.compile(
-    r"\s+(?:and|dan|serta|và|및|และ)\s+"
-    r"|(?<=[\u30a0-\u30ff\u4e00-\u9fff）)])と(?=[\u30a0-\u30ff\u4e00-\u9fff])|及び|並びに|以及",
+    _SPACED_AND
+    + r"|(?<=[\u30a0-\u30ff\u4e00-\u9fff）)])と(?=[\u30a0-\u30ff\u4e00-\u9fff])|及び|並びに|以及",
     re.IGNORECASE,
 )
 # a line, a sentence, or a closing dash ("①A②B――の5分野で", "A; B -- the ministry said")
@@ -69,7 +71,8 @@ def agenda_items(title: str, text: str) -> list[str]:
     or "、" give one item per part. A text with no list, or shorter than MIN_CHARS (by
     `_reading_length`), gives none.
     """
-    if _reading_length(title) + _reading_length(text) < MIN_CHARS:
+    # the start decides: MIN_CHARS characters of any script are at least MIN_CHARS letters
+    if _reading_length(f"{title}{text[:MIN_CHARS]}") < MIN_CHARS:
         return []
     body = text[:READ_CHARS]
     items = _pairs(_marked(body)) or _enumerated(f"{title}\n{body}")
